@@ -1,0 +1,1 @@
+// Exports of assembly/kernels (see assembly/index.ts).

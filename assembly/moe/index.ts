@@ -1,0 +1,1 @@
+// Exports of assembly/moe (see assembly/index.ts).

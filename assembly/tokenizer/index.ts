@@ -1,0 +1,1 @@
+// Exports of assembly/tokenizer (see assembly/index.ts).

@@ -1,0 +1,196 @@
+// The op interface the forward pass is written against (design.md "The seams
+// that matter"). A backend implements these ops and nothing else; the model
+// logic in src/engine never reaches behind them. Every op is tested against the
+// plain-JS float64 reference in test/ops (ggml's test-backend-ops idea), the
+// same test file for every backend.
+//
+// Conventions
+// - Matrices are row-major. A weight `W` has shape [N, K] (N output rows of K
+//   inputs, as HF `nn.Linear.weight` and ggml's ne=[K, N]); stacked weights
+//   (experts, per-head matrices) are [E, N, K]. Quantized rows are stored in
+//   ggml's block layout along K (Q8_0: f16 scale + 32 int8; Q4_0: f16 scale +
+//   16 bytes of nibbles, low nibbles first), so K is a multiple of 32 for them.
+// - Activations are f32 matrices [rows, cols] held by the backend. A `View`
+//   selects a column range of an activation (e.g. the `c` part of the
+//   kv_a_proj output); ops take views wherever a sub-range is natural.
+// - Ops are recorded in call order. CPU backends run them at once; the WebGPU
+//   backend records them into one command encoder and submits on `flush()`
+//   (or on a read). Only `read` returns data to JS.
+
+export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+
+/** Raw weight bytes as a file stores them, before the backend's own layout. */
+export interface WeightData {
+  /** Tensor name, for error messages (`model.layers.3.mlp.experts.gate_proj`). */
+  readonly name: string;
+  readonly dtype: DType;
+  /** [N, K] or [E, N, K]; the last dimension is contiguous. */
+  readonly shape: readonly number[];
+  /** Exactly `bytesFor(dtype, shape)` bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/** A weight uploaded into the backend's memory, in the backend's layout. */
+export interface Weight {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Bytes the backend holds for it (what a full read of this weight moves). */
+  readonly byteLength: number;
+}
+
+/** An f32 activation matrix [rows, cols] owned by the backend. */
+export interface Activation {
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Columns [offset, offset + cols) of an activation, all its rows. */
+export interface View {
+  readonly act: Activation;
+  readonly offset: number;
+  readonly cols: number;
+}
+
+export type Operand = Activation | View;
+
+/**
+ * The latent KV cache of one sequence (design.md "The latent KV cache"): per
+ * layer and position, `c` (after kv_a_layernorm, kvLoraRank values) followed
+ * by `k_pe` (after RoPE, ropeDim values). Nothing else is cached.
+ */
+export interface LatentCache {
+  readonly layers: number;
+  readonly capacity: number;
+  /** kvLoraRank + ropeDim */
+  readonly width: number;
+  /** Bytes the backend holds for the cache (layers × capacity × width × 4). */
+  readonly byteLength: number;
+}
+
+/** Gating constants of a MoE layer (design.md "DeepSeekMoE"). */
+export interface GatingParams {
+  readonly experts: number;
+  readonly topK: number;
+  readonly method: 'greedy' | 'group_limited_greedy';
+  readonly groups: number;
+  readonly topKGroups: number;
+  readonly normTopKProb: boolean;
+  readonly routedScalingFactor: number;
+}
+
+/** The routing decision for a batch of tokens, kept wherever the backend likes. */
+export interface RoutePlan {
+  readonly tokens: number;
+  readonly topK: number;
+}
+
+export interface ExpertWeights {
+  /** [E, I, H] */ readonly gate: Weight;
+  /** [E, I, H] */ readonly up: Weight;
+  /** [E, H, I] */ readonly down: Weight;
+}
+
+/** Absorbed MLA weights of one layer, from kv_b_proj split per head. */
+export interface AbsorbedAttentionWeights {
+  /** W_UKᵀ per head: [heads, kvLoraRank, nope] — q_lat = W_UKᵀ · q_nope. */
+  readonly wkb: Weight;
+  /** W_UV per head: [heads, vHeadDim, kvLoraRank] — v = W_UV · o_lat. */
+  readonly wvb: Weight;
+}
+
+export interface MlaShape {
+  readonly heads: number;
+  readonly nope: number;
+  readonly rope: number;
+  readonly vHeadDim: number;
+  readonly kvLoraRank: number;
+  readonly softmaxScale: number;
+}
+
+/** Where to put a weight or cache: backends that shard memory keep a layer together. */
+export interface Placement {
+  /** Layer index, or -1 for embeddings / -2 for the output head. */
+  readonly layer: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** Weight dtypes this backend can hold natively (others are converted by the loader). */
+  readonly weightDTypes: readonly DType[];
+
+  uploadWeight(data: WeightData, placement: Placement): Weight;
+  createActivation(rows: number, cols: number): Activation;
+  createLatentCache(layers: number, capacity: number, width: number): LatentCache;
+  /** Releases an activation, weight or cache. Using it afterwards is an error. */
+  release(resource: Activation | Weight | LatentCache): void;
+
+  /** dst[r, :] = data[r, :] for rows [0, data.length / dst.cols). */
+  write(dst: Operand, data: Float32Array): void;
+  /** Returns rows [row0, row0 + rows) of src. Flushes pending work first. */
+  read(src: Operand, row0?: number, rows?: number): Promise<Float32Array>;
+  /** Submits recorded work (a no-op on CPU). */
+  flush(): void;
+
+  /** out[t, :] = table[ids[t], :] (dequantized). table: [V, H]. */
+  embed(ids: Int32Array, table: Weight, out: Operand): void;
+  /** out[t, n] = Σ_k x[t, k] · W[n, k] for t < x.rows (or `rows`). W: [N, K]. */
+  matmul(x: Operand, w: Weight, out: Operand, rows?: number): void;
+  /** out[t, :] = x[t, :] / sqrt(mean(x[t, :]²) + eps) · w. out may equal x. */
+  rmsnorm(x: Operand, w: Weight, eps: number, out: Operand): void;
+  /**
+   * DeepSeek's interleaved RoPE in place on `heads` sub-vectors of each row:
+   * head h's rotary part starts at column h·headStride + offset of the view,
+   * `dim` values long. cosSin: [x.rows, dim/2, 2] (cos, sin) per row, with
+   * YaRN's attention factor already folded in. See src/model/rope.ts.
+   */
+  rope(x: Operand, cosSin: Float32Array, heads: number, headStride: number, dim: number): void;
+  /** x[t, :] += y[t, :]. */
+  add(x: Operand, y: Operand): void;
+  /** out[t, i] = silu(gate[t, i]) · up[t, i]. */
+  swiglu(gate: Operand, up: Operand, out: Operand): void;
+
+  /** Stores latent rows for positions [pos0, pos0 + rows): c then k_pe. */
+  cacheWrite(cache: LatentCache, layer: number, pos0: number, c: Operand, kpe: Operand): void;
+  /**
+   * Absorbed MLA (design.md "Absorbed decode") for q rows at positions
+   * pos0 + t, each attending causally to cache positions [0, pos0 + t].
+   * q: [T, heads·(nope+rope)] (rope part already rotated); out: [T, heads·v].
+   */
+  mlaAttention(
+    q: Operand, cache: LatentCache, layer: number, pos0: number,
+    weights: AbsorbedAttentionWeights, shape: MlaShape, out: Operand,
+  ): void;
+
+  /** Router softmax and top-k selection (ties → lower expert index), in f32. */
+  route(routerLogits: Operand, params: GatingParams): RoutePlan;
+  /** out[t, :] += Σ_k w_tk · expert_k(x[t, :]) over the plan's selected experts. */
+  moeExperts(x: Operand, plan: RoutePlan, experts: ExpertWeights, out: Operand): void;
+
+  /** Frees everything the backend holds. */
+  dispose(): void;
+}
+
+const BLOCK = 32;
+
+/** Bytes of a tensor of `shape` stored as `dtype` (ggml block layouts for quants). */
+export function bytesFor(dtype: DType, shape: readonly number[]): number {
+  const count = shape.reduce((a, b) => a * b, 1);
+  switch (dtype) {
+    case 'f32': return count * 4;
+    case 'f16': case 'bf16': return count * 2;
+    case 'q8_0': return (count / BLOCK) * 34;
+    case 'q4_0': return (count / BLOCK) * 18;
+  }
+}
+
+export function viewOf(op: Operand): View {
+  return 'act' in op ? op : { act: op, offset: 0, cols: op.cols };
+}
+
+export function columns(act: Activation, offset: number, cols: number): View {
+  if (offset < 0 || cols < 0 || offset + cols > act.cols) {
+    throw new RangeError(`columns [${offset}, ${offset + cols}) outside an activation of ${act.cols} columns`);
+  }
+  return { act, offset, cols };
+}

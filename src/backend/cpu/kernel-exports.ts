@@ -1,0 +1,92 @@
+// The Wasm module's kernel exports (assembly/index.ts), as the CPU backend calls
+// them. Pointers are byte offsets into the instance's memory; sizes and strides
+// count elements (f32 unless named otherwise). Kernels never allocate: every
+// buffer, scratch included, is passed in by the TypeScript side (heap.ts).
+//
+// Weight pointers point at rows stored as the files store them: f32, f16
+// (IEEE half), bf16, or ggml blocks along K (Q8_0: f16 d + 32 × i8, value
+// q·d; Q4_0: f16 d + 16 bytes, element j<16 is the low nibble of byte j,
+// element j+16 its high nibble, value (q − 8)·d).
+
+/** matmul_<dtype>(w, x, xStride, out, outStride, N, K, T):
+ *  out[t·outStride + n] = Σ_k x[t·xStride + k] · W[n, k] for t < T, n < N.
+ *  W is [N, K] row-major in <dtype>. K is a multiple of 32 for q8_0/q4_0. */
+export type MatmulKernel = (
+  w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number,
+) => void;
+
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  /** First byte past the module's static data: the TypeScript heap starts here. */
+  heapBase(): number;
+
+  matmul_f32: MatmulKernel;
+  matmul_f16: MatmulKernel;
+  matmul_bf16: MatmulKernel;
+  matmul_q8_0: MatmulKernel;
+  matmul_q4_0: MatmulKernel;
+
+  /** dequantize_<dtype>(src, dst, count): dst f32[count] from count elements at src
+   *  (count a multiple of 32 for quants; src at a block boundary). */
+  dequantize_f16(src: number, dst: number, count: number): void;
+  dequantize_bf16(src: number, dst: number, count: number): void;
+  dequantize_q8_0(src: number, dst: number, count: number): void;
+  dequantize_q4_0(src: number, dst: number, count: number): void;
+
+  /** out[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) · w[:]; w is f32[cols]; out may equal x. */
+  rmsnorm(x: number, xStride: number, w: number, out: number, outStride: number, rows: number, cols: number, eps: number): void;
+  /** DeepSeek interleaved RoPE in place: for each row r and head h, pairs
+   *  (x[i], x[i+1]) at i = r·xStride + h·headStride + 2j, j < dim/2, are rotated by
+   *  cosSin[(r·dim/2 + j)·2 + {0: cos, 1: sin}] — see src/model/rope.ts for the
+   *  de-interleaving this is equivalent to. */
+  rope(x: number, xStride: number, rows: number, cosSin: number, heads: number, headStride: number, dim: number): void;
+  /** x[r, :] += y[r, :] */
+  add(x: number, xStride: number, y: number, yStride: number, rows: number, cols: number): void;
+  /** out[r, i] = silu(g[r, i]) · u[r, i]; out may equal g. */
+  swiglu(g: number, gStride: number, u: number, uStride: number, out: number, outStride: number, rows: number, cols: number): void;
+  /** In-place softmax of f32[n] (max-subtracted). */
+  softmax(x: number, n: number): void;
+  /** dst[r, :] = src[r, :] for rows, cols (f32, strided copy). */
+  copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
+
+  /**
+   * Absorbed MLA core over one layer's latent cache. For query t < T at
+   * position pos0 + t and head h < heads:
+   *   s_j = (qlat[t,h,:] · c_j + qpe[t,h,:] · kpe_j) · scale  for j ≤ pos0 + t
+   *   olat[t,h,:] = Σ_j softmax(s)_j · c_j
+   * qlat: f32 [T, heads, kvr] contiguous; qpe at qpe + (t·qpeStride + h·qpeHeadStride)·4,
+   * rope values each; cache rows are [c (kvr) | kpe (rope)], `width` apart.
+   * scratch: f32[heads · (pos0 + T)] for scores. Loads each cache row once for all heads.
+   */
+  mla_attend(
+    qlat: number, qpe: number, qpeStride: number, qpeHeadStride: number,
+    cache: number, width: number, kvr: number, rope: number,
+    heads: number, T: number, pos0: number, scale: number, olat: number, scratch: number,
+  ): void;
+
+  /**
+   * MoE router (design.md "DeepSeekMoE"), per token t < T:
+   *   p = softmax(logits[t, :E]) in f32;
+   *   method 0 greedy: top-k of p; method 1 group_limited_greedy: group score =
+   *   max p in the group (E/groups experts each), keep the topKGroups best
+   *   groups, zero the rest, then top-k. Ties go to the lower index.
+   *   weights: if k > 1 and normTopK: w / (Σw + 1e-20), else w · scale.
+   * Writes outIdx i32[T, k] and outW f32[T, k] (selection order: descending
+   * score). scratch: f32[E] + i32[groups] bytes (use 8·E + 8·groups bytes).
+   */
+  moe_route(
+    logits: number, logitsStride: number, T: number, E: number, k: number,
+    method: number, groups: number, topKGroups: number, normTopK: number, scale: number,
+    outIdx: number, outW: number, scratch: number,
+  ): void;
+  /**
+   * Groups a routing by expert: counts i32[E] (tokens per expert), and
+   * order i32[T·k] listing slots s = t·k + j sorted by (expert, t). Returns the
+   * number of experts with at least one token.
+   */
+  moe_group(idx: number, T: number, k: number, E: number, counts: number, order: number): number;
+  /** dst[i, :] = src[rows[i], :] for i < n (rows: i32[n]). */
+  gather_rows(src: number, srcStride: number, rows: number, n: number, cols: number, dst: number): void;
+  /** dst[rows[i], :] += weights[i] · src[i, :] for i < n. */
+  scatter_add_rows(src: number, cols: number, rows: number, weights: number, n: number, dst: number, dstStride: number): void;
+}

@@ -1,0 +1,32 @@
+import type { KernelExports } from './kernel-exports.ts';
+import { WasmHeap } from './heap.ts';
+
+/** One instance of build/edgeseek.wasm with its own memory and heap. */
+export interface WasmInstance {
+  readonly exports: KernelExports;
+  readonly heap: WasmHeap;
+  /** Views over the memory; re-fetch after any allocation (growth detaches them). */
+  f32(): Float32Array;
+  u8(): Uint8Array;
+  i32(): Int32Array;
+}
+
+export async function instantiateKernels(module: WebAssembly.Module): Promise<WasmInstance> {
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      abort(_message: number, _file: number, line: number, column: number): never {
+        throw new Error(`edgeseek.wasm aborted at ${line}:${column}`);
+      },
+    },
+  });
+  const exports = instance.exports as unknown as KernelExports;
+  const heap = new WasmHeap(exports.memory, exports.heapBase());
+  const memory = exports.memory;
+  return {
+    exports,
+    heap,
+    f32: () => new Float32Array(memory.buffer),
+    u8: () => new Uint8Array(memory.buffer),
+    i32: () => new Int32Array(memory.buffer),
+  };
+}

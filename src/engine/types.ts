@@ -1,0 +1,83 @@
+// The engine's public contract (design.md "The engine"): what `createEngine`
+// returns and what `generate` yields. The server and the CLI speak only this.
+
+export interface SamplingOptions {
+  /** 0 (or undefined with no other sampler set) means greedy. Default 1. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  repetitionPenalty?: number;
+  /** Same seed ⇒ same tokens on the same backend. */
+  seed?: number;
+}
+
+export interface GenerateRequest extends SamplingOptions {
+  /** Either prompt text (tokenized with BOS as the tokenizer config says) or ids. */
+  prompt?: string;
+  promptIds?: readonly number[];
+  /** Chat messages, rendered with the tokenizer's chat template. */
+  messages?: readonly ChatMessage[];
+  maxTokens?: number;
+  /** Never emitted, even when split across tokens. */
+  stop?: readonly string[];
+  /** Number of top alternatives per token to report (0..20); logprob of the chosen token when ≥ 0. */
+  topLogprobs?: number;
+  logprobs?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface TokenLogprob {
+  token: string;
+  id: number;
+  logprob: number;
+  bytes: number[];
+}
+
+/** One generated token: `text` holds only whole UTF-8 characters (possibly ""). */
+export interface TokenEvent {
+  type: 'token';
+  id: number;
+  text: string;
+  logprob?: TokenLogprob & { top: TokenLogprob[] };
+}
+
+export interface FinishEvent {
+  type: 'finish';
+  reason: FinishReason;
+  usage: Usage;
+  /** Text held back while it could have been the start of a stop string, released at the end. */
+  text: string;
+}
+
+export type GenerateEvent = TokenEvent | FinishEvent;
+
+export interface ModelInfo {
+  id: string;
+  contextLength: number;
+  vocabSize: number;
+  backend: 'cpu' | 'webgpu';
+}
+
+export interface Engine {
+  readonly model: ModelInfo;
+  generate(request: GenerateRequest): AsyncIterable<GenerateEvent>;
+  /** Bytes of latent cache currently reserved by running requests. */
+  readonly cacheBytesInUse: number;
+  dispose(): Promise<void>;
+}

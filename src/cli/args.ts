@@ -1,0 +1,43 @@
+// A small flag parser for the CLI: `--name value` and `--flag`, nothing else.
+
+export class CliError extends Error {}
+
+export class Args {
+  private readonly values = new Map<string, string | true>();
+
+  constructor(argv: string[], private readonly command: string) {
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i];
+      if (!arg.startsWith('--')) throw new CliError(`unexpected argument '${arg}'`);
+      const eq = arg.indexOf('=');
+      if (eq > 0) { this.values.set(arg.slice(2, eq), arg.slice(eq + 1)); continue; }
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) { this.values.set(arg.slice(2), next); i++; }
+      else this.values.set(arg.slice(2), true);
+    }
+  }
+
+  string(name: string): string | undefined {
+    const value = this.values.get(name);
+    if (value === true) throw new CliError(`${this.command}: --${name} needs a value`);
+    return value;
+  }
+
+  required(name: string): string {
+    const value = this.string(name);
+    if (value === undefined) throw new CliError(`${this.command}: --${name} is required`);
+    return value;
+  }
+
+  number(name: string, fallback?: number): number | undefined {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new CliError(`${this.command}: --${name} must be a number, got '${value}'`);
+    return n;
+  }
+
+  flag(name: string): boolean {
+    return this.values.has(name);
+  }
+}

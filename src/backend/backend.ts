@@ -132,6 +132,8 @@ export interface Backend {
   /** Submits recorded work (a no-op on CPU). */
   flush(): void;
 
+  /** dst[r, :] = src[row0 + r, :] for r < rows (e.g. the last position before lm_head). */
+  copyRows(src: Operand, row0: number, rows: number, dst: Operand): void;
   /** out[t, :] = table[ids[t], :] (dequantized). table: [V, H]. */
   embed(ids: Int32Array, table: Weight, out: Operand): void;
   /** out[t, n] = Σ_k x[t, k] · W[n, k] for t < x.rows (or `rows`). W: [N, K]. */
@@ -163,10 +165,14 @@ export interface Backend {
   ): void;
 
   /** Router softmax and top-k selection (ties → lower expert index), in f32. */
-  route(routerLogits: Operand, params: GatingParams): RoutePlan;
+  route(routerLogits: Operand, params: GatingParams): RoutePlan | Promise<RoutePlan>;
+  /** The plan's selection as plain arrays [tokens, topK] (tests compare backends with it). */
+  readPlan(plan: RoutePlan): Promise<{ experts: Int32Array; weights: Float32Array }>;
   /** out[t, :] += Σ_k w_tk · expert_k(x[t, :]) over the plan's selected experts. */
   moeExperts(x: Operand, plan: RoutePlan, experts: ExpertWeights, out: Operand): void;
 
+  /** Optional: prepares memory for `weightBytes` of weights before uploads (the CPU backend opens Wasm memories). */
+  reserve?(weightBytes: number): Promise<void>;
   /** Frees everything the backend holds. */
   dispose(): void;
 }

@@ -13,6 +13,8 @@ export interface ModelSource {
   size(file: string): Promise<number>;
   /** `length` bytes of `file` from `offset`; an error naming the file if fewer exist. */
   read(file: string, offset: number, length: number): Promise<Uint8Array>;
+  /** The files there are, where the source can tell (directories, memory). */
+  list?(): Promise<string[]>;
 }
 
 export async function readAll(source: ModelSource, file: string): Promise<Uint8Array> {
@@ -33,6 +35,7 @@ export function memorySource(files: Record<string, Uint8Array>, label = 'memory'
   return {
     label,
     has: async (file) => file in files,
+    list: async () => Object.keys(files),
     size: async (file) => get(file).byteLength,
     read: async (file, offset, length) => {
       const data = get(file);

@@ -1,0 +1,418 @@
+// The Wasm SIMD CPU backend: each op is one or a few calls into
+// build/edgeseek.wasm (assembly/), over memory this file lays out. It runs
+// everywhere, Cloudflare Workers included, so it is the reference backend.
+import {
+  bytesFor, viewOf,
+  type AbsorbedAttentionWeights, type Activation, type Backend, type DType, type ExpertWeights,
+  type GatingParams, type LatentCache, type MlaShape, type Operand, type Placement, type RoutePlan,
+  type View, type Weight, type WeightData,
+} from '../backend.ts';
+import type { KernelExports, MatmulKernel } from './kernel-exports.ts';
+import { CpuActivation, Scratch, ShardSet } from './shards.ts';
+import { instantiateKernels, type WasmInstance } from './wasm-instance.ts';
+
+export interface CpuBackendOptions {
+  /** Weight bytes per Wasm memory before a new one is opened (default 3 GiB of the 4 GiB wasm32 limit). */
+  shardWeightBytes?: number;
+}
+
+interface CpuWeight extends Weight {
+  readonly shard: number;
+  readonly ptr: number;
+  released: boolean;
+}
+
+interface CpuCache extends LatentCache {
+  readonly perLayer: { shard: number; ptr: number }[];
+  released: boolean;
+}
+
+export interface CpuRoutePlan extends RoutePlan {
+  /** Selected experts per token, [tokens, topK]. */
+  readonly experts: Int32Array;
+  /** Their gate weights, [tokens, topK]. */
+  readonly weights: Float32Array;
+}
+
+const DEFAULT_SHARD_WEIGHT_BYTES = 3 * 1024 ** 3;
+
+export async function createCpuBackend(module: WebAssembly.Module, options: CpuBackendOptions = {}): Promise<CpuBackend> {
+  return new CpuBackend(module, await instantiateKernels(module), options);
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly weightDTypes: readonly DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+  private readonly instances: WasmInstance[];
+  private readonly shards: ShardSet;
+  private readonly scratch: Scratch;
+  private readonly shardWeightBytes: number;
+  private readonly shardLoad: number[] = [0];
+  private readonly layerShard = new Map<number, number>();
+  private current = 0;
+  private lastLayer = Number.NaN;
+  private currentLayerBytes = 0;
+  private largestLayer = 0;
+  /** Internal activations of ops that span memories, by (purpose, rows). */
+  private readonly internal = new Map<string, CpuActivation>();
+  private pendingShard: Promise<WasmInstance> | undefined;
+
+  constructor(private readonly module: WebAssembly.Module, first: WasmInstance, options: CpuBackendOptions) {
+    this.instances = [first];
+    this.shards = new ShardSet(this.instances);
+    this.scratch = new Scratch(this.instances);
+    this.shardWeightBytes = options.shardWeightBytes ?? DEFAULT_SHARD_WEIGHT_BYTES;
+  }
+
+  /** Bytes allocated across all Wasm memories (weights, caches, activations, scratch). */
+  get allocatedBytes(): number { return this.instances.reduce((a, i) => a + i.heap.allocatedBytes, 0); }
+
+  /** Number of Wasm memories in use. */
+  get shardCount(): number { return this.instances.length; }
+
+  /**
+   * Opens instances ahead of uploads: instantiation is async but uploadWeight
+   * is not, so the loader calls this with the bytes it is about to upload.
+   */
+  async reserve(weightBytes: number): Promise<void> {
+    const needed = Math.ceil(weightBytes / this.shardWeightBytes) + 1;
+    while (this.instances.length < needed) {
+      this.pendingShard ??= instantiateKernels(this.module);
+      this.instances.push(await this.pendingShard);
+      this.shardLoad.push(0);
+      this.pendingShard = undefined;
+    }
+  }
+
+  uploadWeight(data: WeightData, placement: Placement): Weight {
+    const expected = bytesFor(data.dtype, data.shape);
+    if (data.bytes.byteLength !== expected) {
+      throw new Error(`${data.name}: ${data.bytes.byteLength} bytes for ${data.dtype} [${data.shape.join(', ')}], expected ${expected}`);
+    }
+    // A new layer starts a new memory when the largest layer so far would not fit.
+    if (placement.layer !== this.lastLayer) {
+      this.largestLayer = Math.max(this.largestLayer, this.currentLayerBytes);
+      this.currentLayerBytes = 0;
+      this.lastLayer = placement.layer;
+      if (this.shardLoad[this.current] > 0 && this.shardLoad[this.current] + this.largestLayer > this.shardWeightBytes) this.current++;
+    }
+    if (this.shardLoad[this.current] > 0 && this.shardLoad[this.current] + expected > this.shardWeightBytes) this.current++;
+    const shard = this.current;
+    if (shard >= this.instances.length) {
+      throw new Error(`${data.name}: no Wasm memory left for ${expected} bytes (call reserve() with the model's weight bytes first)`);
+    }
+    this.currentLayerBytes += expected;
+    const instance = this.instances[shard];
+    const ptr = instance.heap.alloc(expected);
+    instance.u8().set(data.bytes, ptr);
+    this.shardLoad[shard] += expected;
+    if (!this.layerShard.has(placement.layer)) this.layerShard.set(placement.layer, shard);
+    return { name: data.name, dtype: data.dtype, shape: [...data.shape], byteLength: expected, shard, ptr, released: false } as CpuWeight;
+  }
+
+  createActivation(rows: number, cols: number): Activation {
+    return new CpuActivation(rows, cols);
+  }
+
+  createLatentCache(layers: number, capacity: number, width: number): LatentCache {
+    const perLayer: { shard: number; ptr: number }[] = [];
+    try {
+      for (let l = 0; l < layers; l++) {
+        const shard = this.layerShard.get(l) ?? 0;
+        perLayer.push({ shard, ptr: this.instances[shard].heap.alloc(capacity * width * 4) });
+      }
+    } catch (error) {
+      for (const { shard, ptr } of perLayer) this.instances[shard].heap.release(ptr);
+      throw error;
+    }
+    return { layers, capacity, width, byteLength: layers * capacity * width * 4, perLayer, released: false } as CpuCache;
+  }
+
+  release(resource: Activation | Weight | LatentCache): void {
+    if (resource instanceof CpuActivation) { if (!resource.released) this.shards.release(resource); return; }
+    if ('perLayer' in resource) {
+      const cache = resource as CpuCache;
+      if (cache.released) return;
+      cache.released = true;
+      for (const { shard, ptr } of cache.perLayer) this.instances[shard].heap.release(ptr);
+      return;
+    }
+    const weight = resource as CpuWeight;
+    if (weight.released) return;
+    weight.released = true;
+    this.instances[weight.shard].heap.release(weight.ptr);
+    this.shardLoad[weight.shard] -= weight.byteLength;
+  }
+
+  write(dst: Operand, data: Float32Array): void {
+    const v = viewOf(dst);
+    const act = v.act as CpuActivation;
+    const rows = data.length / v.cols;
+    if (!Number.isInteger(rows) || rows > act.rows) throw new RangeError(`write of ${data.length} values into ${act.rows}×${v.cols}`);
+    const shard = this.shards.home(act);
+    const ptr = this.shards.locate(act, shard, v.cols === act.cols ? 'write' : 'readwrite');
+    const f32 = this.instances[shard].f32();
+    for (let r = 0; r < rows; r++) f32.set(data.subarray(r * v.cols, (r + 1) * v.cols), ptr / 4 + r * act.cols + v.offset);
+  }
+
+  async read(src: Operand, row0 = 0, rows?: number): Promise<Float32Array> {
+    const v = viewOf(src);
+    const act = v.act as CpuActivation;
+    const count = rows ?? act.rows - row0;
+    const shard = this.shards.home(act);
+    const ptr = this.shards.locate(act, shard, 'read');
+    const f32 = this.instances[shard].f32();
+    const out = new Float32Array(count * v.cols);
+    for (let r = 0; r < count; r++) {
+      const at = ptr / 4 + (row0 + r) * act.cols + v.offset;
+      out.set(f32.subarray(at, at + v.cols), r * v.cols);
+    }
+    return out;
+  }
+
+  flush(): void {}
+
+  copyRows(src: Operand, row0: number, rows: number, dst: Operand): void {
+    const sAct = viewOf(src).act as CpuActivation;
+    if (row0 < 0 || row0 + rows > sAct.rows) throw new RangeError(`copyRows of rows [${row0}, ${row0 + rows}) from ${sAct.rows}`);
+    const shard = this.shards.home(sAct);
+    const sv = this.at(src, shard, 'read');
+    const dv = this.at(dst, shard, 'readwrite');
+    this.kernels(shard).copy_rows(sv.ptr + row0 * sv.stride * 4, sv.stride, dv.ptr, dv.stride, rows, viewOf(src).cols);
+  }
+
+  embed(ids: Int32Array, table: Weight, out: Operand): void {
+    const w = table as CpuWeight;
+    const [vocab, H] = w.shape;
+    const o = this.at(out, w.shard, 'readwrite');
+    const k = this.kernels(w.shard);
+    const rowBytes = bytesFor(w.dtype, [H]);
+    for (let t = 0; t < ids.length; t++) {
+      const id = ids[t];
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`token id ${id} is outside the vocabulary (${vocab})`);
+      const src = w.ptr + id * rowBytes;
+      const dst = o.ptr + t * o.stride * 4;
+      if (w.dtype === 'f32') k.copy_rows(src, H, dst, H, 1, H);
+      else k[`dequantize_${w.dtype}`](src, dst, H);
+    }
+  }
+
+  matmul(x: Operand, weight: Weight, out: Operand, rows?: number): void {
+    const w = weight as CpuWeight;
+    const [N, K] = w.shape.slice(-2);
+    const T = rows ?? viewOf(x).act.rows;
+    const xv = this.at(x, w.shard, 'read');
+    const ov = this.at(out, w.shard, 'readwrite');
+    this.matmulKernel(w.shard, w.dtype)(w.ptr, xv.ptr, xv.stride, ov.ptr, ov.stride, N, K, T);
+  }
+
+  rmsnorm(x: Operand, weight: Weight, eps: number, out: Operand): void {
+    const w = weight as CpuWeight;
+    const xv = this.at(x, w.shard, 'read');
+    const ov = this.at(out, w.shard, 'readwrite');
+    this.kernels(w.shard).rmsnorm(xv.ptr, xv.stride, w.ptr, ov.ptr, ov.stride, viewOf(x).act.rows, viewOf(x).cols, eps);
+  }
+
+  rope(x: Operand, cosSin: Float32Array, heads: number, headStride: number, dim: number): void {
+    const shard = this.shards.home(viewOf(x).act as CpuActivation);
+    const xv = this.at(x, shard, 'readwrite');
+    const rows = cosSin.length / dim;
+    const table = this.scratch.get(shard, 0, cosSin.byteLength);
+    this.instances[shard].f32().set(cosSin, table / 4);
+    this.kernels(shard).rope(xv.ptr, xv.stride, rows, table, heads, headStride, dim);
+  }
+
+  add(x: Operand, y: Operand): void {
+    const shard = this.shards.home(viewOf(x).act as CpuActivation);
+    const yv = this.at(y, shard, 'read');
+    const xv = this.at(x, shard, 'readwrite');
+    this.kernels(shard).add(xv.ptr, xv.stride, yv.ptr, yv.stride, viewOf(x).act.rows, viewOf(x).cols);
+  }
+
+  swiglu(gate: Operand, up: Operand, out: Operand): void {
+    const shard = this.shards.home(viewOf(gate).act as CpuActivation);
+    const g = this.at(gate, shard, 'read');
+    const u = this.at(up, shard, 'read');
+    const o = this.at(out, shard, 'readwrite');
+    this.kernels(shard).swiglu(g.ptr, g.stride, u.ptr, u.stride, o.ptr, o.stride, viewOf(gate).act.rows, viewOf(gate).cols);
+  }
+
+  cacheWrite(cache: LatentCache, layer: number, pos0: number, c: Operand, kpe: Operand): void {
+    const { shard, ptr } = this.cacheLayer(cache, layer);
+    const rows = viewOf(c).act.rows;
+    if (pos0 + rows > cache.capacity) throw new RangeError(`latent cache holds ${cache.capacity} positions; write of ${rows} at ${pos0}`);
+    const cv = this.at(c, shard, 'read');
+    const kv = this.at(kpe, shard, 'read');
+    const k = this.kernels(shard);
+    const base = ptr + pos0 * cache.width * 4;
+    const kvr = viewOf(c).cols;
+    k.copy_rows(cv.ptr, cv.stride, base, cache.width, rows, kvr);
+    k.copy_rows(kv.ptr, kv.stride, base + kvr * 4, cache.width, rows, viewOf(kpe).cols);
+  }
+
+  mlaAttention(
+    q: Operand, cache: LatentCache, layer: number, pos0: number,
+    weights: AbsorbedAttentionWeights, shape: MlaShape, out: Operand,
+  ): void {
+    const { shard, ptr: cachePtr } = this.cacheLayer(cache, layer);
+    const { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr } = shape;
+    const T = viewOf(q).act.rows;
+    if (pos0 + T > cache.capacity) throw new RangeError(`attention past the latent cache (${pos0 + T} > ${cache.capacity})`);
+    const wkb = weights.wkb as CpuWeight;
+    const wvb = weights.wvb as CpuWeight;
+    const qlat = this.internalActivation('qlat', T, heads * kvr);
+    const olat = this.internalActivation('olat', T, heads * kvr);
+    const qHead = nope + rope;
+    // q_lat[t, h] = W_UKᵀ[h] · q_nope[t, h]: one [kvr, nope] matrix per head.
+    {
+      const qv = this.at(q, wkb.shard, 'read');
+      const qlatPtr = this.shards.locate(qlat, wkb.shard, 'write');
+      const kernel = this.matmulKernel(wkb.shard, wkb.dtype);
+      const headBytes = bytesFor(wkb.dtype, [kvr, nope]);
+      for (let h = 0; h < heads; h++) {
+        kernel(wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T);
+      }
+    }
+    // Scores against c and k_pe, softmax, o_lat = Σ p·c — the cache stays latent.
+    {
+      const qv = this.at(q, shard, 'read');
+      const qlatPtr = this.shards.locate(qlat, shard, 'read');
+      const olatPtr = this.shards.locate(olat, shard, 'write');
+      const scores = this.scratch.get(shard, 0, heads * (pos0 + T) * 4);
+      this.kernels(shard).mla_attend(
+        qlatPtr, qv.ptr + nope * 4, qv.stride, qHead, cachePtr, cache.width, kvr, rope,
+        heads, T, pos0, shape.softmaxScale, olatPtr, scores,
+      );
+    }
+    // out[t, h] = W_UV[h] · o_lat[t, h]
+    {
+      const olatPtr = this.shards.locate(olat, wvb.shard, 'read');
+      const ov = this.at(out, wvb.shard, 'readwrite');
+      const kernel = this.matmulKernel(wvb.shard, wvb.dtype);
+      const headBytes = bytesFor(wvb.dtype, [v, kvr]);
+      for (let h = 0; h < heads; h++) {
+        kernel(wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T);
+      }
+    }
+  }
+
+  route(routerLogits: Operand, params: GatingParams): RoutePlan {
+    const shard = this.shards.home(viewOf(routerLogits).act as CpuActivation);
+    const lv = this.at(routerLogits, shard, 'read');
+    const T = viewOf(routerLogits).act.rows;
+    const { experts: E, topK } = params;
+    const idx = this.scratch.get(shard, 0, T * topK * 4);
+    const wts = this.scratch.get(shard, 1, T * topK * 4);
+    const scratch = this.scratch.get(shard, 2, 8 * E + 8 * params.groups);
+    this.kernels(shard).moe_route(
+      lv.ptr, lv.stride, T, E, topK, params.method === 'greedy' ? 0 : 1, params.groups, params.topKGroups,
+      params.normTopKProb ? 1 : 0, params.routedScalingFactor, idx, wts, scratch,
+    );
+    const inst = this.instances[shard];
+    const plan: CpuRoutePlan = {
+      tokens: T, topK,
+      experts: inst.i32().slice(idx / 4, idx / 4 + T * topK),
+      weights: inst.f32().slice(wts / 4, wts / 4 + T * topK),
+    };
+    return plan;
+  }
+
+  /** The plan's selection as plain arrays (tests compare backends with it). */
+  async readPlan(plan: RoutePlan): Promise<{ experts: Int32Array; weights: Float32Array }> {
+    const p = plan as CpuRoutePlan;
+    return { experts: p.experts, weights: p.weights };
+  }
+
+  moeExperts(x: Operand, plan: RoutePlan, experts: ExpertWeights, out: Operand): void {
+    const p = plan as CpuRoutePlan;
+    const gate = experts.gate as CpuWeight;
+    const up = experts.up as CpuWeight;
+    const down = experts.down as CpuWeight;
+    const [E, I, H] = gate.shape;
+    // Group the tokens by expert so each expert's weights are read once per batch.
+    const byExpert: number[][] = Array.from({ length: E }, () => []);
+    for (let s = 0; s < p.tokens * p.topK; s++) byExpert[p.experts[s]].push(s);
+    // Rows of the experts' inputs/outputs: at most one per token per expert.
+    const hidden = this.internalActivation('moe.h', p.tokens, I);
+    const result = this.internalActivation('moe.d', p.tokens, H);
+    const gateBytes = bytesFor(gate.dtype, [I, H]);
+    const upBytes = bytesFor(up.dtype, [I, H]);
+    const downBytes = bytesFor(down.dtype, [H, I]);
+    for (let e = 0; e < E; e++) {
+      const list = byExpert[e];
+      const n = list.length;
+      if (n === 0) continue;
+      {
+        const shard = gate.shard;
+        const inst = this.instances[shard];
+        const k = this.kernels(shard);
+        const xv = this.at(x, shard, 'read');
+        const rowsPtr = this.scratch.get(shard, 3, n * 4);
+        const xs = this.scratch.get(shard, 4, n * H * 4);
+        const u = this.scratch.get(shard, 5, n * I * 4);
+        const i32 = inst.i32();
+        for (let i = 0; i < n; i++) i32[rowsPtr / 4 + i] = Math.floor(list[i] / p.topK);
+        k.gather_rows(xv.ptr, xv.stride, rowsPtr, n, H, xs);
+        const g = this.shards.locate(hidden, shard, 'write');
+        this.matmulKernel(shard, gate.dtype)(gate.ptr + e * gateBytes, xs, H, g, I, I, H, n);
+        const upPtr = up.shard === shard ? up.ptr : NaN;
+        if (Number.isNaN(upPtr)) throw new Error(`CPU backend: ${up.name} and ${gate.name} are in different Wasm memories`);
+        this.matmulKernel(shard, up.dtype)(upPtr + e * upBytes, xs, H, u, I, I, H, n);
+        k.swiglu(g, I, u, I, g, I, n, I);
+      }
+      {
+        const shard = down.shard;
+        const g = this.shards.locate(hidden, shard, 'read');
+        const d = this.shards.locate(result, shard, 'write');
+        this.matmulKernel(shard, down.dtype)(down.ptr + e * downBytes, g, I, d, H, H, I, n);
+      }
+      {
+        const shard = this.shards.home(viewOf(out).act as CpuActivation);
+        const inst = this.instances[shard];
+        const rowsPtr = this.scratch.get(shard, 6, n * 4);
+        const weightsPtr = this.scratch.get(shard, 7, n * 4);
+        const i32 = inst.i32();
+        const f32 = inst.f32();
+        for (let i = 0; i < n; i++) {
+          i32[rowsPtr / 4 + i] = Math.floor(list[i] / p.topK);
+          f32[weightsPtr / 4 + i] = p.weights[list[i]];
+        }
+        const d = this.shards.locate(result, shard, 'read');
+        const ov = this.at(out, shard, 'readwrite');
+        this.kernels(shard).scatter_add_rows(d, H, rowsPtr, weightsPtr, n, ov.ptr, ov.stride);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.instances.length = 0;
+  }
+
+  private kernels(shard: number): KernelExports {
+    return this.instances[shard].exports;
+  }
+
+  private matmulKernel(shard: number, dtype: DType): MatmulKernel {
+    return this.kernels(shard)[`matmul_${dtype}`];
+  }
+
+  private at(op: Operand, shard: number, access: 'read' | 'readwrite'): { ptr: number; stride: number } {
+    const v: View = viewOf(op);
+    const act = v.act as CpuActivation;
+    return { ptr: this.shards.locate(act, shard, access) + v.offset * 4, stride: act.cols };
+  }
+
+  private cacheLayer(cache: LatentCache, layer: number): { shard: number; ptr: number } {
+    const c = cache as CpuCache;
+    if (c.released) throw new Error('CPU backend: use of a released latent cache');
+    return c.perLayer[layer];
+  }
+
+  /** Scratch activations for ops that may cross memories, kept per (purpose, rows) and reused. */
+  private internalActivation(purpose: string, rows: number, cols: number): CpuActivation {
+    const key = `${purpose}:${rows}x${cols}`;
+    let act = this.internal.get(key);
+    if (!act) { act = new CpuActivation(rows, cols); this.internal.set(key, act); }
+    return act;
+  }
+}

@@ -1,0 +1,37 @@
+// The model a CLI command works on: --model (default: the bundled model) on --backend.
+import { createBackend, type BackendKind } from '../backend/create-backend.ts';
+import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
+import { loadModelRunner } from '../engine/runner.ts';
+import type { ModelRunner } from '../engine/runner-types.ts';
+import type { QuantizeMode } from '../model/load-weights.ts';
+import { fsSource } from '../model/source-fs.ts';
+import { Args, CliError } from './args.ts';
+import { defaultModelPath } from './package-root.ts';
+
+export async function openRunnerFromArgs(args: Args, options: { maxBatch?: number } = {}): Promise<ModelRunner> {
+  const backend = (args.string('backend') ?? 'cpu') as BackendKind;
+  if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
+  const quantize = args.string('quantize') as QuantizeMode | undefined;
+  if (quantize !== undefined && quantize !== 'q8_0' && quantize !== 'q4_0') throw new CliError(`--quantize must be q8_0 or q4_0, got '${quantize}'`);
+  const gpu = backend === 'cpu' ? undefined : await nodeGpu();
+  const instance = await createBackend(backend, {
+    wasmModule: await loadWasmModuleFromDisk(),
+    gpu,
+    shardWeightBytes: args.number('shard-bytes'),
+  });
+  return loadModelRunner(await fsSource(args.string('model') ?? defaultModelPath()), instance, { quantize, maxBatch: options.maxBatch });
+}
+
+/** navigator.gpu where the runtime has it (Deno), else Dawn from npm `webgpu` (Node). */
+async function nodeGpu(): Promise<GPU | undefined> {
+  const native = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  if (native) return native;
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  try {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    return create(process.env.EDGESEEK_DAWN_FLAGS?.split(',') ?? []);
+  } catch {
+    return undefined;
+  }
+}

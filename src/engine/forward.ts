@@ -1,0 +1,178 @@
+// The DeepSeek-V2 forward pass (design.md "The model"), written once against
+// the Backend ops: a batch of T new tokens of one sequence, on top of its
+// latent KV cache. Reads top to bottom like modeling_deepseek.py:
+// embed → per layer [RMSNorm → MLA → residual → RMSNorm → MLP | MoE → residual]
+// → final RMSNorm → lm_head.
+import {
+  columns, type Activation, type Backend, type GatingParams, type LatentCache, type MlaShape, type Operand,
+} from '../backend/backend.ts';
+import { isMoeLayer, type ModelConfig } from '../model/config.ts';
+import type { DenseMlpWeights, ModelWeights } from '../model/load-weights.ts';
+import { ropeCosSin, ropeFrequencies, softmaxScale, type RopeFrequencies } from '../model/rope.ts';
+
+/** Scratch activations for a batch of T tokens, allocated once per T and reused. */
+interface Scratch {
+  readonly T: number;
+  readonly x: Activation; //        [T, H] residual stream
+  readonly xn: Activation; //       [T, H] normalized
+  readonly qa: Activation | null; // [T, q_lora_rank]
+  readonly q: Activation; //        [T, heads·(nope+rope)]
+  readonly kva: Activation; //      [T, kv_lora + rope] = c | k_pe
+  readonly attn: Activation; //     [T, heads·v]
+  readonly h: Activation; //        [T, H] block output
+  readonly gate: Activation; //     [T, max(I, I_moe·shared)]
+  readonly up: Activation; //       [T, max(I, I_moe·shared)]
+  readonly router: Activation | null; // [T, E]
+  readonly cosSin: Float32Array; // [T, rope/2, 2]
+}
+
+export class ForwardPass {
+  private readonly freqs: RopeFrequencies;
+  private readonly mla: MlaShape;
+  private readonly gating: GatingParams | null;
+  private readonly scratch = new Map<number, Scratch>();
+  private readonly lastRow: Activation;
+  private readonly lastLogits: Activation;
+
+  constructor(readonly config: ModelConfig, readonly backend: Backend, readonly weights: ModelWeights) {
+    const c = config;
+    this.freqs = ropeFrequencies(c);
+    this.mla = {
+      heads: c.numHeads, nope: c.qkNopeHeadDim, rope: c.qkRopeHeadDim, vHeadDim: c.vHeadDim,
+      kvLoraRank: c.kvLoraRank, softmaxScale: softmaxScale(c),
+    };
+    this.gating = c.nRoutedExperts > 0
+      ? {
+        experts: c.nRoutedExperts, topK: c.numExpertsPerTok, method: c.topkMethod, groups: c.nGroup,
+        topKGroups: c.topkGroup, normTopKProb: c.normTopkProb, routedScalingFactor: c.routedScalingFactor,
+      }
+      : null;
+    this.lastRow = backend.createActivation(1, c.hiddenSize);
+    this.lastLogits = backend.createActivation(1, c.vocabSize);
+  }
+
+  /**
+   * Runs ids at positions [pos0, pos0 + T) and returns the logits of the last
+   * position [V], or of all positions [T × V] when allLogits.
+   */
+  async run(cache: LatentCache, pos0: number, ids: readonly number[], allLogits: boolean): Promise<Float32Array> {
+    const { backend: b, weights: w, config: c, mla } = this;
+    const T = ids.length;
+    const s = this.scratchFor(T);
+    const eps = c.rmsNormEps;
+    const qHead = c.qkNopeHeadDim + c.qkRopeHeadDim;
+    const kvr = c.kvLoraRank;
+    ropeCosSin(this.freqs, pos0, T, s.cosSin);
+
+    b.embed(Int32Array.from(ids), w.embed, s.x);
+    for (let l = 0; l < c.numLayers; l++) {
+      const L = w.layers[l];
+      // --- Multi-head Latent Attention ---
+      b.rmsnorm(s.x, L.attnNorm, eps, s.xn);
+      if (L.query.kind === 'lora') {
+        b.matmul(s.xn, L.query.a, s.qa!); //             q_a_proj  [T, H] → [T, q_lora]
+        b.rmsnorm(s.qa!, L.query.aNorm, eps, s.qa!); //  q_a_layernorm
+        b.matmul(s.qa!, L.query.b, s.q); //              q_b_proj  → [T, heads·(nope+rope)]
+      } else {
+        b.matmul(s.xn, L.query.proj, s.q); //            q_proj    → [T, heads·(nope+rope)]
+      }
+      b.rope(columns(s.q, c.qkNopeHeadDim, c.numHeads * qHead - c.qkNopeHeadDim), s.cosSin, c.numHeads, qHead, c.qkRopeHeadDim);
+      b.matmul(s.xn, L.kvA, s.kva); //                   kv_a_proj_with_mqa → [T, kv_lora + rope]
+      const latent = columns(s.kva, 0, kvr);
+      const kpe = columns(s.kva, kvr, c.qkRopeHeadDim);
+      b.rmsnorm(latent, L.kvANorm, eps, latent); //      c ← kv_a_layernorm(c)
+      b.rope(kpe, s.cosSin, 1, c.qkRopeHeadDim, c.qkRopeHeadDim); // one k_pe shared by all heads
+      b.cacheWrite(cache, l, pos0, latent, kpe); //      the cache holds only c and k_pe
+      b.mlaAttention(s.q, cache, l, pos0, L.absorbed, mla, s.attn); // absorbed: never decompressed
+      b.matmul(s.attn, L.o, s.h); //                     o_proj → [T, H]
+      b.add(s.x, s.h);
+
+      // --- Feed-forward: dense SwiGLU or DeepSeekMoE ---
+      b.rmsnorm(s.x, L.ffnNorm, eps, s.xn);
+      if (L.ffn.kind === 'dense') {
+        this.swigluMlp(s, L.ffn.mlp, s.h);
+        b.add(s.x, s.h);
+      } else {
+        if (!isMoeLayer(c, l) || !this.gating) throw new Error(`layer ${l}: MoE weights on a dense layer`);
+        b.matmul(s.xn, L.ffn.router, s.router!); //      router logits [T, E] (f32)
+        const plan = await b.route(s.router!, this.gating);
+        if (L.ffn.shared) {
+          this.swigluMlp(s, L.ffn.shared, s.h); //      shared experts, one wide SwiGLU
+          b.moeExperts(s.xn, plan, L.ffn.experts, s.h); // + Σ w_k · expert_k
+          b.add(s.x, s.h);
+        } else {
+          b.moeExperts(s.xn, plan, L.ffn.experts, s.x); // routed experts straight into the residual
+        }
+      }
+    }
+
+    if (allLogits) {
+      const logits = b.createActivation(T, c.vocabSize);
+      try {
+        b.rmsnorm(s.x, w.norm, eps, s.xn);
+        b.matmul(s.xn, w.lmHead, logits);
+        return await b.read(logits);
+      } finally {
+        b.release(logits);
+      }
+    }
+    b.copyRows(s.x, T - 1, 1, this.lastRow);
+    b.rmsnorm(this.lastRow, w.norm, eps, this.lastRow);
+    b.matmul(this.lastRow, w.lmHead, this.lastLogits);
+    return b.read(this.lastLogits);
+  }
+
+  /** out = down(silu(gate(xn)) · up(xn)) */
+  private swigluMlp(s: Scratch, m: DenseMlpWeights, out: Operand): void {
+    const width = m.gate.shape[0];
+    const g = columns(s.gate, 0, width);
+    const u = columns(s.up, 0, width);
+    this.backend.matmul(s.xn, m.gate, g);
+    this.backend.matmul(s.xn, m.up, u);
+    this.backend.swiglu(g, u, g);
+    this.backend.matmul(g, m.down, out);
+  }
+
+  private scratchFor(T: number): Scratch {
+    const existing = this.scratch.get(T);
+    if (existing) return existing;
+    // Keep decode's T = 1 and a few prefill sizes; drop the oldest other size.
+    if (this.scratch.size >= 4) {
+      const victim = [...this.scratch.keys()].find((k) => k !== 1)!;
+      this.releaseScratch(this.scratch.get(victim)!);
+      this.scratch.delete(victim);
+    }
+    const c = this.config;
+    const b = this.backend;
+    const ffnWidth = Math.max(c.intermediateSize, c.moeIntermediateSize * c.nSharedExperts, 1);
+    const s: Scratch = {
+      T,
+      x: b.createActivation(T, c.hiddenSize),
+      xn: b.createActivation(T, c.hiddenSize),
+      qa: c.qLoraRank === null ? null : b.createActivation(T, c.qLoraRank),
+      q: b.createActivation(T, c.numHeads * (c.qkNopeHeadDim + c.qkRopeHeadDim)),
+      kva: b.createActivation(T, c.kvLoraRank + c.qkRopeHeadDim),
+      attn: b.createActivation(T, c.numHeads * c.vHeadDim),
+      h: b.createActivation(T, c.hiddenSize),
+      gate: b.createActivation(T, ffnWidth),
+      up: b.createActivation(T, ffnWidth),
+      router: c.nRoutedExperts > 0 ? b.createActivation(T, c.nRoutedExperts) : null,
+      cosSin: new Float32Array(T * c.qkRopeHeadDim),
+    };
+    this.scratch.set(T, s);
+    return s;
+  }
+
+  private releaseScratch(s: Scratch): void {
+    for (const value of Object.values(s)) {
+      if (value && typeof value === 'object' && 'rows' in value && 'cols' in value) this.backend.release(value as Activation);
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.scratch.values()) this.releaseScratch(s);
+    this.scratch.clear();
+    this.backend.release(this.lastRow);
+    this.backend.release(this.lastLogits);
+  }
+}

@@ -1,0 +1,101 @@
+// Loads a checkpoint onto a backend and runs sequences through the forward
+// pass. Prompts are prefilled in chunks so scratch memory stays bounded.
+import type { Backend, LatentCache } from '../backend/backend.ts';
+import { openCheckpoint } from '../model/checkpoint.ts';
+import { loadWeights, type ModelWeights, type QuantizeMode } from '../model/load-weights.ts';
+import type { ModelSource } from '../model/source.ts';
+import { ForwardPass } from './forward.ts';
+import type { ModelRunner, Sequence } from './runner-types.ts';
+import type { ModelConfig } from '../model/config.ts';
+
+export interface RunnerOptions {
+  quantize?: QuantizeMode;
+  /** Largest number of tokens one forward step processes (prefill is chunked). Default 128. */
+  maxBatch?: number;
+  onProgress?: (loaded: number, total: number, tensor: string) => void;
+}
+
+interface RunnerSequence extends Sequence {
+  length: number;
+  cache: LatentCache;
+  released: boolean;
+}
+
+export async function loadModelRunner(source: ModelSource, backend: Backend, options: RunnerOptions = {}): Promise<ModelRunner> {
+  const checkpoint = await openCheckpoint(source);
+  if (backend.reserve) await backend.reserve(await checkpointBytes(source));
+  const weights = await loadWeights(checkpoint, backend, options);
+  return new Runner(checkpoint.config, backend, weights, options.maxBatch ?? 128);
+}
+
+/** Bytes of the weight files, an upper bound for what the backend must hold (before quantize-at-load). */
+async function checkpointBytes(source: ModelSource): Promise<number> {
+  const files = source.list ? await source.list() : [];
+  let total = 0;
+  for (const file of files) {
+    if (file.endsWith('.safetensors') || file.endsWith('.gguf')) total += await source.size(file);
+  }
+  return total;
+}
+
+class Runner implements ModelRunner {
+  readonly weightBytes: number;
+  readonly kvBytesPerToken: number;
+  private readonly forwardPass: ForwardPass;
+  private readonly width: number;
+
+  constructor(readonly config: ModelConfig, readonly backend: Backend, private readonly weights: ModelWeights, private readonly maxBatch: number) {
+    this.forwardPass = new ForwardPass(config, backend, weights);
+    this.width = config.kvLoraRank + config.qkRopeHeadDim;
+    this.kvBytesPerToken = config.numLayers * this.width * 4;
+    const seen = new Set(weights.all);
+    this.weightBytes = [...seen].reduce((a, w) => a + w.byteLength, 0);
+  }
+
+  newSequence(capacity: number): Sequence {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`sequence capacity must be a positive integer, got ${capacity}`);
+    if (capacity > this.config.maxPositionEmbeddings) {
+      throw new RangeError(`sequence capacity ${capacity} exceeds the model's context (${this.config.maxPositionEmbeddings})`);
+    }
+    const cache = this.backend.createLatentCache(this.config.numLayers, capacity, this.width);
+    const seq: RunnerSequence = { length: 0, capacity, cacheBytes: cache.byteLength, cache, released: false };
+    return seq;
+  }
+
+  async forward(sequence: Sequence, ids: readonly number[], options: { allLogits?: boolean } = {}): Promise<Float32Array> {
+    const seq = sequence as RunnerSequence;
+    if (seq.released) throw new Error('forward on a released sequence');
+    if (ids.length === 0) throw new RangeError('forward needs at least one token');
+    if (seq.length + ids.length > seq.capacity) {
+      throw new RangeError(`sequence of ${seq.length} tokens cannot take ${ids.length} more (capacity ${seq.capacity})`);
+    }
+    const vocab = this.config.vocabSize;
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`token id ${id} is outside the vocabulary (0..${vocab - 1})`);
+    }
+    const all = options.allLogits ? new Float32Array(ids.length * vocab) : undefined;
+    let last: Float32Array | undefined;
+    for (let start = 0; start < ids.length; start += this.maxBatch) {
+      const chunk = ids.slice(start, start + this.maxBatch);
+      const isLast = start + chunk.length === ids.length;
+      const logits = await this.forwardPass.run(seq.cache, seq.length, chunk, Boolean(all));
+      seq.length += chunk.length;
+      if (all) all.set(logits, start * vocab);
+      else if (isLast) last = logits;
+    }
+    return all ?? last!;
+  }
+
+  release(sequence: Sequence): void {
+    const seq = sequence as RunnerSequence;
+    if (seq.released) return;
+    seq.released = true;
+    this.backend.release(seq.cache);
+  }
+
+  dispose(): void {
+    this.forwardPass.dispose();
+    for (const w of new Set(this.weights.all)) this.backend.release(w);
+    this.backend.dispose();
+  }
+}

@@ -1,0 +1,193 @@
+// Checkpoint → backend: every tensor is read, shape-checked, converted to a
+// dtype the backend holds (norms and the router in f32; optional
+// quantize-at-load), and uploaded once. kv_b_proj is split per head into the
+// absorbed-attention matrices here. On any error everything uploaded so far is
+// released: nothing is half-loaded.
+import type {
+  AbsorbedAttentionWeights, Backend, DType, ExpertWeights, Weight, WeightData,
+} from '../backend/backend.ts';
+import type { Checkpoint } from './checkpoint.ts';
+import { isMoeLayer, type ModelConfig } from './config.ts';
+import { fromF32, toF32 } from './dtype.ts';
+import type { LayerTensor } from './names.ts';
+import { WeightFileError } from './safetensors.ts';
+
+export type QuantizeMode = 'q8_0' | 'q4_0';
+
+export interface DenseMlpWeights { readonly gate: Weight; readonly up: Weight; readonly down: Weight }
+
+export type QueryWeights =
+  | { readonly kind: 'direct'; readonly proj: Weight }
+  | { readonly kind: 'lora'; readonly a: Weight; readonly aNorm: Weight; readonly b: Weight };
+
+export type FfnWeights =
+  | { readonly kind: 'dense'; readonly mlp: DenseMlpWeights }
+  | { readonly kind: 'moe'; readonly router: Weight; readonly experts: ExpertWeights; readonly shared: DenseMlpWeights | null };
+
+export interface LayerWeights {
+  readonly attnNorm: Weight;
+  readonly query: QueryWeights;
+  /** kv_a_proj_with_mqa: [kvLoraRank + rope, H] */
+  readonly kvA: Weight;
+  readonly kvANorm: Weight;
+  readonly absorbed: AbsorbedAttentionWeights;
+  readonly o: Weight;
+  readonly ffnNorm: Weight;
+  readonly ffn: FfnWeights;
+}
+
+export interface ModelWeights {
+  readonly embed: Weight;
+  readonly layers: readonly LayerWeights[];
+  readonly norm: Weight;
+  readonly lmHead: Weight;
+  /** Every weight uploaded (for release and byte counts). */
+  readonly all: readonly Weight[];
+}
+
+export interface LoadWeightsOptions {
+  quantize?: QuantizeMode;
+  onProgress?: (loaded: number, total: number, tensor: string) => void;
+}
+
+export async function loadWeights(checkpoint: Checkpoint, backend: Backend, options: LoadWeightsOptions = {}): Promise<ModelWeights> {
+  const c = checkpoint.config;
+  const uploaded: Weight[] = [];
+  const total = 3 + c.numLayers;
+  let step = 0;
+  const upload = (data: WeightData, layer: number, role: 'matmul' | 'f32'): Weight => {
+    const converted = convert(data, backend, role === 'f32' ? 'f32' : options.quantize);
+    const weight = backend.uploadWeight(converted, { layer });
+    uploaded.push(weight);
+    return weight;
+  };
+  try {
+    const H = c.hiddenSize;
+    const embed = upload(await checkpoint.readGlobal('embed', [c.vocabSize, H]), -1, 'matmul');
+    options.onProgress?.(++step, total, 'embed');
+    const layers: LayerWeights[] = [];
+    for (let l = 0; l < c.numLayers; l++) {
+      const read = (t: LayerTensor, shape: number[], role: 'matmul' | 'f32' = 'matmul'): Promise<Weight> =>
+        checkpoint.readLayer(l, t, shape).then((d) => upload(d, l, role));
+      const qHead = c.qkNopeHeadDim + c.qkRopeHeadDim;
+      const attnNorm = await read('attnNorm', [H], 'f32');
+      const query: QueryWeights = c.qLoraRank === null
+        ? { kind: 'direct', proj: await read('qProj', [c.numHeads * qHead, H]) }
+        : {
+          kind: 'lora',
+          a: await read('qA', [c.qLoraRank, H]),
+          aNorm: await read('qANorm', [c.qLoraRank], 'f32'),
+          b: await read('qB', [c.numHeads * qHead, c.qLoraRank]),
+        };
+      const kvA = await read('kvA', [c.kvLoraRank + c.qkRopeHeadDim, H]);
+      const kvANorm = await read('kvANorm', [c.kvLoraRank], 'f32');
+      const absorbed = await loadAbsorbed(checkpoint, l, c, (d, role) => upload(d, l, role));
+      const o = await read('o', [H, c.numHeads * c.vHeadDim]);
+      const ffnNorm = await read('ffnNorm', [H], 'f32');
+      let ffn: FfnWeights;
+      if (isMoeLayer(c, l)) {
+        const E = c.nRoutedExperts;
+        const I = c.moeIntermediateSize;
+        const S = I * c.nSharedExperts;
+        ffn = {
+          kind: 'moe',
+          router: await read('router', [E, H], 'f32'),
+          experts: {
+            gate: await read('gateExps', [E, I, H]),
+            up: await read('upExps', [E, I, H]),
+            down: await read('downExps', [E, H, I]),
+          },
+          shared: c.nSharedExperts > 0
+            ? { gate: await read('gateShexp', [S, H]), up: await read('upShexp', [S, H]), down: await read('downShexp', [H, S]) }
+            : null,
+        };
+      } else {
+        const I = c.intermediateSize;
+        ffn = { kind: 'dense', mlp: { gate: await read('gate', [I, H]), up: await read('up', [I, H]), down: await read('down', [H, I]) } };
+      }
+      layers.push({ attnNorm, query, kvA, kvANorm, absorbed, o, ffnNorm, ffn });
+      options.onProgress?.(++step, total, `layer ${l}`);
+    }
+    const norm = upload(await checkpoint.readGlobal('norm', [H]), -2, 'f32');
+    options.onProgress?.(++step, total, 'norm');
+    let lmHead = embed;
+    if (!c.tieWordEmbeddings) {
+      if (!checkpoint.hasGlobal('lmHead')) {
+        throw new WeightFileError(`${checkpoint.file}: the output head (lm_head) is missing and tie_word_embeddings is false`);
+      }
+      lmHead = upload(await checkpoint.readGlobal('lmHead', [c.vocabSize, H]), -2, 'matmul');
+    }
+    options.onProgress?.(++step, total, 'lm_head');
+    return { embed, layers, norm, lmHead, all: uploaded };
+  } catch (error) {
+    for (const w of uploaded) backend.release(w);
+    throw error;
+  }
+}
+
+/**
+ * W_UKᵀ [heads, kvr, nope] and W_UV [heads, v, kvr] from kv_b_proj
+ * [heads·(nope+v), kvr] (rows per head: nope of W_UK, then v of W_UV), or from
+ * GGUF's split attn_k_b / attn_v_b, which already have these shapes.
+ * W_UV keeps kv_b's dtype (whole rows); W_UKᵀ is a transpose, exact for
+ * f32/f16/bf16 and dequantized to f32 for quantized blocks (which cannot be
+ * transposed without requantizing).
+ */
+async function loadAbsorbed(
+  checkpoint: Checkpoint, layer: number, c: ModelConfig,
+  upload: (data: WeightData, role: 'matmul' | 'f32') => Weight,
+): Promise<AbsorbedAttentionWeights> {
+  const heads = c.numHeads;
+  const nope = c.qkNopeHeadDim;
+  const v = c.vHeadDim;
+  const kvr = c.kvLoraRank;
+  if (!checkpoint.hasLayer(layer, 'kvB') && checkpoint.hasLayer(layer, 'kB')) {
+    const kb = await checkpoint.readLayer(layer, 'kB', [heads, kvr, nope]);
+    const vb = await checkpoint.readLayer(layer, 'vB', [heads, v, kvr]);
+    return { wkb: upload(kb, 'matmul'), wvb: upload(vb, 'matmul') };
+  }
+  const kvB = await checkpoint.readLayer(layer, 'kvB', [heads * (nope + v), kvr]);
+  const rowBytes = kvB.bytes.byteLength / (heads * (nope + v));
+  const wvbBytes = new Uint8Array(heads * v * rowBytes);
+  for (let h = 0; h < heads; h++) {
+    const from = (h * (nope + v) + nope) * rowBytes;
+    wvbBytes.set(kvB.bytes.subarray(from, from + v * rowBytes), h * v * rowBytes);
+  }
+  const lossless = kvB.dtype === 'f32' || kvB.dtype === 'f16' || kvB.dtype === 'bf16';
+  const elementBytes = kvB.dtype === 'f32' ? 4 : 2;
+  const transposedDtype: DType = lossless ? kvB.dtype : 'f32';
+  const wkbBytes = new Uint8Array(heads * kvr * nope * (lossless ? elementBytes : 4));
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < nope; i++) {
+      const row = h * (nope + v) + i;
+      if (lossless) {
+        for (let j = 0; j < kvr; j++) {
+          const src = (row * kvr + j) * elementBytes;
+          const dst = ((h * kvr + j) * nope + i) * elementBytes;
+          for (let b = 0; b < elementBytes; b++) wkbBytes[dst + b] = kvB.bytes[src + b];
+        }
+      } else {
+        const values = toF32(kvB.dtype, kvB.bytes, kvr, row * kvr);
+        const out = new DataView(wkbBytes.buffer);
+        for (let j = 0; j < kvr; j++) out.setFloat32(((h * kvr + j) * nope + i) * 4, values[j], true);
+      }
+    }
+  }
+  const base = kvB.name.replace(/\.weight$/, '');
+  return {
+    wkb: upload({ name: `${base}[W_UKᵀ]`, dtype: transposedDtype, shape: [heads, kvr, nope], bytes: wkbBytes }, 'matmul'),
+    wvb: upload({ name: `${base}[W_UV]`, dtype: kvB.dtype, shape: [heads, v, kvr], bytes: wvbBytes }, 'matmul'),
+  };
+}
+
+/** Converts to a dtype the backend holds: `target` when given and possible, else the nearest the backend supports. */
+function convert(data: WeightData, backend: Backend, target: DType | undefined): WeightData {
+  const K = data.shape[data.shape.length - 1];
+  let want: DType = data.dtype;
+  if (target === 'f32') want = 'f32';
+  else if (target && data.dtype !== target && data.shape.length >= 2 && K % 32 === 0) want = target;
+  if (!backend.weightDTypes.includes(want)) want = 'f32';
+  if (want === data.dtype) return data;
+  const count = data.shape.reduce((a, b) => a * b, 1);
+  return { ...data, dtype: want, bytes: fromF32(want, toF32(data.dtype, data.bytes, count)) };
+}

@@ -1,0 +1,51 @@
+// A model on the local file system (Node, Deno): a directory, or a single
+// .gguf / tokenizer.json file exposed under its base name.
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ModelSource } from './source.ts';
+
+export async function fsSource(path: string): Promise<ModelSource> {
+  let info;
+  try { info = await stat(path); } catch {
+    throw new Error(`model path ${path} does not exist`);
+  }
+  const dir = info.isDirectory() ? path : dirname(path);
+  const only = info.isDirectory() ? undefined : basename(path);
+  const resolve = (file: string): string => {
+    if (only !== undefined && file !== only) throw new Error(`${path}: model file ${file} not found (a single-file model)`);
+    return join(dir, file);
+  };
+  const sizeOf = async (file: string): Promise<number> => {
+    try { return (await stat(resolve(file))).size; } catch (error) {
+      if (error instanceof Error && error.message.includes('single-file')) throw error;
+      throw new Error(`${join(dir, file)}: model file not found`);
+    }
+  };
+  return {
+    label: path,
+    has: async (file) => {
+      if (only !== undefined) return file === only;
+      try { await stat(join(dir, file)); return true; } catch { return false; }
+    },
+    size: sizeOf,
+    list: async () => (only !== undefined ? [only] : readdir(dir)),
+    read: async (file, offset, length) => {
+      const full = resolve(file);
+      const handle = await open(full, 'r').catch(() => { throw new Error(`${full}: model file not found`); });
+      try {
+        const out = new Uint8Array(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+          if (bytesRead === 0) {
+            throw new Error(`${full}: truncated — wanted ${length} bytes at offset ${offset}, file ends after ${offset + done}`);
+          }
+          done += bytesRead;
+        }
+        return out;
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// design.md "Formats": a corrupt, truncated or mismatched file is a clear
+// error naming the file and tensor, and nothing is half-loaded. One test per fault.
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCpuBackend, type CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
+import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import { openCheckpoint } from '../../src/model/checkpoint.ts';
+import { loadWeights } from '../../src/model/load-weights.ts';
+import { memorySource } from '../../src/model/source.ts';
+import { GOLDEN_DIR } from '../support/golden.ts';
+
+const config = readFileSync(`${GOLDEN_DIR}/config.json`);
+const safetensors = new Uint8Array(readFileSync(`${GOLDEN_DIR}/model.safetensors`));
+const gguf = new Uint8Array(readFileSync(`${GOLDEN_DIR}/model.gguf`));
+
+let backend: CpuBackend;
+beforeAll(async () => { backend = await createCpuBackend(await loadWasmModuleFromDisk()); });
+
+/** Loads a model from in-memory files and returns the error message, checking nothing stayed allocated. */
+async function loadError(files: Record<string, Uint8Array>): Promise<string> {
+  const before = backend.allocatedBytes;
+  try {
+    const checkpoint = await openCheckpoint(memorySource(files, 'test-model'));
+    await loadWeights(checkpoint, backend);
+  } catch (error) {
+    expect(backend.allocatedBytes, 'memory of a failed load is released').toBe(before);
+    return (error as Error).message;
+  }
+  throw new Error('the faulty model loaded without an error');
+}
+
+function safetensorsHeader(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))), data: bytes.subarray(8 + n) };
+}
+
+function withHeader(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+function hf(weights: Uint8Array, configJson: Uint8Array = config): Record<string, Uint8Array> {
+  return { 'config.json': configJson, 'model.safetensors': weights };
+}
+
+describe('safetensors faults', () => {
+  it('the intact model loads (the baseline the faults differ from)', async () => {
+    const checkpoint = await openCheckpoint(memorySource(hf(safetensors), 'test-model'));
+    const weights = await loadWeights(checkpoint, backend);
+    for (const w of weights.all) backend.release(w);
+  });
+
+  it('truncated file: names the file and the tensor that runs past the end', async () => {
+    const message = await loadError(hf(safetensors.subarray(0, safetensors.length - 1000)));
+    expect(message).toMatch(/model\.safetensors: tensor \S+ ends at byte \d+ but the file has \d+ bytes/);
+  });
+
+  it('header length that lies: rejected before reading', async () => {
+    const bad = safetensors.slice();
+    new DataView(bad.buffer).setBigUint64(0, 1n << 40n, true);
+    expect(await loadError(hf(bad))).toMatch(/model\.safetensors: header length \d+ does not fit/);
+  });
+
+  it('header that is not JSON', async () => {
+    const bad = safetensors.slice();
+    bad[9] = 0x7b; bad[10] = 0x7b;
+    expect(await loadError(hf(bad))).toMatch(/model\.safetensors: header is not valid JSON/);
+  });
+
+  it('byte range that disagrees with shape × dtype: names the tensor', async () => {
+    const { header, data } = safetensorsHeader(safetensors);
+    const name = 'model.layers.1.self_attn.o_proj.weight';
+    header[name].data_offsets = [header[name].data_offsets[0], header[name].data_offsets[1] - 4];
+    expect(await loadError(hf(withHeader(header, data)))).toContain(`tensor ${name} has`);
+  });
+
+  it('wrong shape: names the tensor, found and expected shapes', async () => {
+    const { header, data } = safetensorsHeader(safetensors);
+    const name = 'model.layers.0.self_attn.q_a_proj.weight';
+    header[name].shape = [...header[name].shape].reverse();
+    expect(await loadError(hf(withHeader(header, data)))).toMatch(/tensor model\.layers\.0\.self_attn\.q_a_proj\.weight has shape \[64, 32\], expected \[32, 64\]/);
+  });
+
+  it('missing tensor: names it', async () => {
+    const { header, data } = safetensorsHeader(safetensors);
+    const name = 'model.layers.2.mlp.experts.5.down_proj.weight';
+    header['renamed.tensor'] = header[name];
+    delete header[name];
+    expect(await loadError(hf(withHeader(header, data)))).toContain(`tensor ${name} is missing`);
+  });
+
+  it('unknown dtype: names the tensor and the dtype', async () => {
+    const { header, data } = safetensorsHeader(safetensors);
+    header['model.norm.weight'].dtype = 'I8';
+    expect(await loadError(hf(withHeader(header, data)))).toMatch(/tensor model\.norm\.weight has unsupported dtype "I8"/);
+  });
+
+  it('unsupported config value: names the field', async () => {
+    const json = JSON.parse(config.toString());
+    json.scoring_func = 'sigmoid';
+    expect(await loadError(hf(safetensors, new TextEncoder().encode(JSON.stringify(json))))).toMatch(/config\.json: scoring_func "sigmoid" is not supported/);
+  });
+
+  it('missing config field: names the field', async () => {
+    const json = JSON.parse(config.toString());
+    delete json.kv_lora_rank;
+    expect(await loadError(hf(safetensors, new TextEncoder().encode(JSON.stringify(json))))).toMatch(/kv_lora_rank is missing/);
+  });
+});
+
+/** Offset of the ggml type field of a tensor's entry in the GGUF tensor directory. */
+function ggufTypeOffset(bytes: Uint8Array, name: string): number {
+  const needle = new TextEncoder().encode(name);
+  outer: for (let i = 0; i < bytes.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const dims = view.getUint32(i + needle.length, true);
+    return i + needle.length + 4 + dims * 8;
+  }
+  throw new Error(`${name} not found in the GGUF header`);
+}
+
+describe('GGUF faults', () => {
+  const file = (bytes: Uint8Array) => ({ 'model.gguf': bytes });
+
+  it('the intact GGUF files load (F32 and Q8_0)', async () => {
+    for (const name of ['model.gguf', 'model-q8_0.gguf']) {
+      const checkpoint = await openCheckpoint(memorySource({ [name]: new Uint8Array(readFileSync(`${GOLDEN_DIR}/${name}`)) }, 'test-model'));
+      const weights = await loadWeights(checkpoint, backend);
+      expect(weights.layers.length).toBe(3);
+      for (const w of weights.all) backend.release(w);
+    }
+  });
+
+  it('bad magic', async () => {
+    const bad = gguf.slice();
+    bad.set([0x47, 0x47, 0x4d, 0x4c]);
+    expect(await loadError(file(bad))).toMatch(/model\.gguf: bad magic "GGML"/);
+  });
+
+  it('truncated file: names the tensor that runs past the end', async () => {
+    expect(await loadError(file(gguf.subarray(0, gguf.length - 5000)))).toMatch(/model\.gguf: tensor \S+ ends at byte \d+ but the file has \d+ bytes/);
+  });
+
+  it('header cut inside the tensor directory', async () => {
+    expect(await loadError(file(gguf.subarray(0, 600)))).toMatch(/model\.gguf/);
+  });
+
+  it('unsupported tensor type: names the tensor and the type', async () => {
+    const bad = gguf.slice();
+    new DataView(bad.buffer).setUint32(ggufTypeOffset(bad, 'blk.1.attn_output.weight'), 12, true);
+    expect(await loadError(file(bad))).toMatch(/tensor blk\.1\.attn_output\.weight has unsupported type Q4_K/);
+  });
+
+  it('wrong shape (dimensions that lie): names the tensor', async () => {
+    const bad = gguf.slice();
+    const typeAt = ggufTypeOffset(bad, 'blk.0.attn_q_a.weight');
+    // ne0 (K) of the 2-D tensor sits 16 bytes before its type field.
+    const view = new DataView(bad.buffer);
+    view.setBigUint64(typeAt - 16, 32n, true);
+    view.setBigUint64(typeAt - 8, 64n, true);
+    expect(await loadError(file(bad))).toMatch(/blk\.0\.attn_q_a\.weight has shape \[64, 32\], expected \[32, 64\]/);
+  });
+
+  it('wrong architecture: names the key', async () => {
+    const bad = gguf.slice();
+    // general.architecture is the first key-value pair: its value is the first "deepseek2" in the file.
+    const needle = new TextEncoder().encode('deepseek2');
+    let found = -1;
+    for (let i = 0; i < 512 && found < 0; i++) if (needle.every((b, j) => bad[i + j] === b)) found = i;
+    expect(found).toBeGreaterThan(0);
+    bad.set(new TextEncoder().encode('deepseek3'), found);
+    expect(await loadError(file(bad))).toMatch(/general\.architecture must be "deepseek2", got "deepseek3"/);
+  });
+});

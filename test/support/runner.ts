@@ -1,0 +1,19 @@
+import { createBackend, type BackendKind } from '../../src/backend/create-backend.ts';
+import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import { loadModelRunner, type RunnerOptions } from '../../src/engine/runner.ts';
+import type { ModelRunner } from '../../src/engine/runner-types.ts';
+import { fsSource } from '../../src/model/source-fs.ts';
+import { nodeGpu } from './gpu.ts';
+
+export async function openRunner(
+  modelPath: string,
+  options: RunnerOptions & { backend?: Exclude<BackendKind, 'auto'>; shardWeightBytes?: number } = {},
+): Promise<ModelRunner> {
+  const kind = options.backend ?? 'cpu';
+  const backend = await createBackend(kind, {
+    wasmModule: await loadWasmModuleFromDisk(),
+    shardWeightBytes: options.shardWeightBytes,
+    gpu: kind === 'webgpu' ? await nodeGpu() : undefined,
+  });
+  return loadModelRunner(await fsSource(modelPath), backend, options);
+}

@@ -5,3 +5,4 @@ export { heapBase } from './memory';
 export * from './kernels/index';
 export * from './moe/index';
 export * from './tokenizer/index';
+export { stream_read } from './bench/bandwidth';

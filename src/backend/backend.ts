@@ -171,8 +171,6 @@ export interface Backend {
   /** out[t, :] += Σ_k w_tk · expert_k(x[t, :]) over the plan's selected experts. */
   moeExperts(x: Operand, plan: RoutePlan, experts: ExpertWeights, out: Operand): void;
 
-  /** Optional: prepares memory for `weightBytes` of weights before uploads (the CPU backend opens Wasm memories). */
-  reserve?(weightBytes: number): Promise<void>;
   /** Frees everything the backend holds. */
   dispose(): void;
 }

@@ -21,6 +21,8 @@ export interface ModelRunner {
   readonly backend: Backend;
   /** Bytes of weights held by the backend. */
   readonly weightBytes: number;
+  /** Bytes of weights one decode step reads: everything but the unselected experts and the unused embedding rows. */
+  readonly decodeWeightBytes: number;
   /** Latent cache bytes per token: layers × (kv_lora_rank + qk_rope_head_dim) × 4. */
   readonly kvBytesPerToken: number;
   newSequence(capacity: number): Sequence;

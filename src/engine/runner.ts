@@ -23,24 +23,32 @@ interface RunnerSequence extends Sequence {
 
 export async function loadModelRunner(source: ModelSource, backend: Backend, options: RunnerOptions = {}): Promise<ModelRunner> {
   const checkpoint = await openCheckpoint(source);
-  if (backend.reserve) await backend.reserve(await checkpointBytes(source));
   const weights = await loadWeights(checkpoint, backend, options);
   return new Runner(checkpoint.config, backend, weights, options.maxBatch ?? 128);
 }
 
-/** Bytes of the weight files, an upper bound for what the backend must hold (before quantize-at-load). */
-async function checkpointBytes(source: ModelSource): Promise<number> {
-  const files = source.list ? await source.list() : [];
-  let total = 0;
-  for (const file of files) {
-    if (file.endsWith('.safetensors') || file.endsWith('.gguf')) total += await source.size(file);
+function decodeBytes(config: ModelConfig, weights: ModelWeights): number {
+  const routed = new Set<object>();
+  let bytes = 0;
+  for (const layer of weights.layers) {
+    if (layer.ffn.kind !== 'moe') continue;
+    for (const w of [layer.ffn.experts.gate, layer.ffn.experts.up, layer.ffn.experts.down]) {
+      routed.add(w);
+      bytes += (w.byteLength * config.numExpertsPerTok) / config.nRoutedExperts;
+    }
   }
-  return total;
+  for (const w of new Set(weights.all)) {
+    if (routed.has(w)) continue;
+    // The embedding is gathered one row per token, unless it doubles as lm_head.
+    bytes += w === weights.embed && weights.lmHead !== weights.embed ? w.byteLength / config.vocabSize : w.byteLength;
+  }
+  return bytes;
 }
 
 class Runner implements ModelRunner {
   readonly weightBytes: number;
   readonly kvBytesPerToken: number;
+  readonly decodeWeightBytes: number;
   private readonly forwardPass: ForwardPass;
   private readonly width: number;
 
@@ -50,6 +58,7 @@ class Runner implements ModelRunner {
     this.kvBytesPerToken = config.numLayers * this.width * 4;
     const seen = new Set(weights.all);
     this.weightBytes = [...seen].reduce((a, w) => a + w.byteLength, 0);
+    this.decodeWeightBytes = decodeBytes(config, weights);
   }
 
   newSequence(capacity: number): Sequence {

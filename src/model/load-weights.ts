@@ -147,6 +147,12 @@ async function loadAbsorbed(
     return { wkb: upload(kb, 'matmul'), wvb: upload(vb, 'matmul') };
   }
   const kvB = await checkpoint.readLayer(layer, 'kvB', [heads * (nope + v), kvr]);
+  const { wkb, wvb } = splitKvB(kvB, heads, nope, v, kvr);
+  return { wkb: upload(wkb, 'matmul'), wvb: upload(wvb, 'matmul') };
+}
+
+/** kv_b_proj [heads·(nope+v), kvr] → W_UKᵀ [heads, kvr, nope] and W_UV [heads, v, kvr] (see loadAbsorbed). */
+export function splitKvB(kvB: WeightData, heads: number, nope: number, v: number, kvr: number): { wkb: WeightData; wvb: WeightData } {
   const rowBytes = kvB.bytes.byteLength / (heads * (nope + v));
   const wvbBytes = new Uint8Array(heads * v * rowBytes);
   for (let h = 0; h < heads; h++) {
@@ -157,6 +163,7 @@ async function loadAbsorbed(
   const elementBytes = kvB.dtype === 'f32' ? 4 : 2;
   const transposedDtype: DType = lossless ? kvB.dtype : 'f32';
   const wkbBytes = new Uint8Array(heads * kvr * nope * (lossless ? elementBytes : 4));
+  const out = new DataView(wkbBytes.buffer);
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < nope; i++) {
       const row = h * (nope + v) + i;
@@ -168,15 +175,14 @@ async function loadAbsorbed(
         }
       } else {
         const values = toF32(kvB.dtype, kvB.bytes, kvr, row * kvr);
-        const out = new DataView(wkbBytes.buffer);
         for (let j = 0; j < kvr; j++) out.setFloat32(((h * kvr + j) * nope + i) * 4, values[j], true);
       }
     }
   }
   const base = kvB.name.replace(/\.weight$/, '');
   return {
-    wkb: upload({ name: `${base}[W_UKᵀ]`, dtype: transposedDtype, shape: [heads, kvr, nope], bytes: wkbBytes }, 'matmul'),
-    wvb: upload({ name: `${base}[W_UV]`, dtype: kvB.dtype, shape: [heads, v, kvr], bytes: wvbBytes }, 'matmul'),
+    wkb: { name: `${base}[W_UKᵀ]`, dtype: transposedDtype, shape: [heads, kvr, nope], bytes: wkbBytes },
+    wvb: { name: `${base}[W_UV]`, dtype: kvB.dtype, shape: [heads, v, kvr], bytes: wvbBytes },
   };
 }
 

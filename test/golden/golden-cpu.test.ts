@@ -10,16 +10,18 @@ import { argmax, relativeError } from '../support/logits.ts';
 import { openRunner } from '../support/runner.ts';
 
 const golden = readGolden();
-const variants = [
+const variants: { label: string; path: string; quantize?: 'q8_0'; tolerance: number; sequences: typeof golden.sequences; greedy: typeof golden.greedy }[] = [
   { label: 'safetensors F32', path: GOLDEN_DIR, tolerance: 1e-4, sequences: golden.sequences, greedy: golden.greedy },
   { label: 'GGUF F32', path: `${GOLDEN_DIR}/model.gguf`, tolerance: 1e-4, sequences: golden.sequences, greedy: golden.greedy },
   { label: 'GGUF Q8_0', path: `${GOLDEN_DIR}/${golden.q8_0.gguf}`, tolerance: 1e-3, sequences: golden.q8_0.sequences, greedy: golden.q8_0.greedy },
+  // Quantize-at-load rounds exactly as llama.cpp's Q8_0 (same tensors, same blocks), so the Q8_0 reference applies.
+  { label: 'safetensors F32 quantized to Q8_0 at load', path: GOLDEN_DIR, quantize: 'q8_0' as const, tolerance: 1e-3, sequences: golden.q8_0.sequences, greedy: golden.q8_0.greedy },
 ];
 
 for (const variant of variants) {
   describe(`golden tiny-a, ${variant.label}, CPU backend`, () => {
     let runner: ModelRunner;
-    beforeAll(async () => { runner = await openRunner(variant.path); });
+    beforeAll(async () => { runner = await openRunner(variant.path, { quantize: variant.quantize }); });
     afterAll(() => runner?.dispose());
 
     for (const [index, sequence] of variant.sequences.entries()) {

@@ -9,7 +9,7 @@ import {
 } from '../backend.ts';
 import type { KernelExports, MatmulKernel } from './kernel-exports.ts';
 import { CpuActivation, Scratch, ShardSet } from './shards.ts';
-import { instantiateKernels, type WasmInstance } from './wasm-instance.ts';
+import { instantiateKernels, instantiateKernelsSync, type WasmInstance } from './wasm-instance.ts';
 
 export interface CpuBackendOptions {
   /** Weight bytes per Wasm memory before a new one is opened (default 3 GiB of the 4 GiB wasm32 limit). */
@@ -35,6 +35,8 @@ export interface CpuRoutePlan extends RoutePlan {
 }
 
 const DEFAULT_SHARD_WEIGHT_BYTES = 3 * 1024 ** 3;
+/** Leaves room for caches, activations and scratch in a 4 GiB memory. */
+const MAX_SHARD_BYTES = 3.75 * 1024 ** 3;
 
 export async function createCpuBackend(module: WebAssembly.Module, options: CpuBackendOptions = {}): Promise<CpuBackend> {
   return new CpuBackend(module, await instantiateKernels(module), options);
@@ -55,7 +57,6 @@ export class CpuBackend implements Backend {
   private largestLayer = 0;
   /** Internal activations of ops that span memories, by (purpose, rows). */
   private readonly internal = new Map<string, CpuActivation>();
-  private pendingShard: Promise<WasmInstance> | undefined;
 
   constructor(private readonly module: WebAssembly.Module, first: WasmInstance, options: CpuBackendOptions) {
     this.instances = [first];
@@ -69,20 +70,6 @@ export class CpuBackend implements Backend {
 
   /** Number of Wasm memories in use. */
   get shardCount(): number { return this.instances.length; }
-
-  /**
-   * Opens instances ahead of uploads: instantiation is async but uploadWeight
-   * is not, so the loader calls this with the bytes it is about to upload.
-   */
-  async reserve(weightBytes: number): Promise<void> {
-    const needed = Math.ceil(weightBytes / this.shardWeightBytes) + 1;
-    while (this.instances.length < needed) {
-      this.pendingShard ??= instantiateKernels(this.module);
-      this.instances.push(await this.pendingShard);
-      this.shardLoad.push(0);
-      this.pendingShard = undefined;
-    }
-  }
 
   uploadWeight(data: WeightData, placement: Placement): Weight {
     const expected = bytesFor(data.dtype, data.shape);
@@ -98,8 +85,12 @@ export class CpuBackend implements Backend {
     }
     if (this.shardLoad[this.current] > 0 && this.shardLoad[this.current] + expected > this.shardWeightBytes) this.current++;
     const shard = this.current;
-    if (shard >= this.instances.length) {
-      throw new Error(`${data.name}: no Wasm memory left for ${expected} bytes (call reserve() with the model's weight bytes first)`);
+    if (expected > this.shardWeightBytes && expected > MAX_SHARD_BYTES) {
+      throw new Error(`${data.name}: ${expected} bytes do not fit one Wasm memory (4 GiB)`);
+    }
+    while (shard >= this.instances.length) {
+      this.instances.push(instantiateKernelsSync(this.module));
+      this.shardLoad.push(0);
     }
     this.currentLayerBytes += expected;
     const instance = this.instances[shard];

@@ -85,6 +85,8 @@ export interface KernelExports {
    * number of experts with at least one token.
    */
   moe_group(idx: number, T: number, k: number, E: number, counts: number, order: number): number;
+  /** Reads `bytes` (a multiple of 64) from ptr as fast as one thread can (bandwidth probe); returns a checksum. */
+  stream_read(ptr: number, bytes: number): number;
   /** dst[i, :] = src[rows[i], :] for i < n (rows: i32[n]). */
   gather_rows(src: number, srcStride: number, rows: number, n: number, cols: number, dst: number): void;
   /** dst[rows[i], :] += weights[i] · src[i, :] for i < n. */

@@ -11,14 +11,24 @@ export interface WasmInstance {
   i32(): Int32Array;
 }
 
-export async function instantiateKernels(module: WebAssembly.Module): Promise<WasmInstance> {
-  const instance = await WebAssembly.instantiate(module, {
-    env: {
-      abort(_message: number, _file: number, line: number, column: number): never {
-        throw new Error(`edgeseek.wasm aborted at ${line}:${column}`);
-      },
+const imports = {
+  env: {
+    abort(_message: number, _file: number, line: number, column: number): never {
+      throw new Error(`edgeseek.wasm aborted at ${line}:${column}`);
     },
-  });
+  },
+};
+
+export async function instantiateKernels(module: WebAssembly.Module): Promise<WasmInstance> {
+  return wrap(await WebAssembly.instantiate(module, imports));
+}
+
+/** Synchronous instantiation of an already compiled module (extra memories opened mid-load). */
+export function instantiateKernelsSync(module: WebAssembly.Module): WasmInstance {
+  return wrap(new WebAssembly.Instance(module, imports));
+}
+
+function wrap(instance: WebAssembly.Instance): WasmInstance {
   const exports = instance.exports as unknown as KernelExports;
   const heap = new WasmHeap(exports.memory, exports.heapBase());
   const memory = exports.memory;

@@ -1,0 +1,57 @@
+// `edgeseek bench --model PATH [--backend ...] [--prompt-tokens N] [--gen-tokens N]`
+// → JSON with prefill and decode tokens/s, weight and KV-cache bytes, and the
+// decode memory-bandwidth bound: the weight bytes one decode step reads ÷ the
+// single-thread read bandwidth measured in this same run.
+import { Args } from './args.ts';
+import { openRunnerFromArgs } from './open-runner.ts';
+import { measureReadBandwidth } from '../backend/cpu/bandwidth.ts';
+import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
+
+export async function run(argv: string[]): Promise<void> {
+  const args = new Args(argv, 'bench');
+  const promptTokens = args.number('prompt-tokens', 128)!;
+  const genTokens = args.number('gen-tokens', 32)!;
+  const runner = await openRunnerFromArgs(args, { maxBatch: Math.max(1, Math.min(promptTokens, args.number('max-batch', 128)!)) });
+  try {
+    const c = runner.config;
+    // Deterministic prompt ids (an LCG over the vocabulary), so runs compare.
+    const ids: number[] = [];
+    let state = 12345;
+    for (let i = 0; i < promptTokens; i++) { state = (state * 1103515245 + 12345) % 2 ** 31; ids.push(state % c.vocabSize); }
+    const seq = runner.newSequence(promptTokens + genTokens);
+    const t0 = performance.now();
+    let logits = await runner.forward(seq, ids);
+    const prefillMs = performance.now() - t0;
+    const decodeStart = performance.now();
+    for (let i = 0; i < genTokens; i++) {
+      let best = 0;
+      for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+      logits = await runner.forward(seq, [best]);
+    }
+    const decodeMs = performance.now() - decodeStart;
+    runner.release(seq);
+    const bandwidth = await measureReadBandwidth(await loadWasmModuleFromDisk());
+    const decodeTokS = genTokens / (decodeMs / 1000);
+    const boundTokS = bandwidth / runner.decodeWeightBytes;
+    const mhaBytesPerToken = c.numLayers * c.numHeads * (c.qkNopeHeadDim + c.qkRopeHeadDim + c.vHeadDim) * 4;
+    const report = {
+      backend: runner.backend.name,
+      prompt_tokens: promptTokens,
+      gen_tokens: genTokens,
+      prefill_tok_s: promptTokens / (prefillMs / 1000),
+      decode_tok_s: decodeTokS,
+      weight_bytes: runner.weightBytes,
+      decode_weight_bytes_per_token: runner.decodeWeightBytes,
+      kv_bytes_per_token: runner.kvBytesPerToken,
+      kv_values_per_layer_token: c.kvLoraRank + c.qkRopeHeadDim,
+      mha_kv_bytes_per_token: mhaBytesPerToken,
+      kv_reduction_vs_mha: 1 - runner.kvBytesPerToken / mhaBytesPerToken,
+      read_bandwidth_bytes_s: bandwidth,
+      decode_bound_tok_s: boundTokS,
+      decode_fraction_of_bound: decodeTokS / boundTokS,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    runner.dispose();
+  }
+}

@@ -1,0 +1,52 @@
+// Config parsing: HF config.json and GGUF deepseek2.* metadata describe the
+// same model identically; every design.md field is read; bad values name the field.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../src/model/checkpoint.ts';
+import { parseHfConfig } from '../../src/model/config-hf.ts';
+import { isMoeLayer } from '../../src/model/config.ts';
+import { fsSource } from '../../src/model/source-fs.ts';
+import { GOLDEN_DIR } from '../support/golden.ts';
+
+const hfJson = JSON.parse(readFileSync(`${GOLDEN_DIR}/config.json`, 'utf8'));
+
+describe('model config', () => {
+  it('tiny-a: GGUF metadata gives the same config as config.json', async () => {
+    const hf = (await openCheckpoint(await fsSource(GOLDEN_DIR))).config;
+    for (const file of ['model.gguf', 'model-q8_0.gguf']) {
+      const gguf = (await openCheckpoint(await fsSource(`${GOLDEN_DIR}/${file}`))).config;
+      expect({ ...gguf, rmsNormEps: Math.fround(gguf.rmsNormEps) }, file).toEqual({ ...hf, rmsNormEps: Math.fround(hf.rmsNormEps) });
+    }
+  });
+
+  it('reads every field that changes the math', () => {
+    const c = parseHfConfig({
+      ...hfJson, q_lora_rank: null, topk_method: 'group_limited_greedy', n_group: 4, topk_group: 2, n_routed_experts: 16,
+      num_experts_per_tok: 3, norm_topk_prob: true, routed_scaling_factor: 2.5, first_k_dense_replace: 2, moe_layer_freq: 2,
+      n_shared_experts: 0, tie_word_embeddings: true, num_hidden_layers: 6,
+      rope_scaling: { type: 'yarn', factor: 40, original_max_position_embeddings: 4096, beta_fast: 32, beta_slow: 1, mscale: 0.707, mscale_all_dim: 0.707 },
+    });
+    expect(c.qLoraRank).toBeNull();
+    expect(c.topkMethod).toBe('group_limited_greedy');
+    expect([c.nGroup, c.topkGroup, c.nRoutedExperts, c.numExpertsPerTok]).toEqual([4, 2, 16, 3]);
+    expect([c.normTopkProb, c.routedScalingFactor, c.nSharedExperts, c.tieWordEmbeddings]).toEqual([true, 2.5, 0, true]);
+    expect(c.ropeScaling).toMatchObject({ factor: 40, originalMaxPositionEmbeddings: 4096, mscale: 0.707, mscaleAllDim: 0.707 });
+    expect([0, 1, 2, 3, 4, 5].map((l) => isMoeLayer(c, l)), 'dense below first_k_dense_replace, then every moe_layer_freq-th').toEqual([false, false, true, false, true, false]);
+  });
+
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['model_type', { model_type: 'llama' }, /model_type must be "deepseek_v2", got "llama"/],
+    ['scoring_func', { scoring_func: 'sigmoid' }, /scoring_func "sigmoid" is not supported/],
+    ['topk_method', { topk_method: 'noaux_tc' }, /topk_method "noaux_tc" is not supported/],
+    ['rope_scaling.type', { rope_scaling: { type: 'linear', factor: 2 } }, /rope_scaling\.type "linear" is not supported/],
+    ['hidden_size', { hidden_size: 'big' }, /hidden_size must be an integer/],
+    ['n_group', { topk_method: 'group_limited_greedy', n_group: 3, topk_group: 1 }, /n_group \(3\) must divide n_routed_experts \(8\)/],
+    ['num_experts_per_tok', { num_experts_per_tok: 9 }, /num_experts_per_tok \(9\) exceeds n_routed_experts \(8\)/],
+    ['qk_rope_head_dim', { qk_rope_head_dim: 7 }, /qk_rope_head_dim must be even/],
+  ];
+  for (const [field, patch, message] of bad) {
+    it(`an invalid ${field} is an error naming it`, () => {
+      expect(() => parseHfConfig({ ...hfJson, ...patch })).toThrow(message);
+    });
+  }
+});

@@ -1,0 +1,251 @@
+// Every Backend op of every available backend against the float64 reference
+// (test/ops/reference.ts) on random data of awkward sizes, outputs poisoned
+// first, relative error in each assertion message (ggml's test-backend-ops).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { columns, type Activation, type Backend, type DType, type Weight } from '../../src/backend/backend.ts';
+import { fromF32, toF32 } from '../../src/model/dtype.ts';
+import { splitKvB } from '../../src/model/load-weights.ts';
+import { testBackends } from '../support/backends.ts';
+import {
+  matmulRef, mlaNaiveRef, randomArray, relError, rmsnormRef, ropePairsRef, routeRef, siluRef,
+} from './reference.ts';
+
+const DTYPES: DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+/** Error bounds per weight dtype: activations stay f32, so only accumulation order differs. */
+const TOLERANCE = 2e-6;
+
+function weightOf(b: Backend, name: string, dtype: DType, shape: number[], seed: number): { weight: Weight; values: Float32Array } {
+  const count = shape.reduce((a, c) => a * c, 1);
+  const bytes = fromF32(dtype, randomArray(count, seed));
+  // The reference multiplies by exactly the values the file format stores.
+  const values = toF32(dtype, bytes, count);
+  return { weight: b.uploadWeight({ name, dtype, shape, bytes }, { layer: 0 }), values };
+}
+
+function poisoned(b: Backend, rows: number, cols: number): Activation {
+  const act = b.createActivation(rows, cols);
+  b.write(act, new Float32Array(rows * cols).fill(NaN));
+  return act;
+}
+
+for (const { name: backendName, create } of testBackends()) {
+  describe(`backend ops: ${backendName}`, () => {
+    let b: Backend;
+    beforeAll(async () => { b = await create(); });
+    afterAll(() => b?.dispose());
+
+    for (const dtype of DTYPES) {
+      for (const T of [1, 5]) {
+        it(`matmul ${dtype} T=${T} on column views (N=37, K=${dtype.startsWith('q') ? 96 : 77})`, async () => {
+          const N = 37;
+          const K = dtype.startsWith('q') ? 96 : 77;
+          const { weight, values } = weightOf(b, `w.${dtype}`, dtype, [N, K], 11);
+          const x = b.createActivation(T, K + 5);
+          const xData = randomArray(T * (K + 5), 12);
+          b.write(x, xData);
+          const out = poisoned(b, T, N + 3);
+          b.matmul(columns(x, 5, K), weight, columns(out, 2, N));
+          const got = await b.read(out);
+          const xs = new Float64Array(T * K);
+          for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) xs[t * K + k] = xData[t * (K + 5) + 5 + k];
+          const ref = matmulRef(xs, T, K, values, N);
+          const picked = new Float64Array(T * N);
+          for (let t = 0; t < T; t++) {
+            for (let n = 0; n < N; n++) picked[t * N + n] = got[t * (N + 3) + 2 + n];
+            for (const c of [0, 1, N + 2]) expect(Number.isNaN(got[t * (N + 3) + c]), 'columns outside the view untouched').toBe(true);
+          }
+          const rel = relError(picked, ref);
+          expect(rel, `matmul ${dtype} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
+          b.release(x); b.release(out); b.release(weight);
+        });
+      }
+
+      it(`embed ${dtype}`, async () => {
+        const V = 13;
+        const H = 64;
+        const { weight, values } = weightOf(b, `embed.${dtype}`, dtype, [V, H], 21);
+        const ids = Int32Array.from([3, 0, 12, 3]);
+        const out = poisoned(b, ids.length, H);
+        b.embed(ids, weight, out);
+        const got = await b.read(out);
+        const ref = new Float64Array(ids.length * H);
+        ids.forEach((id, t) => { for (let i = 0; i < H; i++) ref[t * H + i] = values[id * H + i]; });
+        const rel = relError(got, ref);
+        expect(rel, `embed ${dtype}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-7);
+        b.release(out); b.release(weight);
+      });
+    }
+
+    it('rmsnorm in place on a column view (cols 45)', async () => {
+      const rows = 3;
+      const cols = 45;
+      const x = b.createActivation(rows, cols + 4);
+      const data = randomArray(rows * (cols + 4), 31, 3);
+      b.write(x, data);
+      const { weight, values } = weightOf(b, 'norm', 'f32', [cols], 32);
+      const view = columns(x, 4, cols);
+      b.rmsnorm(view, weight, 1e-6, view);
+      const got = await b.read(view);
+      const input = new Float64Array(rows * cols);
+      for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) input[r * cols + i] = data[r * (cols + 4) + 4 + i];
+      const rel = relError(got, rmsnormRef(input, rows, cols, values, 1e-6));
+      expect(rel, `rmsnorm: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
+      b.release(x); b.release(weight);
+    });
+
+    it('rope on the rotary part of each head (3 heads of 13, dim 6 at column 7)', async () => {
+      const rows = 4;
+      const heads = 3;
+      const stride = 13;
+      const dim = 6;
+      const x = b.createActivation(rows, heads * stride);
+      const data = randomArray(rows * heads * stride, 41);
+      b.write(x, data);
+      const invFreq = [1, 0.1, 0.01];
+      const positions = [0, 5, 6, 300];
+      const cosSin = new Float32Array(rows * dim);
+      positions.forEach((p, r) => invFreq.forEach((f, j) => {
+        cosSin[(r * 3 + j) * 2] = Math.cos(p * f) * 1.25;
+        cosSin[(r * 3 + j) * 2 + 1] = Math.sin(p * f) * 1.25;
+      }));
+      b.rope(columns(x, 7, heads * stride - 7), cosSin, heads, stride, dim);
+      const got = await b.read(x);
+      const ref = Float64Array.from(data);
+      positions.forEach((p, r) => {
+        for (let h = 0; h < heads; h++) {
+          const at = r * heads * stride + h * stride + 7;
+          ref.set(ropePairsRef(data.subarray(at, at + dim), p, invFreq, 1.25), at);
+        }
+      });
+      const rel = relError(got, ref);
+      expect(rel, `rope: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
+      b.release(x);
+    });
+
+    it('add, swiglu and copyRows', async () => {
+      const rows = 3;
+      const cols = 23;
+      const xData = randomArray(rows * cols, 51, 4);
+      const yData = randomArray(rows * cols, 52, 4);
+      const x = b.createActivation(rows, cols);
+      const y = b.createActivation(rows, cols);
+      b.write(x, xData);
+      b.write(y, yData);
+      const out = poisoned(b, rows, cols);
+      b.swiglu(x, y, out);
+      const sw = await b.read(out);
+      const swRef = Array.from(xData, (g, i) => siluRef(g) * yData[i]);
+      expect(relError(sw, swRef), `swiglu: ‖out−ref‖/‖ref‖ = ${relError(sw, swRef)}`).toBeLessThan(1e-6);
+      b.add(x, y);
+      const sum = await b.read(x);
+      const sumRef = Array.from(xData, (v, i) => v + yData[i]);
+      expect(relError(sum, sumRef), `add: ‖out−ref‖/‖ref‖ = ${relError(sum, sumRef)}`).toBeLessThan(1e-7);
+      const last = poisoned(b, 1, cols);
+      b.copyRows(x, 2, 1, last);
+      expect(Array.from(await b.read(last))).toEqual(Array.from(sum.subarray(2 * cols)));
+      for (const a of [x, y, out, last]) b.release(a);
+    });
+
+    for (const dtype of ['f32', 'f16', 'q8_0'] as DType[]) {
+      it(`mlaAttention (absorbed, ${dtype} kv_b) equals naive decompressed attention, prefill T=3 at pos0=4 then decode`, async () => {
+        const heads = 3;
+        const nope = 16;
+        const rope = 8;
+        const v = 12;
+        const kvr = dtype === 'q8_0' ? 64 : 40;
+        const scale = 0.3;
+        const kvBBytes = fromF32(dtype, randomArray(heads * (nope + v) * kvr, 61, 0.5));
+        const kvBValues = toF32(dtype, kvBBytes, heads * (nope + v) * kvr);
+        const split = splitKvB({ name: 'kv_b', dtype, shape: [heads * (nope + v), kvr], bytes: kvBBytes }, heads, nope, v, kvr);
+        const wkb = b.uploadWeight(split.wkb, { layer: 0 });
+        const wvb = b.uploadWeight(split.wvb, { layer: 0 });
+        const L = 8;
+        const cache = b.createLatentCache(1, L, kvr + rope);
+        const latent = randomArray(L * kvr, 62);
+        const kpe = randomArray(L * rope, 63);
+        const rows = b.createActivation(L, kvr + rope);
+        const packed = new Float32Array(L * (kvr + rope));
+        for (let j = 0; j < L; j++) {
+          packed.set(latent.subarray(j * kvr, (j + 1) * kvr), j * (kvr + rope));
+          packed.set(kpe.subarray(j * rope, (j + 1) * rope), j * (kvr + rope) + kvr);
+        }
+        b.write(rows, packed);
+        b.cacheWrite(cache, 0, 0, columns(rows, 0, kvr), columns(rows, kvr, rope));
+        const shape = { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale: scale };
+        for (const [pos0, T] of [[4, 3], [7, 1]]) {
+          const qData = randomArray(T * heads * (nope + rope), 64 + pos0);
+          const q = b.createActivation(T, heads * (nope + rope));
+          b.write(q, qData);
+          const out = poisoned(b, T, heads * v);
+          b.mlaAttention(q, cache, 0, pos0, { wkb, wvb }, shape, out);
+          const got = await b.read(out);
+          const ref = mlaNaiveRef(qData, T, pos0, latent, kpe, kvBValues, { heads, nope, rope, v, kvr, scale });
+          const rel = relError(got, ref);
+          expect(rel, `mla ${dtype} pos0=${pos0} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
+          b.release(q); b.release(out);
+        }
+        b.release(cache); b.release(rows); b.release(wkb); b.release(wvb);
+      });
+    }
+
+    const gatings = [
+      { method: 'greedy', groups: 1, topKGroups: 1, norm: false, scale: 1, k: 2 },
+      { method: 'greedy', groups: 1, topKGroups: 1, norm: true, scale: 1, k: 3 },
+      { method: 'greedy', groups: 1, topKGroups: 1, norm: true, scale: 1, k: 1 },
+      { method: 'greedy', groups: 1, topKGroups: 1, norm: false, scale: 2.5, k: 6 },
+      { method: 'group_limited_greedy', groups: 4, topKGroups: 2, norm: false, scale: 16, k: 3 },
+      { method: 'group_limited_greedy', groups: 8, topKGroups: 3, norm: true, scale: 1, k: 6 },
+    ] as const;
+    for (const g of gatings) {
+      it(`route + moeExperts: ${g.method} groups=${g.groups}/${g.topKGroups} k=${g.k} norm=${g.norm} scale=${g.scale}`, async () => {
+        const E = 16;
+        const T = 5;
+        const H = 64;
+        const I = 32;
+        const logitsData = randomArray(T * E, 71, 3);
+        // Token 4: exact ties everywhere — the lower expert index must win.
+        logitsData.fill(0.5, 4 * E, 5 * E);
+        const logits = b.createActivation(T, E);
+        b.write(logits, logitsData);
+        const params = {
+          experts: E, topK: g.k, method: g.method, groups: g.groups, topKGroups: g.topKGroups,
+          normTopKProb: g.norm, routedScalingFactor: g.scale,
+        };
+        const plan = await b.route(logits, params);
+        const { experts, weights } = await b.readPlan(plan);
+        for (let t = 0; t < T; t++) {
+          const ref = routeRef(logitsData.subarray(t * E), E, g.k, { method: g.method, groups: g.groups, topKGroups: g.topKGroups, norm: g.norm, scale: g.scale });
+          expect(Array.from(experts.subarray(t * g.k, (t + 1) * g.k)), `token ${t} experts`).toEqual(ref.experts);
+          const rel = relError(weights.subarray(t * g.k, (t + 1) * g.k), ref.weights);
+          expect(rel, `token ${t} gate weights: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
+        }
+        const gate = weightOf(b, 'gate', 'q8_0', [E, I, H], 72);
+        const up = weightOf(b, 'up', 'q8_0', [E, I, H], 73);
+        const down = weightOf(b, 'down', 'q8_0', [E, H, I], 74);
+        const xData = randomArray(T * H, 75);
+        const x = b.createActivation(T, H);
+        b.write(x, xData);
+        const base = randomArray(T * H, 76);
+        const out = b.createActivation(T, H);
+        b.write(out, base);
+        b.moeExperts(x, plan, { gate: gate.weight, up: up.weight, down: down.weight }, out);
+        const got = await b.read(out);
+        const ref = Float64Array.from(base);
+        for (let t = 0; t < T; t++) {
+          const xt = xData.subarray(t * H, (t + 1) * H);
+          for (let j = 0; j < g.k; j++) {
+            const e = experts[t * g.k + j];
+            const gv = matmulRef(xt, 1, H, gate.values.subarray(e * I * H, (e + 1) * I * H), I);
+            const uv = matmulRef(xt, 1, H, up.values.subarray(e * I * H, (e + 1) * I * H), I);
+            const hv = gv.map((v, i) => siluRef(v) * uv[i]);
+            const dv = matmulRef(hv, 1, I, down.values.subarray(e * H * I, (e + 1) * H * I), H);
+            for (let i = 0; i < H; i++) ref[t * H + i] += weights[t * g.k + j] * dv[i];
+          }
+        }
+        const rel = relError(got, ref);
+        expect(rel, `moeExperts: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
+        for (const r of [logits, x, out, gate.weight, up.weight, down.weight]) b.release(r);
+      });
+    }
+  });
+}

@@ -1,0 +1,18 @@
+// The backends every op and model test runs on. The CPU backend always; the
+// WebGPU backend is added by test/support/backends-webgpu.ts where Dawn runs.
+import type { Backend } from '../../src/backend/backend.ts';
+import { createCpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
+import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+
+export interface TestBackend {
+  readonly name: string;
+  create(): Promise<Backend>;
+}
+
+export function testBackends(): TestBackend[] {
+  return [
+    { name: 'cpu', create: async () => createCpuBackend(await loadWasmModuleFromDisk()) },
+    // A tiny weight budget per Wasm memory: every weight lands in a memory of its own, so ops must work across them.
+    { name: 'cpu (sharded memories)', create: async () => createCpuBackend(await loadWasmModuleFromDisk(), { shardWeightBytes: 4096 }) },
+  ];
+}

@@ -1,5 +1,5 @@
 // The model a CLI command works on: --model (default: the bundled model) on --backend.
-import { createBackend, type BackendKind } from '../backend/create-backend.ts';
+import type { BackendKind } from '../backend/create-backend.ts';
 import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
 import { loadModelRunner } from '../engine/runner.ts';
 import type { ModelRunner } from '../engine/runner-types.ts';
@@ -13,13 +13,14 @@ export async function openRunnerFromArgs(args: Args, options: { maxBatch?: numbe
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
   const quantize = args.string('quantize') as QuantizeMode | undefined;
   if (quantize !== undefined && quantize !== 'q8_0' && quantize !== 'q4_0') throw new CliError(`--quantize must be q8_0 or q4_0, got '${quantize}'`);
-  const gpu = backend === 'cpu' ? undefined : await nodeGpu();
-  const instance = await createBackend(backend, {
+  return loadModelRunner(await fsSource(args.string('model') ?? defaultModelPath()), {
+    backend,
     wasmModule: await loadWasmModuleFromDisk(),
-    gpu,
+    gpu: backend === 'cpu' ? undefined : await nodeGpu(),
     shardWeightBytes: args.number('shard-bytes'),
+    quantize,
+    maxBatch: options.maxBatch,
   });
-  return loadModelRunner(await fsSource(args.string('model') ?? defaultModelPath()), instance, { quantize, maxBatch: options.maxBatch });
 }
 
 /** navigator.gpu where the runtime has it (Deno), else Dawn from npm `webgpu` (Node). */

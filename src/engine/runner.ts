@@ -1,6 +1,7 @@
 // Loads a checkpoint onto a backend and runs sequences through the forward
 // pass. Prompts are prefilled in chunks so scratch memory stays bounded.
 import type { Backend, LatentCache } from '../backend/backend.ts';
+import { createBackend, type BackendKind } from '../backend/create-backend.ts';
 import { openCheckpoint } from '../model/checkpoint.ts';
 import { loadWeights, type ModelWeights, type QuantizeMode } from '../model/load-weights.ts';
 import type { ModelSource } from '../model/source.ts';
@@ -9,6 +10,14 @@ import type { ModelRunner, Sequence } from './runner-types.ts';
 import type { ModelConfig } from '../model/config.ts';
 
 export interface RunnerOptions {
+  /** A backend instance, or which kind to create (default 'cpu'). */
+  backend?: Backend | BackendKind;
+  /** build/edgeseek.wasm compiled: needed to create a CPU backend (Workers import it; Node: loadWasmModuleFromDisk). */
+  wasmModule?: WebAssembly.Module;
+  /** WebGPU entry point for 'webgpu' / 'auto' where there is no navigator.gpu. */
+  gpu?: GPU;
+  /** CPU backend: weight bytes per Wasm memory. */
+  shardWeightBytes?: number;
   quantize?: QuantizeMode;
   /** Largest number of tokens one forward step processes (prefill is chunked). Default 128. */
   maxBatch?: number;
@@ -21,10 +30,26 @@ interface RunnerSequence extends Sequence {
   released: boolean;
 }
 
-export async function loadModelRunner(source: ModelSource, backend: Backend, options: RunnerOptions = {}): Promise<ModelRunner> {
+export async function loadModelRunner(source: ModelSource, options?: RunnerOptions): Promise<ModelRunner>;
+export async function loadModelRunner(source: ModelSource, backend: Backend, options?: RunnerOptions): Promise<ModelRunner>;
+export async function loadModelRunner(source: ModelSource, second: Backend | RunnerOptions = {}, third: RunnerOptions = {}): Promise<ModelRunner> {
+  const options: RunnerOptions = 'uploadWeight' in second ? { ...third, backend: second } : second;
   const checkpoint = await openCheckpoint(source);
-  const weights = await loadWeights(checkpoint, backend, options);
-  return new Runner(checkpoint.config, backend, weights, options.maxBatch ?? 128);
+  const backend = await resolveBackend(options);
+  try {
+    const weights = await loadWeights(checkpoint, backend, options);
+    return new Runner(checkpoint.config, backend, weights, options.maxBatch ?? 128);
+  } catch (error) {
+    if (typeof options.backend !== 'object') backend.dispose();
+    throw error;
+  }
+}
+
+async function resolveBackend(options: RunnerOptions): Promise<Backend> {
+  if (typeof options.backend === 'object') return options.backend;
+  const kind = options.backend ?? 'cpu';
+  if (!options.wasmModule) throw new Error(`backend ${kind}: options.wasmModule (build/edgeseek.wasm, compiled) is required`);
+  return createBackend(kind, { wasmModule: options.wasmModule, gpu: options.gpu, shardWeightBytes: options.shardWeightBytes });
 }
 
 function decodeBytes(config: ModelConfig, weights: ModelWeights): number {

@@ -21,6 +21,8 @@ export interface GenerateRequest extends SamplingOptions {
   /** Chat messages, rendered with the tokenizer's chat template. */
   messages?: readonly ChatMessage[];
   maxTokens?: number;
+  /** When maxTokens is unset, generate at most min(this, context − prompt). */
+  maxTokensCap?: number;
   /** Never emitted, even when split across tokens. */
   stop?: readonly string[];
   /** Number of top alternatives per token to report (0..20); logprob of the chosen token when ≥ 0. */
@@ -79,5 +81,9 @@ export interface Engine {
   generate(request: GenerateRequest): AsyncIterable<GenerateEvent>;
   /** Bytes of latent cache currently reserved by running requests. */
   readonly cacheBytesInUse: number;
+  /** The most latent-cache bytes running requests may reserve together. */
+  readonly cacheBudgetBytes: number;
+  /** Requests waiting for cache budget. */
+  readonly queued: number;
   dispose(): Promise<void>;
 }

@@ -13,7 +13,7 @@ const golden = readGolden();
 describe('golden tiny-a on the float64 JS backend', () => {
   for (const path of [GOLDEN_DIR, `${GOLDEN_DIR}/model.gguf`]) {
     it(`${path.endsWith('.gguf') ? 'GGUF' : 'safetensors'}: sequences 0 and 1 within 1e-5 per position`, async () => {
-      const runner = await loadModelRunner(await fsSource(path), createJsBackend());
+      const runner = await loadModelRunner(await fsSource(path), { backend: createJsBackend() });
       const V = runner.config.vocabSize;
       for (const sequence of golden.sequences.slice(0, 2)) {
         const seq = runner.newSequence(sequence.ids.length);

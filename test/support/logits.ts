@@ -1,10 +1,7 @@
 // Test support: a model's logits at every position, as `edgeseek logits` computes them.
-import { createBackend, type BackendKind } from '../../src/backend/create-backend.ts';
-import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
-import { loadModelRunner } from '../../src/engine/runner.ts';
+import type { BackendKind } from '../../src/backend/create-backend.ts';
 import type { QuantizeMode } from '../../src/model/load-weights.ts';
-import { fsSource } from '../../src/model/source-fs.ts';
-import { nodeGpu } from './gpu.ts';
+import { openRunner } from './runner.ts';
 
 export interface LogitsOptions {
   backend?: Exclude<BackendKind, 'auto'>;
@@ -16,13 +13,7 @@ export interface LogitsOptions {
 
 export async function logitsFor(modelPath: string, ids: number[], options: LogitsOptions = {}):
   Promise<{ vocab: number; positions: number; logits: Float32Array }> {
-  const kind = options.backend ?? 'cpu';
-  const backend = await createBackend(kind, {
-    wasmModule: await loadWasmModuleFromDisk(),
-    shardWeightBytes: options.shardWeightBytes,
-    gpu: kind === 'webgpu' ? await nodeGpu() : undefined,
-  });
-  const runner = await loadModelRunner(await fsSource(modelPath), backend, { quantize: options.quantize, maxBatch: options.maxBatch });
+  const runner = await openRunner(modelPath, options);
   try {
     const seq = runner.newSequence(ids.length);
     const logits = await runner.forward(seq, ids, { allLogits: true });

@@ -1,4 +1,4 @@
-import { createBackend, type BackendKind } from '../../src/backend/create-backend.ts';
+import type { BackendKind } from '../../src/backend/create-backend.ts';
 import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 import { loadModelRunner, type RunnerOptions } from '../../src/engine/runner.ts';
 import type { ModelRunner } from '../../src/engine/runner-types.ts';
@@ -10,10 +10,10 @@ export async function openRunner(
   options: RunnerOptions & { backend?: Exclude<BackendKind, 'auto'>; shardWeightBytes?: number } = {},
 ): Promise<ModelRunner> {
   const kind = options.backend ?? 'cpu';
-  const backend = await createBackend(kind, {
+  return loadModelRunner(await fsSource(modelPath), {
+    ...options,
+    backend: kind,
     wasmModule: await loadWasmModuleFromDisk(),
-    shardWeightBytes: options.shardWeightBytes,
     gpu: kind === 'webgpu' ? await nodeGpu() : undefined,
   });
-  return loadModelRunner(await fsSource(modelPath), backend, options);
 }

@@ -1,0 +1,128 @@
+// createEngine: load a model (weights onto a backend, tokenizer beside it) and
+// serve generate() requests through one scheduler. See design.md "The engine".
+import type { BackendKind } from '../backend/create-backend.ts';
+import type { QuantizeMode } from '../model/load-weights.ts';
+import type { ModelSource } from '../model/source.ts';
+import type { Tokenizer } from '../tokenizer/types.ts';
+import { prepare, runGeneration, type GenerationContext } from './generate.ts';
+import type { ModelRunner } from './runner-types.ts';
+import { Scheduler } from './scheduler.ts';
+import type { Engine, GenerateEvent, GenerateRequest, ModelInfo } from './types.ts';
+
+export interface LoadProgress {
+  /** 'weights' while tensors load (loaded/total in tensors), 'tokenizer', then 'ready'. */
+  stage: 'weights' | 'tokenizer' | 'ready';
+  loaded: number;
+  total: number;
+  tensor?: string;
+}
+
+export interface EngineOptions {
+  /** A ModelSource, or a path (Node/Deno: directory or .gguf file) or an http(s) URL of a model directory. */
+  model: ModelSource | string;
+  backend?: BackendKind;
+  /** build/edgeseek.wasm compiled; read from the package on Node/Deno when omitted (Workers import it). */
+  wasmModule?: WebAssembly.Module;
+  /** A WebGPU entry point when it is not navigator.gpu. */
+  gpu?: GPU;
+  quantize?: QuantizeMode;
+  /** The name /v1/models reports and requests must use. Default: the model's directory name. */
+  modelId?: string;
+  /** Cap the context below the model's max_position_embeddings. */
+  contextLength?: number;
+  /** Latent-cache bytes all running requests may reserve together. Default 256 MiB. */
+  cacheBudgetBytes?: number;
+  /** Requests that may wait for cache budget before new ones get BusyError. Default 16. */
+  maxQueue?: number;
+  /** Prompt tokens one forward step takes before other requests get a turn. Default 128. */
+  prefillChunk?: number;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export const DEFAULT_CACHE_BUDGET_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_QUEUE = 16;
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const source = await resolveSource(options.model);
+  const wasmModule = options.wasmModule ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadWasmModuleFromDisk();
+  const { createBackend } = await import('../backend/create-backend.ts');
+  const { loadModelRunner } = await import('./runner.ts');
+  const { loadTokenizer } = await import('../tokenizer/load.ts');
+  const backend = await createBackend(options.backend ?? 'cpu', { wasmModule, gpu: options.gpu });
+  const progress = options.onProgress;
+  const runner = await loadModelRunner(source, backend, {
+    quantize: options.quantize,
+    onProgress: progress && ((loaded, total, tensor) => progress({ stage: 'weights', loaded, total, tensor })),
+  });
+  try {
+    progress?.({ stage: 'tokenizer', loaded: 0, total: 1 });
+    const tokenizer = await loadTokenizer(source, { wasmModule });
+    progress?.({ stage: 'ready', loaded: 1, total: 1 });
+    return engineFromParts(runner, tokenizer, { ...options, modelId: options.modelId ?? modelIdOf(source.label) });
+  } catch (error) {
+    runner.dispose();
+    throw error;
+  }
+}
+
+/** An engine over an already loaded runner and tokenizer (createEngine's second half; tests use it too). */
+export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, options: Omit<EngineOptions, 'model'> = {}): Engine {
+  const modelContext = runner.config.maxPositionEmbeddings;
+  const contextLength = Math.min(options.contextLength ?? modelContext, modelContext);
+  const scheduler = new Scheduler({
+    cacheBudgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES,
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+  });
+  const ctx: GenerationContext = { runner, tokenizer, scheduler, contextLength, prefillChunk: options.prefillChunk ?? 128 };
+  const model: ModelInfo = {
+    id: options.modelId ?? 'edgeseek',
+    contextLength,
+    vocabSize: runner.config.vocabSize,
+    backend: runner.backend.name,
+  };
+  let disposed = false;
+  return {
+    model,
+    get cacheBytesInUse() { return scheduler.cacheBytesInUse; },
+    get cacheBudgetBytes() { return scheduler.cacheBudgetBytes; },
+    get queued() { return scheduler.queued; },
+    generate(request: GenerateRequest): AsyncIterable<GenerateEvent> {
+      return {
+        [Symbol.asyncIterator]: () => {
+          // Validation errors surface at the first next(), before any cache is reserved.
+          let inner: AsyncGenerator<GenerateEvent> | undefined;
+          const start = (): AsyncGenerator<GenerateEvent> => inner ??= runGeneration(ctx, request, prepare(ctx, request));
+          return {
+            next: () => { try { return start().next(); } catch (error) { return Promise.reject(error); } },
+            return: async (value?: unknown) => inner ? inner.return(value as never) : { done: true, value: undefined },
+          } as AsyncIterator<GenerateEvent>;
+        },
+      };
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      scheduler.close();
+      // Running steps finish their current token, then fail with EngineClosedError.
+      await scheduler.idle();
+      tokenizer.dispose();
+      runner.dispose();
+    },
+  };
+}
+
+async function resolveSource(model: ModelSource | string): Promise<ModelSource> {
+  if (typeof model !== 'string') return model;
+  if (/^https?:\/\//.test(model)) {
+    const { urlSource } = await import('../entries/fetch-source.ts');
+    return urlSource(model);
+  }
+  const { fsSource } = await import('../model/source-fs.ts');
+  return fsSource(model);
+}
+
+/** "models/default" → "default", "https://x/y/tiny-a/" → "tiny-a", "a/b.gguf" → "b". */
+export function modelIdOf(label: string): string {
+  const parts = label.replace(/[\\/]+$/, '').split(/[\\/]/);
+  return (parts[parts.length - 1] || 'edgeseek').replace(/\.gguf$/i, '');
+}

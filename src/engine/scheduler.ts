@@ -1,0 +1,115 @@
+// One model, many requests. Two bounds keep a busy engine from running out of
+// memory: each request reserves its whole latent cache (capacity ×
+// kvBytesPerToken) before it starts, within `cacheBudgetBytes`; requests that
+// do not fit wait in a FIFO queue of at most `maxQueue`. Past both, a
+// BusyError (HTTP 429). Running requests take forward steps in turn — a FIFO
+// of steps, so each request's next step lines up behind everyone else's
+// (round-robin, token by token) — and the event loop gets a turn between
+// steps so streamed bytes go out while the model works.
+import { AbortedError, BusyError, EngineClosedError, InvalidRequestError } from './errors.ts';
+
+export interface SchedulerOptions {
+  /** Latent-cache bytes all running requests may reserve together. */
+  cacheBudgetBytes: number;
+  /** Requests that may wait for cache budget; past it, BusyError. */
+  maxQueue: number;
+}
+
+interface Waiter {
+  bytes: number;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export class Scheduler {
+  private inUse = 0;
+  private readonly waiting: Waiter[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: SchedulerOptions) {
+    if (!(options.cacheBudgetBytes > 0)) throw new RangeError(`cacheBudgetBytes must be positive, got ${options.cacheBudgetBytes}`);
+    if (!(Number.isInteger(options.maxQueue) && options.maxQueue >= 0)) throw new RangeError(`maxQueue must be a non-negative integer, got ${options.maxQueue}`);
+  }
+
+  get cacheBytesInUse(): number { return this.inUse; }
+  get cacheBudgetBytes(): number { return this.options.cacheBudgetBytes; }
+  get queued(): number { return this.waiting.length; }
+
+  /** Reserves `bytes` of cache, waiting in the queue if needed; release them with `release`. */
+  async reserve(bytes: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed) throw new EngineClosedError();
+    if (bytes > this.options.cacheBudgetBytes) {
+      throw new InvalidRequestError(
+        `the request needs ${bytes} bytes of latent cache, more than the engine's whole budget of ${this.options.cacheBudgetBytes}; lower max_tokens or the prompt length`,
+        'max_tokens', 'context_length_exceeded');
+    }
+    if (signal?.aborted) throw new AbortedError();
+    if (this.waiting.length === 0 && this.inUse + bytes <= this.options.cacheBudgetBytes) {
+      this.inUse += bytes;
+      return;
+    }
+    if (this.waiting.length >= this.options.maxQueue) {
+      throw new BusyError(`the engine is busy: ${this.inUse} of ${this.options.cacheBudgetBytes} latent-cache bytes in use and ${this.waiting.length} requests waiting (queue limit ${this.options.maxQueue}); retry later`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        bytes,
+        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); },
+        reject: (error) => { signal?.removeEventListener('abort', onAbort); reject(error); },
+      };
+      const onAbort = (): void => {
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        waiter.reject(new AbortedError());
+        this.admitWaiting();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  release(bytes: number): void {
+    this.inUse -= bytes;
+    if (this.inUse < 0) throw new Error(`scheduler released more cache than was reserved (${this.inUse} bytes left)`);
+    this.admitWaiting();
+  }
+
+  /** Runs `work` when every step queued before it has finished, after giving the event loop a turn. */
+  step<T>(work: () => Promise<T> | T): Promise<T> {
+    if (this.closed) return Promise.reject(new EngineClosedError());
+    const run = this.tail.then(yieldToEventLoop).then(work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves when the step running now (if any) and those queued have finished. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+
+  /** Rejects every waiting request; running ones fail at their next step. */
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(new EngineClosedError());
+  }
+
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.inUse + this.waiting[0].bytes <= this.options.cacheBudgetBytes) {
+      const waiter = this.waiting.shift()!;
+      this.inUse += waiter.bytes;
+      waiter.resolve();
+    }
+  }
+}
+
+type Immediate = (callback: () => void) => unknown;
+const setImmediateIfAny = (globalThis as { setImmediate?: Immediate }).setImmediate;
+
+/** A macrotask boundary: setImmediate where there is one (Node, Deno, workerd), else setTimeout(0). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (setImmediateIfAny) setImmediateIfAny(resolve);
+    else setTimeout(resolve, 0);
+  });
+}

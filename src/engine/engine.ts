@@ -56,7 +56,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   try {
     progress?.({ stage: 'tokenizer', loaded: 0, total: 1 });
-    const tokenizer = await loadTokenizer(source, { wasmModule });
+    const tokenizer = await loadTokenizer(source, { module: wasmModule });
     progress?.({ stage: 'ready', loaded: 1, total: 1 });
     return engineFromParts(runner, tokenizer, { ...options, modelId: options.modelId ?? modelIdOf(source.label) });
   } catch (error) {

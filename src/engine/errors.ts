@@ -4,7 +4,7 @@
 
 /** The request itself is wrong (bad sampling value, empty prompt, ...): HTTP 400. */
 export class InvalidRequestError extends Error {
-  override readonly name = 'InvalidRequestError';
+  override readonly name: string = 'InvalidRequestError';
   constructor(message: string, readonly param: string | null = null, readonly code: string | null = null) {
     super(message);
   }
@@ -12,7 +12,7 @@ export class InvalidRequestError extends Error {
 
 /** Prompt plus max_tokens does not fit the model's context: HTTP 400, code context_length_exceeded. */
 export class ContextLengthError extends InvalidRequestError {
-  override readonly name = 'ContextLengthError';
+  override readonly name: string = 'ContextLengthError';
   constructor(message: string, param: string | null, readonly promptTokens: number, readonly contextLength: number) {
     super(message, param, 'context_length_exceeded');
   }

@@ -14,6 +14,9 @@ import { WeightFileError } from './safetensors.ts';
 
 export type QuantizeMode = 'q8_0' | 'q4_0';
 
+/** f32: norms and router; matmul: quantized at load when asked; as-stored: already in its final dtype. */
+type Role = 'f32' | 'matmul' | 'as-stored';
+
 export interface DenseMlpWeights { readonly gate: Weight; readonly up: Weight; readonly down: Weight }
 
 export type QueryWeights =
@@ -55,8 +58,8 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
   const uploaded: Weight[] = [];
   const total = 3 + c.numLayers;
   let step = 0;
-  const upload = (data: WeightData, layer: number, role: 'matmul' | 'f32'): Weight => {
-    const converted = convert(data, backend, role === 'f32' ? 'f32' : options.quantize);
+  const upload = (data: WeightData, layer: number, role: Role): Weight => {
+    const converted = convert(data, backend, role === 'f32' ? 'f32' : role === 'matmul' ? options.quantize : undefined);
     const weight = backend.uploadWeight(converted, { layer });
     uploaded.push(weight);
     return weight;
@@ -67,7 +70,7 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
     options.onProgress?.(++step, total, 'embed');
     const layers: LayerWeights[] = [];
     for (let l = 0; l < c.numLayers; l++) {
-      const read = (t: LayerTensor, shape: number[], role: 'matmul' | 'f32' = 'matmul'): Promise<Weight> =>
+      const read = (t: LayerTensor, shape: number[], role: Role = 'matmul'): Promise<Weight> =>
         checkpoint.readLayer(l, t, shape).then((d) => upload(d, l, role));
       const qHead = c.qkNopeHeadDim + c.qkRopeHeadDim;
       const attnNorm = await read('attnNorm', [H], 'f32');
@@ -81,7 +84,7 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
         };
       const kvA = await read('kvA', [c.kvLoraRank + c.qkRopeHeadDim, H]);
       const kvANorm = await read('kvANorm', [c.kvLoraRank], 'f32');
-      const absorbed = await loadAbsorbed(checkpoint, l, c, (d, role) => upload(d, l, role));
+      const absorbed = await loadAbsorbed(checkpoint, l, c, (d, role) => upload(d, l, role), (d) => convert(d, backend, options.quantize));
       const o = await read('o', [H, c.numHeads * c.vHeadDim]);
       const ffnNorm = await read('ffnNorm', [H], 'f32');
       let ffn: FfnWeights;
@@ -135,7 +138,8 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
  */
 async function loadAbsorbed(
   checkpoint: Checkpoint, layer: number, c: ModelConfig,
-  upload: (data: WeightData, role: 'matmul' | 'f32') => Weight,
+  upload: (data: WeightData, role: Role) => Weight,
+  quantize: (data: WeightData) => WeightData,
 ): Promise<AbsorbedAttentionWeights> {
   const heads = c.numHeads;
   const nope = c.qkNopeHeadDim;
@@ -146,9 +150,10 @@ async function loadAbsorbed(
     const vb = await checkpoint.readLayer(layer, 'vB', [heads, v, kvr]);
     return { wkb: upload(kb, 'matmul'), wvb: upload(vb, 'matmul') };
   }
-  const kvB = await checkpoint.readLayer(layer, 'kvB', [heads * (nope + v), kvr]);
+  // Quantize-at-load rounds kv_b as a whole (as a quantized GGUF stores it) before it is split.
+  const kvB = quantize(await checkpoint.readLayer(layer, 'kvB', [heads * (nope + v), kvr]));
   const { wkb, wvb } = splitKvB(kvB, heads, nope, v, kvr);
-  return { wkb: upload(wkb, 'matmul'), wvb: upload(wvb, 'matmul') };
+  return { wkb: upload(wkb, 'as-stored'), wvb: upload(wvb, 'as-stored') };
 }
 
 /** kv_b_proj [heads·(nope+v), kvr] → W_UKᵀ [heads, kvr, nope] and W_UV [heads, v, kvr] (see loadAbsorbed). */

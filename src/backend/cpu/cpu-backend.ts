@@ -323,56 +323,45 @@ export class CpuBackend implements Backend {
     // Group the tokens by expert so each expert's weights are read once per batch.
     const byExpert: number[][] = Array.from({ length: E }, () => []);
     for (let s = 0; s < p.tokens * p.topK; s++) byExpert[p.experts[s]].push(s);
-    // Rows of the experts' inputs/outputs: at most one per token per expert.
-    const hidden = this.internalActivation('moe.h', p.tokens, I);
-    const result = this.internalActivation('moe.d', p.tokens, H);
-    const gateBytes = bytesFor(gate.dtype, [I, H]);
-    const upBytes = bytesFor(up.dtype, [I, H]);
-    const downBytes = bytesFor(down.dtype, [H, I]);
+    // Each expert sees at most one row per token. Every step runs in the memory
+    // of its weight; in a single-memory model nothing is ever copied.
+    const xs = this.internalActivation('moe.x', p.tokens, H);
+    const g = this.internalActivation('moe.g', p.tokens, I);
+    const u = this.internalActivation('moe.u', p.tokens, I);
+    const d = this.internalActivation('moe.d', p.tokens, H);
+    const home = this.shards.home(viewOf(x).act as CpuActivation);
     for (let e = 0; e < E; e++) {
       const list = byExpert[e];
       const n = list.length;
       if (n === 0) continue;
-      {
-        const shard = gate.shard;
-        const inst = this.instances[shard];
-        const k = this.kernels(shard);
-        const xv = this.at(x, shard, 'read');
-        const rowsPtr = this.scratch.get(shard, 3, n * 4);
-        const xs = this.scratch.get(shard, 4, n * H * 4);
-        const u = this.scratch.get(shard, 5, n * I * 4);
-        const i32 = inst.i32();
-        for (let i = 0; i < n; i++) i32[rowsPtr / 4 + i] = Math.floor(list[i] / p.topK);
-        k.gather_rows(xv.ptr, xv.stride, rowsPtr, n, H, xs);
-        const g = this.shards.locate(hidden, shard, 'write');
-        this.matmulKernel(shard, gate.dtype)(gate.ptr + e * gateBytes, xs, H, g, I, I, H, n);
-        const upPtr = up.shard === shard ? up.ptr : NaN;
-        if (Number.isNaN(upPtr)) throw new Error(`CPU backend: ${up.name} and ${gate.name} are in different Wasm memories`);
-        this.matmulKernel(shard, up.dtype)(upPtr + e * upBytes, xs, H, u, I, I, H, n);
-        k.swiglu(g, I, u, I, g, I, n, I);
+      const rows = this.scratch.get(home, 3, n * 4);
+      const weights = this.scratch.get(home, 4, n * 4);
+      const i32 = this.instances[home].i32();
+      const f32 = this.instances[home].f32();
+      for (let i = 0; i < n; i++) {
+        i32[rows / 4 + i] = Math.floor(list[i] / p.topK);
+        f32[weights / 4 + i] = p.weights[list[i]];
       }
-      {
-        const shard = down.shard;
-        const g = this.shards.locate(hidden, shard, 'read');
-        const d = this.shards.locate(result, shard, 'write');
-        this.matmulKernel(shard, down.dtype)(down.ptr + e * downBytes, g, I, d, H, H, I, n);
-      }
-      {
-        const shard = this.shards.home(viewOf(out).act as CpuActivation);
-        const inst = this.instances[shard];
-        const rowsPtr = this.scratch.get(shard, 6, n * 4);
-        const weightsPtr = this.scratch.get(shard, 7, n * 4);
-        const i32 = inst.i32();
-        const f32 = inst.f32();
-        for (let i = 0; i < n; i++) {
-          i32[rowsPtr / 4 + i] = Math.floor(list[i] / p.topK);
-          f32[weightsPtr / 4 + i] = p.weights[list[i]];
-        }
-        const d = this.shards.locate(result, shard, 'read');
-        const ov = this.at(out, shard, 'readwrite');
-        this.kernels(shard).scatter_add_rows(d, H, rowsPtr, weightsPtr, n, ov.ptr, ov.stride);
-      }
+      const xv = this.at(x, home, 'read');
+      this.kernels(home).gather_rows(xv.ptr, xv.stride, rows, n, H, this.shards.locate(xs, home, 'write'));
+      this.expertMatmul(gate, e, xs, g, n);
+      this.expertMatmul(up, e, xs, u, n);
+      const gs = this.shards.home(g);
+      this.kernels(gs).swiglu(
+        this.shards.locate(g, gs, 'readwrite'), I, this.shards.locate(u, gs, 'read'), I, this.shards.locate(g, gs, 'readwrite'), I, n, I,
+      );
+      this.expertMatmul(down, e, g, d, n);
+      const ov = this.at(out, home, 'readwrite');
+      this.kernels(home).scatter_add_rows(this.shards.locate(d, home, 'read'), H, rows, weights, n, ov.ptr, ov.stride);
     }
+  }
+
+  /** out[0..n) = W[e] · x[0..n) for one expert of a stacked [E, N, K] weight, in the weight's memory. */
+  private expertMatmul(w: CpuWeight, e: number, x: CpuActivation, out: CpuActivation, n: number): void {
+    const [, N, K] = w.shape;
+    const xPtr = this.shards.locate(x, w.shard, 'read');
+    const outPtr = this.shards.locate(out, w.shard, 'write');
+    this.matmulKernel(w.shard, w.dtype)(w.ptr + e * bytesFor(w.dtype, [N, K]), xPtr, K, outPtr, N, N, K, n);
   }
 
   dispose(): void {

@@ -81,7 +81,7 @@ export interface KernelExports {
   ): void;
   /**
    * Groups a routing by expert: counts i32[E] (tokens per expert), and
-   * order i32[T·k] listing slots s = t·k + j sorted by (expert, t). Returns the
+   * order i32[T·k + E] (the last E entries are working space) listing slots s = t·k + j sorted by (expert, t). Returns the
    * number of experts with at least one token.
    */
   moe_group(idx: number, T: number, k: number, E: number, counts: number, order: number): number;

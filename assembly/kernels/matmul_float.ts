@@ -1,0 +1,94 @@
+// out[t, n] = Σ_k x[t, k] · W[n, k] for f32, f16 and bf16 weights W [N, K].
+// Rows outer, tokens inner: each weight row is read from memory once per
+// batch and reused from L1 for every token (4 tokens per pass share each
+// converted weight vector). Eight columns per step, scalar tail for K % 8.
+import { halfToF32, hsum, loadBf16x8High, loadBf16x8Low, loadHalf8High, loadHalf8Low } from './half';
+
+// Marker types select the weight format at compile time: f32, u16 = f16, i16 = bf16.
+@inline function weightBytes<W>(): usize { return sizeof<W>(); }
+
+@inline function wLow<W>(p: usize): v128 {
+  if (isFloat<W>()) return v128.load(p);
+  if (isSigned<W>()) return loadBf16x8Low(p);
+  return loadHalf8Low(p);
+}
+
+@inline function wHigh<W>(p: usize): v128 {
+  if (isFloat<W>()) return v128.load(p, 16);
+  if (isSigned<W>()) return loadBf16x8High(p);
+  return loadHalf8High(p);
+}
+
+@inline function wScalar<W>(p: usize): f32 {
+  if (isFloat<W>()) return load<f32>(p);
+  if (isSigned<W>()) return reinterpret<f32>(<u32>load<u16>(p) << 16);
+  return halfToF32(load<u16>(p));
+}
+
+@inline function matmulFloat<W>(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  const K8 = K & ~7;
+  const wb = weightBytes<W>();
+  const xs = <usize>xStride << 2;
+  const os = <usize>outStride << 2;
+  for (let n = 0; n < N; n++) {
+    const wr = w + <usize>n * <usize>K * wb;
+    let t = 0;
+    for (; t + 4 <= T; t += 4) {
+      const x0 = x + <usize>t * xs;
+      const x1 = x0 + xs;
+      const x2 = x1 + xs;
+      const x3 = x2 + xs;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let k = 0; k < K8; k += 8) {
+        const p = wr + <usize>k * wb;
+        const lo = wLow<W>(p);
+        const hi = wHigh<W>(p);
+        const o = <usize>k << 2;
+        a0 = f32x4.add(a0, f32x4.add(f32x4.mul(lo, v128.load(x0 + o)), f32x4.mul(hi, v128.load(x0 + o, 16))));
+        a1 = f32x4.add(a1, f32x4.add(f32x4.mul(lo, v128.load(x1 + o)), f32x4.mul(hi, v128.load(x1 + o, 16))));
+        a2 = f32x4.add(a2, f32x4.add(f32x4.mul(lo, v128.load(x2 + o)), f32x4.mul(hi, v128.load(x2 + o, 16))));
+        a3 = f32x4.add(a3, f32x4.add(f32x4.mul(lo, v128.load(x3 + o)), f32x4.mul(hi, v128.load(x3 + o, 16))));
+      }
+      let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+      for (let k = K8; k < K; k++) {
+        const wv = wScalar<W>(wr + <usize>k * wb);
+        const o = <usize>k << 2;
+        s0 += wv * load<f32>(x0 + o);
+        s1 += wv * load<f32>(x1 + o);
+        s2 += wv * load<f32>(x2 + o);
+        s3 += wv * load<f32>(x3 + o);
+      }
+      const o0 = out + <usize>t * os + (<usize>n << 2);
+      store<f32>(o0, s0);
+      store<f32>(o0 + os, s1);
+      store<f32>(o0 + 2 * os, s2);
+      store<f32>(o0 + 3 * os, s3);
+    }
+    for (; t < T; t++) {
+      const x0 = x + <usize>t * xs;
+      // Two accumulators per half keep the FP adds independent.
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      for (let k = 0; k < K8; k += 8) {
+        const p = wr + <usize>k * wb;
+        const o = <usize>k << 2;
+        a0 = f32x4.add(a0, f32x4.mul(wLow<W>(p), v128.load(x0 + o)));
+        a1 = f32x4.add(a1, f32x4.mul(wHigh<W>(p), v128.load(x0 + o, 16)));
+      }
+      let s = hsum(f32x4.add(a0, a1));
+      for (let k = K8; k < K; k++) s += wScalar<W>(wr + <usize>k * wb) * load<f32>(x0 + (<usize>k << 2));
+      store<f32>(out + <usize>t * os + (<usize>n << 2), s);
+    }
+  }
+}
+
+export function matmul_f32(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  matmulFloat<f32>(w, x, xStride, out, outStride, N, K, T);
+}
+
+export function matmul_f16(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  matmulFloat<u16>(w, x, xStride, out, outStride, N, K, T);
+}
+
+export function matmul_bf16(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  matmulFloat<i16>(w, x, xStride, out, outStride, N, K, T);
+}

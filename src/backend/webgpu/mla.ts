@@ -1,0 +1,56 @@
+// Absorbed MLA attention on the GPU (design.md "Absorbed decode"):
+//   q_lat[t, h] = W_UKᵀ[h] · q_nope[t, h]        matmul.wgsl, batched over heads
+//   partial softmax over context splits          mla_attention.wgsl partial_main
+//   o_lat[t, h] = merged Σ_j p_j c_j             mla_attention.wgsl merge_main
+//   out[t, h]   = W_UV[h] · o_lat[t, h]          matmul.wgsl, batched over heads
+// The cache is read in its latent form only.
+import type { MlaShape } from '../backend.ts';
+import { splitGroups } from './recorder.ts';
+import type { GpuWeight } from './resources.ts';
+import type { Strided, WebGpuBackend } from './webgpu-backend.ts';
+
+/** Positions per workgroup chunk in mla_attention.wgsl, and heads per workgroup. */
+const CHUNK = 64;
+const HEAD_GROUP = 4;
+/** Workgroups to aim for: enough to fill a large GPU during decode. */
+const TARGET_WORKGROUPS = 512;
+
+/** Context split for T query rows ending at position pos0 + T − 1. */
+export function contextSplits(T: number, pos0: number, heads: number): { splits: number; splitLen: number } {
+  const context = pos0 + T;
+  const perSplit = T * Math.ceil(heads / HEAD_GROUP);
+  const wanted = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / perSplit), Math.ceil(context / CHUNK)));
+  const splitLen = Math.ceil(context / wanted / CHUNK) * CHUNK;
+  return { splits: Math.ceil(context / splitLen), splitLen };
+}
+
+export function recordMlaAttention(
+  b: WebGpuBackend, q: Strided, cache: GPUBuffer, pos0: number,
+  wkb: GpuWeight, wvb: GpuWeight, shape: MlaShape, out: Strided,
+): void {
+  const { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale } = shape;
+  const T = q.rows;
+  const qHead = nope + rope;
+  const { rec, resources } = b;
+  const qlat: Strided = { buffer: resources.scratchBuffer('mla.qlat', T * heads * kvr * 4), offset: 0, stride: heads * kvr, rows: T, cols: heads * kvr };
+  const olat: Strided = { buffer: resources.scratchBuffer('mla.olat', T * heads * kvr * 4), offset: 0, stride: heads * kvr, rows: T, cols: heads * kvr };
+
+  b.matmulRecord(wkb, { ...q, cols: nope }, qlat, T, { xBatch: qHead, oBatch: kvr });
+
+  const { splits, splitLen } = contextSplits(T, pos0, heads);
+  const partial = resources.scratchBuffer('mla.partial', T * heads * splits * (kvr + 2) * 4);
+  const constants = { KVR: kvr, ROPE: rope };
+  const groups = T * Math.ceil(heads / HEAD_GROUP) * splits;
+  const [gx] = splitGroups(groups);
+  const params = rec.params([T, heads, pos0, splits, splitLen, q.offset + nope, q.stride, qHead, softmaxScale, gx], new Set([8]));
+  rec.dispatch('mla partial', rec.pipeline('mla_attention', 'partial_main', constants),
+    { 0: params, 1: qlat.buffer, 2: q.buffer, 3: cache, 4: partial }, groups);
+
+  const mergeGroups = Math.ceil((T * heads * kvr) / 64);
+  const [mx] = splitGroups(mergeGroups);
+  const mergeParams = rec.params([T, heads, pos0, splits, splitLen, 0, 0, 0, 0, mx], new Set([8]));
+  rec.dispatch('mla merge', rec.pipeline('mla_attention', 'merge_main', constants),
+    { 0: mergeParams, 4: partial, 5: olat.buffer }, mergeGroups);
+
+  b.matmulRecord(wvb, olat, out, T, { xBatch: kvr, oBatch: v });
+}

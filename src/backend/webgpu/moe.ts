@@ -1,0 +1,84 @@
+// DeepSeekMoE on the GPU: route.wgsl selects the experts (decode keeps the
+// plan on the GPU: no read-back); for prefill the selection is read back once
+// per MoE layer and regrouped by expert (moe-plan.ts), so moe.wgsl runs a
+// grouped matmul over each expert's tokens. Only selected experts are read.
+import type { GatingParams, RoutePlan } from '../backend.ts';
+import { groupedPlan, planWords } from './moe-plan.ts';
+import { splitGroups } from './recorder.ts';
+import type { GpuWeight } from './resources.ts';
+import { DTYPE_CODE } from './weight-layout.ts';
+import type { Strided, WebGpuBackend } from './webgpu-backend.ts';
+
+export interface GpuRoutePlan extends RoutePlan {
+  readonly buffer: GPUBuffer;
+  readonly tiles: number;
+  readonly experts: number;
+}
+
+const MAX_EXPERTS = 256;
+const MAX_GROUPS = 64;
+const MAX_TOP_K = 64;
+
+export function routeOnGpu(b: WebGpuBackend, logits: Strided, g: GatingParams): GpuRoutePlan | Promise<GpuRoutePlan> {
+  const T = logits.rows;
+  const { experts: E, topK: k } = g;
+  if (E > MAX_EXPERTS || g.groups > MAX_GROUPS || k > MAX_TOP_K || k > E) {
+    throw new Error(`route: ${E} experts, ${g.groups} groups, top-${k}: the WGSL gating handles ≤ ${MAX_EXPERTS} experts, ≤ ${MAX_GROUPS} groups, k ≤ ${MAX_TOP_K}`);
+  }
+  if (g.method === 'group_limited_greedy' && E % g.groups !== 0) throw new Error(`route: ${E} experts do not split into ${g.groups} groups`);
+  if (logits.cols !== E) throw new Error(`route: router logits have ${logits.cols} columns for ${E} experts`);
+  const S = T * k;
+  const buffer = b.resources.scratchBuffer(`route.${T}x${k}x${E}`, planWords(T, k, E) * 4);
+  const params = b.rec.params([
+    T, E, k, g.method === 'greedy' ? 0 : 1, g.groups, g.topKGroups, g.normTopKProb ? 1 : 0, g.routedScalingFactor,
+    logits.offset, logits.stride,
+  ], new Set([7]));
+  b.rec.dispatch('route', b.rec.pipeline('route', 'main'), { 0: params, 1: logits.buffer, 2: buffer }, Math.ceil(T / 64));
+  const gpuPlan: GpuRoutePlan = { tokens: T, topK: k, buffer, tiles: S, experts: E };
+  if (T < b.hostRouteMinTokens) return gpuPlan;
+  return (async () => {
+    const words = await b.rec.readBuffer(buffer, 0, 2 * S * 4);
+    const grouped = groupedPlan(new Int32Array(words, 0, S), new Float32Array(words, S * 4, S), T, k, E);
+    const target = b.resources.scratchBuffer(`route.grouped.${T}x${k}x${E}`, grouped.words.byteLength);
+    b.rec.device.queue.writeBuffer(target, 0, grouped.words as Uint32Array<ArrayBuffer>);
+    return { tokens: T, topK: k, buffer: target, tiles: grouped.tiles, experts: E };
+  })();
+}
+
+export function recordMoeExperts(
+  b: WebGpuBackend, x: Strided, plan: GpuRoutePlan, gate: GpuWeight, up: GpuWeight, down: GpuWeight, out: Strided,
+): void {
+  const [E, I, H] = gate.shape;
+  if (E !== plan.experts) throw new Error(`moeExperts: ${gate.name} holds ${E} experts, the route plan ${plan.experts}`);
+  if (x.cols !== H || out.cols !== H) throw new Error(`moeExperts: x has ${x.cols} and out ${out.cols} columns, ${gate.name} expects ${H}`);
+  const S = plan.tokens * plan.topK;
+  const rows = (purpose: string, cols: number): Strided =>
+    ({ buffer: b.resources.scratchBuffer(purpose, S * cols * 4), offset: 0, stride: cols, rows: S, cols });
+  const g = rows('moe.gate', I);
+  const u = rows('moe.up', I);
+  const d = rows('moe.down', H);
+  expertMatmul(b, gate, x, plan, true, g);
+  expertMatmul(b, up, x, plan, true, u);
+  b.elementwise('swiglu', g, u, g);
+  expertMatmul(b, down, g, plan, false, d);
+
+  const groups = Math.ceil((plan.tokens * H) / 64);
+  const [gx] = splitGroups(groups);
+  const params = b.rec.params([H, 0, 0, 0, 0, 0, 0, 0, plan.tiles, S, plan.topK, gx, out.offset, out.stride, plan.tokens]);
+  b.rec.dispatch('moe combine', b.rec.pipeline('moe', 'combine'), { 0: params, 3: plan.buffer, 4: d.buffer, 5: out.buffer }, groups);
+}
+
+/** y[r, :] = W[expert(r)] · x[gather ? token(r) : r] over the plan's tiles, one dispatch per weight part. */
+function expertMatmul(b: WebGpuBackend, w: GpuWeight, x: Strided, plan: GpuRoutePlan, gather: boolean, y: Strided): void {
+  const pipeline = b.rec.pipeline('moe', 'expert_matmul', { WDTYPE: DTYPE_CODE[w.dtype] });
+  const S = plan.tokens * plan.topK;
+  const groups = w.N * plan.tiles;
+  const [gx] = splitGroups(groups);
+  for (const part of w.parts) {
+    const params = b.rec.params([
+      w.N, w.K, part.qBase, gather ? 1 : 0, x.offset, x.stride, part.row0 / w.N, part.rows / w.N,
+      plan.tiles, S, plan.topK, gx,
+    ]);
+    b.rec.dispatch(`moe ${w.name}`, pipeline, { 0: params, 1: x.buffer, 2: part.buffer, 3: plan.buffer, 4: y.buffer }, groups);
+  }
+}

@@ -1,0 +1,132 @@
+// GPU-side resources of the WebGPU backend: weights (uploaded once, in the
+// layout of weight-layout.ts, split into parts above the binding limit),
+// activations, latent caches and the backend's own scratch buffers.
+import { bytesFor, type Activation, type DType, type LatentCache, type Weight, type WeightData } from '../backend.ts';
+import type { Recorder } from './recorder.ts';
+import { packPart, packedRowBytes, planParts, quantBase, vectorAsF32 } from './weight-layout.ts';
+
+export interface WeightPart {
+  readonly buffer: GPUBuffer;
+  /** First row of the part in the flattened [E·N] rows, and its row count. */
+  readonly row0: number;
+  readonly rows: number;
+  readonly qBase: number;
+}
+
+export interface GpuWeight extends Weight {
+  readonly parts: readonly WeightPart[];
+  /** Rows per matrix (N) and row length (K); 1-D weights are one f32 row. */
+  readonly N: number;
+  readonly K: number;
+  released: boolean;
+}
+
+export class GpuActivation implements Activation {
+  released = false;
+  constructor(readonly rows: number, readonly cols: number, readonly buffer: GPUBuffer) {}
+}
+
+export interface GpuCache extends LatentCache {
+  readonly buffers: GPUBuffer[];
+  released: boolean;
+}
+
+const ACTIVATION_USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export class GpuResources {
+  private readonly scratch = new Map<string, GPUBuffer>();
+
+  constructor(private readonly rec: Recorder, private readonly maxPartBytes: number) {}
+
+  uploadWeight(data: WeightData): GpuWeight {
+    const expected = bytesFor(data.dtype, data.shape);
+    if (data.bytes.byteLength !== expected) {
+      throw new Error(`${data.name}: ${data.bytes.byteLength} bytes for ${data.dtype} [${data.shape.join(', ')}], expected ${expected}`);
+    }
+    const K = data.shape[data.shape.length - 1];
+    if ((data.dtype === 'q8_0' || data.dtype === 'q4_0') && K % 32 !== 0) {
+      throw new Error(`${data.name}: ${data.dtype} rows of ${K} values are not whole 32-value blocks`);
+    }
+    if (data.shape.length === 1) {
+      const values = vectorAsF32(data);
+      const buffer = this.mappedBuffer(data.name, values.byteLength, (dst) => new Float32Array(dst.buffer).set(values));
+      const part = { buffer, row0: 0, rows: 1, qBase: 0 };
+      return { name: data.name, dtype: 'f32', shape: [...data.shape], byteLength: values.byteLength, parts: [part], N: 1, K, released: false };
+    }
+    const N = data.shape[data.shape.length - 2];
+    const parts: WeightPart[] = [];
+    try {
+      for (const part of planParts(data.name, data.dtype, data.shape, this.maxPartBytes)) {
+        const bytes = part.rows * packedRowBytes(data.dtype, K);
+        const buffer = this.mappedBuffer(data.name, bytes, (dst) => packPart(data, part, dst));
+        parts.push({ buffer, row0: part.row0, rows: part.rows, qBase: quantBase(data.dtype, part.rows, K) });
+      }
+    } catch (error) {
+      for (const p of parts) p.buffer.destroy();
+      throw error;
+    }
+    const byteLength = parts.reduce((a, p) => a + p.buffer.size, 0);
+    return { name: data.name, dtype: data.dtype as DType, shape: [...data.shape], byteLength, parts, N, K, released: false };
+  }
+
+  createActivation(rows: number, cols: number): GpuActivation {
+    const size = Math.max(16, rows * cols * 4);
+    const buffer = this.allocate(`activation [${rows}, ${cols}]`, size, ACTIVATION_USAGE());
+    return new GpuActivation(rows, cols, buffer);
+  }
+
+  createLatentCache(layers: number, capacity: number, width: number): GpuCache {
+    const bytes = capacity * width * 4;
+    if (bytes > this.rec.gpu.maxBinding) {
+      throw new Error(`latent cache of ${capacity} positions × ${width} needs ${bytes} bytes per layer, more than one storage binding (${this.rec.gpu.maxBinding})`);
+    }
+    const buffers: GPUBuffer[] = [];
+    try {
+      for (let l = 0; l < layers; l++) buffers.push(this.allocate(`latent cache layer ${l}`, Math.max(16, bytes), ACTIVATION_USAGE()));
+    } catch (error) {
+      for (const b of buffers) b.destroy();
+      throw error;
+    }
+    return { layers, capacity, width, byteLength: layers * bytes, buffers, released: false };
+  }
+
+  /** A scratch buffer of at least `bytes` for `purpose`, reused (stream order keeps reuse safe). */
+  scratchBuffer(purpose: string, bytes: number): GPUBuffer {
+    const existing = this.scratch.get(purpose);
+    if (existing && existing.size >= bytes) return existing;
+    if (existing) { this.rec.flush(); existing.destroy(); }
+    const buffer = this.allocate(`scratch ${purpose}`, Math.max(16, Math.ceil(bytes / 16) * 16), ACTIVATION_USAGE());
+    this.scratch.set(purpose, buffer);
+    return buffer;
+  }
+
+  destroyScratch(): void {
+    for (const b of this.scratch.values()) b.destroy();
+    this.scratch.clear();
+  }
+
+  private allocate(what: string, size: number, usage: number): GPUBuffer {
+    if (size > this.rec.gpu.maxBufferSize) throw new Error(`WebGPU: ${what} needs ${size} bytes, more than maxBufferSize (${this.rec.gpu.maxBufferSize})`);
+    try {
+      return this.rec.watch(`allocating ${what} (${size} bytes)`, () => this.rec.device.createBuffer({ size, usage, label: what }));
+    } catch (error) {
+      throw new Error(`WebGPU: allocating ${what} (${size} bytes) failed: ${(error as Error).message}`);
+    }
+  }
+
+  private mappedBuffer(name: string, bytes: number, fill: (dst: Uint8Array) => void): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 4) * 4);
+    if (size > this.rec.gpu.maxBufferSize) throw new Error(`${name}: ${size} bytes exceed the GPU's maxBufferSize (${this.rec.gpu.maxBufferSize})`);
+    let buffer: GPUBuffer;
+    try {
+      buffer = this.rec.watch(`uploading ${name} (${size} bytes)`, () => this.rec.device.createBuffer({
+        size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: name,
+      }));
+      fill(new Uint8Array(buffer.getMappedRange()));
+    } catch (error) {
+      throw new Error(`${name}: cannot allocate ${size} bytes on the GPU: ${(error as Error).message}`);
+    }
+    buffer.unmap();
+    return buffer;
+  }
+}

@@ -1,0 +1,42 @@
+// WGSL sources from shaders/ at the repository root, read once per backend.
+// weights.wgsl (weight decoding) is prepended to the kernels that read
+// weights: WGSL has no include, and this is the only template step.
+
+export type ShaderName = 'matmul' | 'rmsnorm' | 'rope' | 'elementwise' | 'embed' | 'mla_attention' | 'route' | 'moe';
+
+const NEEDS_WEIGHTS: ReadonlySet<ShaderName> = new Set(['matmul', 'embed', 'moe']);
+const NAMES: readonly ShaderName[] = ['matmul', 'rmsnorm', 'rope', 'elementwise', 'embed', 'mla_attention', 'route', 'moe'];
+
+export type ShaderSources = ReadonlyMap<ShaderName, string>;
+
+/** src/backend/webgpu/ (tsx, Deno) or dist/src/backend/webgpu/ (built) → <root>/shaders/. */
+const CANDIDATE_DIRS = ['../../../shaders/', '../../../../shaders/'];
+
+async function readText(url: URL): Promise<string | null> {
+  try {
+    if (url.protocol === 'file:') {
+      const { readFile } = await import('node:fs/promises');
+      return await readFile(url, 'utf8');
+    }
+    const response = await fetch(url);
+    return response.ok ? await response.text() : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function loadShaderSources(base: URL = new URL(import.meta.url)): Promise<ShaderSources> {
+  for (const dir of CANDIDATE_DIRS) {
+    const root = new URL(dir, base);
+    const weights = await readText(new URL('weights.wgsl', root));
+    if (weights === null) continue;
+    const sources = new Map<ShaderName, string>();
+    for (const name of NAMES) {
+      const text = await readText(new URL(`${name}.wgsl`, root));
+      if (text === null) throw new Error(`WebGPU backend: cannot read shader ${new URL(`${name}.wgsl`, root).href}`);
+      sources.set(name, NEEDS_WEIGHTS.has(name) ? `${weights}\n${text}` : text);
+    }
+    return sources;
+  }
+  throw new Error(`WebGPU backend: shaders/ not found next to ${base.href} (tried ${CANDIDATE_DIRS.join(', ')})`);
+}

@@ -1,0 +1,39 @@
+// `edgeseek generate --model PATH --prompt S [--max-tokens N] [--temperature T]
+//   [--seed S] [--top-k K] [--top-p P] [--stop S] [--chat] [--backend ...]`
+// → streams the generated text to stdout as it is produced; usage to stderr.
+import { join } from 'node:path';
+import type { BackendKind } from '../backend/create-backend.ts';
+import { createEngine } from '../engine/engine.ts';
+import { DEFAULT_MODEL_DIR } from '../entries/default-model.ts';
+import { Args, CliError } from './args.ts';
+import { packageRoot } from './package-root.ts';
+
+export async function run(argv: string[]): Promise<void> {
+  const args = new Args(argv, 'generate');
+  const prompt = args.required('prompt');
+  const backend = (args.string('backend') ?? 'cpu') as BackendKind;
+  if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
+  const engine = await createEngine({ model: args.string('model') ?? join(packageRoot(), DEFAULT_MODEL_DIR), backend });
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  try {
+    const request = {
+      maxTokens: args.number('max-tokens', 128),
+      temperature: args.number('temperature', 0),
+      seed: args.number('seed'),
+      topK: args.number('top-k'),
+      topP: args.number('top-p'),
+      stop: args.string('stop') !== undefined ? [args.string('stop')!] : undefined,
+      signal: abort.signal,
+      ...(args.flag('chat') ? { messages: [{ role: 'user' as const, content: prompt }] } : { prompt }),
+    };
+    for await (const event of engine.generate(request)) {
+      if (event.type === 'token') { if (event.text) process.stdout.write(event.text); continue; }
+      process.stdout.write(`${event.text}\n`);
+      const u = event.usage;
+      process.stderr.write(`[${event.reason}: ${u.promptTokens} prompt + ${u.completionTokens} generated tokens]\n`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+}

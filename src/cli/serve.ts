@@ -1,0 +1,29 @@
+// `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto]
+//   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]`
+// → the OpenAI-compatible API on Node. The API key can also come from EDGESEEK_API_KEY.
+import type { BackendKind } from '../backend/create-backend.ts';
+import { serveNode } from '../entries/node.ts';
+import { Args, CliError } from './args.ts';
+
+export async function run(argv: string[]): Promise<void> {
+  const args = new Args(argv, 'serve');
+  const backend = (args.string('backend') ?? 'cpu') as BackendKind;
+  if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
+  const server = await serveNode({
+    model: args.string('model'),
+    backend,
+    port: args.number('port', 8787),
+    hostname: args.string('host') ?? '127.0.0.1',
+    modelId: args.string('model-id'),
+    apiKey: args.string('api-key') ?? process.env.EDGESEEK_API_KEY,
+    maxTokensLimit: args.number('max-tokens-limit'),
+    cacheBudgetBytes: args.number('cache-budget-bytes'),
+    maxQueue: args.number('max-queue'),
+  });
+  process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => { void server.close().then(resolve); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

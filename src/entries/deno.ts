@@ -1,0 +1,22 @@
+// Deno: `deno task serve` (deno.json). Environment: EDGESEEK_MODEL (a model
+// directory; default the bundled model), PORT (8787), EDGESEEK_API_KEY,
+// EDGESEEK_BACKEND (cpu | webgpu | auto).
+import { createEngine } from '../engine/engine.ts';
+import type { BackendKind } from '../backend/create-backend.ts';
+import { createApp } from '../server/app.ts';
+import { DEFAULT_MODEL_DIR } from './default-model.ts';
+
+declare const Deno: {
+  env: { get(name: string): string | undefined };
+  serve(options: { port: number; hostname?: string; onListen?: (addr: { port: number; hostname: string }) => void }, handler: (request: Request) => Response | Promise<Response>): unknown;
+};
+
+const env = (name: string) => Deno.env.get(name);
+const model = env('EDGESEEK_MODEL') ?? new URL(`../../${DEFAULT_MODEL_DIR}`, import.meta.url).pathname;
+const engine = await createEngine({ model, backend: (env('EDGESEEK_BACKEND') ?? 'cpu') as BackendKind });
+const app = createApp(engine, { apiKey: env('EDGESEEK_API_KEY') });
+Deno.serve({
+  port: Number(env('PORT') ?? 8787),
+  hostname: env('HOST') ?? '127.0.0.1',
+  onListen: ({ hostname, port }) => console.log(`edgeseek: serving ${engine.model.id} on http://${hostname}:${port}`),
+}, app.fetch);

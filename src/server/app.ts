@@ -1,0 +1,103 @@
+// createApp(engine, options): the OpenAI-compatible HTTP surface as a Hono app
+// (design.md "The HTTP surface"). It knows HTTP and the protocol, never
+// tensors: it validates, calls engine.generate() and streams what comes back.
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import type { z } from 'zod';
+import type { Engine, GenerateRequest } from '../engine/types.ts';
+import { checkBearer, keyDigest } from './auth.ts';
+import { bodyTooLarge, errorResponse, invalidApiKey, malformedJson, modelNotFound, notFound, schemaError } from './errors.ts';
+import { chatCompletionRequest, completionRequest as completionSchema, modelList } from './protocol.ts';
+import { chatRequest, completionRequest, type RequestLimits } from './requests.ts';
+import { chatDialect, completionDialect, respond, type Dialect } from './respond.ts';
+
+export interface AppOptions {
+  /** Require `Authorization: Bearer <apiKey>` on /v1/*. */
+  apiKey?: string;
+  /** Largest request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Largest max_tokens a request may ask for; also the cap when it asks for none. Default 4096. */
+  maxTokensLimit?: number;
+  /** CORS: true (any origin, the default), false, or the allowed origin(s). */
+  cors?: boolean | string | string[];
+  /** The id requests must name in `model`. Default engine.model.id. */
+  modelId?: string;
+}
+
+export function createApp(engine: Engine, options: AppOptions = {}): Hono {
+  const modelId = options.modelId ?? engine.model.id;
+  const limits: RequestLimits = { modelId, maxTokensLimit: options.maxTokensLimit ?? 4096 };
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const expectedKey = options.apiKey ? keyDigest(options.apiKey) : undefined;
+  const started = Math.floor(Date.now() / 1000);
+  const app = new Hono();
+
+  if (options.cors !== false) {
+    const origin = options.cors === undefined || options.cors === true ? '*' : options.cors;
+    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'OPTIONS'], maxAge: 86400 }));
+  }
+  app.use('/v1/*', async (c, next) => {
+    if (!expectedKey || c.req.method === 'OPTIONS') return next();
+    const check = await checkBearer(c.req.header('Authorization'), expectedKey);
+    if (check !== 'ok') return errorResponse(invalidApiKey(check === 'wrong'));
+    return next();
+  });
+
+  app.get('/health', (c) => c.json({
+    status: 'ok', model: modelId, backend: engine.model.backend,
+    cache_bytes_in_use: engine.cacheBytesInUse, cache_budget_bytes: engine.cacheBudgetBytes, queued: engine.queued,
+  }));
+  app.get('/v1/models', (c) => c.json(modelList(modelId, started)));
+  app.get('/v1/models/:id', (c) => (c.req.param('id') === modelId
+    ? c.json(modelList(modelId, started).data[0])
+    : errorResponse(modelNotFound(c.req.param('id'), modelId))));
+
+  const endpoint = <S extends z.ZodType>(schema: S, toRequest: (body: z.infer<S>, limits: RequestLimits, signal: AbortSignal) => GenerateRequest, dialect: Dialect) =>
+    async (c: Context): Promise<Response> => {
+      const json = await readJson(c.req.raw, maxBodyBytes);
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) throw schemaError(parsed.error);
+      const body = parsed.data as z.infer<S> & { stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null };
+      const abort = new AbortController();
+      // A client that goes away stops its generation (the stream's cancel covers runtimes without request signals).
+      c.req.raw.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+      const request = toRequest(body, limits, abort.signal);
+      return respond(engine, request, dialect, {
+        stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true, modelId, abort,
+      });
+    };
+  app.post('/v1/chat/completions', endpoint(chatCompletionRequest, chatRequest, chatDialect));
+  app.post('/v1/completions', endpoint(completionSchema, completionRequest, completionDialect));
+
+  app.notFound((c) => errorResponse(notFound(c.req.method, c.req.path)));
+  app.onError((error) => errorResponse(error));
+  return app;
+}
+
+/** The body as JSON, refusing more than `limit` bytes whether or not Content-Length says so. */
+async function readJson(request: Request, limit: number): Promise<unknown> {
+  const declared = Number(request.headers.get('Content-Length') ?? NaN);
+  if (declared > limit) throw bodyTooLarge(limit);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) { await reader.cancel(); throw bodyTooLarge(limit); }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.byteLength; }
+  const text = new TextDecoder().decode(bytes);
+  if (text.trim() === '') throw malformedJson('the body is empty');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw malformedJson(error instanceof Error ? error.message : String(error));
+  }
+}

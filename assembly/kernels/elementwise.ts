@@ -1,4 +1,4 @@
-// Row-wise f32 kernels: RMSNorm, RoPE, residual add, SwiGLU, softmax, copies.
+// Row-wise f32 kernels: RMSNorm, RoPE, residual add, SwiGLU, copies.
 
 export function rmsnorm(x: usize, xStride: i32, w: usize, out: usize, outStride: i32, rows: i32, cols: i32, eps: f32): void {
   const c4 = cols & ~3;
@@ -71,19 +71,6 @@ export function swiglu(g: usize, gStride: i32, u: usize, uStride: i32, out: usiz
       store<f32>(orow + o, (v / (1 + Mathf.exp(-v))) * load<f32>(ur + o));
     }
   }
-}
-
-export function softmax(x: usize, n: i32): void {
-  let max: f32 = -Infinity;
-  for (let i = 0; i < n; i++) max = Mathf.max(max, load<f32>(x + (<usize>i << 2)));
-  let sum: f32 = 0;
-  for (let i = 0; i < n; i++) {
-    const e = Mathf.exp(load<f32>(x + (<usize>i << 2)) - max);
-    store<f32>(x + (<usize>i << 2), e);
-    sum += e;
-  }
-  const inv: f32 = 1 / sum;
-  for (let i = 0; i < n; i++) store<f32>(x + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * inv);
 }
 
 export function copy_rows(src: usize, srcStride: i32, dst: usize, dstStride: i32, rows: i32, cols: i32): void {

@@ -31,7 +31,13 @@ const utf8 = new TextEncoder();
 // deepseek-llm; no deepseek-v3 alternative runs from a newline into a non-space),
 // so chunking is exact and the Wasm scratch stays bounded.
 const CHUNK_UNITS = 1 << 18;
-const latin1 = new TextDecoder('latin1');
+
+/** One char per byte (code = byte value), to run string matchers over raw bytes. */
+function binaryString(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
+}
 
 export class BpeTokenizer implements Tokenizer {
   readonly vocabSize: number;
@@ -68,14 +74,14 @@ export class BpeTokenizer implements Tokenizer {
     let text: string | undefined;
     try { text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes); } catch { text = undefined; }
     if (text !== undefined) return this.encode(text, options);
-    // Invalid UTF-8: added tokens are matched over the bytes (as latin1 text); the rest goes to the native
+    // Invalid UTF-8: added tokens are matched over the bytes (one char per byte); the rest goes to the native
     // pre-tokenizer byte for byte (invalid bytes have no class), or as one piece where there is none.
     this.byteSplitter ??= new AddedTokenSplitter(this.parts.addedTokens.map((t) => ({
-      ...t, special: isControl(t), content: latin1.decode(utf8.encode(t.content)),
+      ...t, special: isControl(t), content: binaryString(utf8.encode(t.content)),
     })));
     const ids = this.prefix(options);
     let at = 0;
-    for (const segment of this.byteSplitter.split(latin1.decode(bytes), options.parseSpecial ?? true) as Segment[]) {
+    for (const segment of this.byteSplitter.split(binaryString(bytes), options.parseSpecial ?? true) as Segment[]) {
       if (typeof segment !== 'string') { ids.push(segment.id); at += segment.text.length; continue; }
       const piece = bytes.subarray(at, at + segment.length);
       at += segment.length;

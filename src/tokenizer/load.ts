@@ -63,7 +63,8 @@ export async function tokenizerFromJson(tokenizerJson: string | object, tokenize
     added: (json.added_tokens as Json[] ?? []).map((t) => ({ id: t.id, content: t.content, special: t.special ?? false, lstrip: t.lstrip, rstrip: t.rstrip })),
     merges,
     preTokenizer: json.pre_tokenizer,
-    bosToken: tokenContent(config.bos_token),
+    // Without tokenizer_config.json, BOS is the special token the post-processor puts first.
+    bosToken: tokenContent(config.bos_token) ?? (postSingle?.[0]?.SpecialToken?.id as string | undefined),
     eosToken: tokenContent(config.eos_token),
     addBos: config.add_bos_token ?? Boolean(postSingle?.some((p) => p.SpecialToken)),
     chatTemplate: typeof config.chat_template === 'string' ? config.chat_template : undefined,

@@ -320,28 +320,35 @@ export class CpuBackend implements Backend {
     const up = experts.up as CpuWeight;
     const down = experts.down as CpuWeight;
     const [E, I, H] = gate.shape;
-    // Group the tokens by expert so each expert's weights are read once per batch.
-    const byExpert: number[][] = Array.from({ length: E }, () => []);
-    for (let s = 0; s < p.tokens * p.topK; s++) byExpert[p.experts[s]].push(s);
+    // Group the (token, slot) pairs by expert (moe_group, in Wasm) so each
+    // expert's weights are read once per batch.
+    const home = this.shards.home(viewOf(x).act as CpuActivation);
+    const slots = p.tokens * p.topK;
+    const idx = this.scratch.get(home, 5, slots * 4);
+    const counts = this.scratch.get(home, 6, E * 4);
+    const order = this.scratch.get(home, 7, (slots + E) * 4);
+    this.instances[home].i32().set(p.experts, idx / 4);
+    this.kernels(home).moe_group(idx, p.tokens, p.topK, E, counts, order);
     // Each expert sees at most one row per token. Every step runs in the memory
     // of its weight; in a single-memory model nothing is ever copied.
     const xs = this.internalActivation('moe.x', p.tokens, H);
     const g = this.internalActivation('moe.g', p.tokens, I);
     const u = this.internalActivation('moe.u', p.tokens, I);
     const d = this.internalActivation('moe.d', p.tokens, H);
-    const home = this.shards.home(viewOf(x).act as CpuActivation);
+    const rows = this.scratch.get(home, 3, p.tokens * 4);
+    const weights = this.scratch.get(home, 4, p.tokens * 4);
+    let first = 0;
     for (let e = 0; e < E; e++) {
-      const list = byExpert[e];
-      const n = list.length;
-      if (n === 0) continue;
-      const rows = this.scratch.get(home, 3, n * 4);
-      const weights = this.scratch.get(home, 4, n * 4);
       const i32 = this.instances[home].i32();
+      const n = i32[counts / 4 + e];
+      if (n === 0) continue;
       const f32 = this.instances[home].f32();
       for (let i = 0; i < n; i++) {
-        i32[rows / 4 + i] = Math.floor(list[i] / p.topK);
-        f32[weights / 4 + i] = p.weights[list[i]];
+        const slot = i32[order / 4 + first + i];
+        i32[rows / 4 + i] = (slot / p.topK) | 0;
+        f32[weights / 4 + i] = p.weights[slot];
       }
+      first += n;
       const xv = this.at(x, home, 'read');
       this.kernels(home).gather_rows(xv.ptr, xv.stride, rows, n, H, this.shards.locate(xs, home, 'write'));
       this.expertMatmul(gate, e, xs, g, n);

@@ -44,8 +44,6 @@ export interface KernelExports {
   add(x: number, xStride: number, y: number, yStride: number, rows: number, cols: number): void;
   /** out[r, i] = silu(g[r, i]) · u[r, i]; out may equal g. */
   swiglu(g: number, gStride: number, u: number, uStride: number, out: number, outStride: number, rows: number, cols: number): void;
-  /** In-place softmax of f32[n] (max-subtracted). */
-  softmax(x: number, n: number): void;
   /** dst[r, :] = src[r, :] for rows, cols (f32, strided copy). */
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
 

@@ -3,13 +3,14 @@
 // same GGUF metadata (vocab, merges, control/user-defined tokens, the
 // deepseek-llm pre_tokenizer) — every corpus paragraph, token for token.
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGguf } from '../../src/model/gguf.ts';
 import { fsSource } from '../../src/model/source-fs.ts';
 import { loadTokenizer } from '../../src/tokenizer/index.ts';
 import { DEEPSEEK_LLM_PRE_TOKENIZER } from '../../src/tokenizer/pretokenizer-configs.ts';
 import type { Tokenizer } from '../../src/tokenizer/types.ts';
-import { chunks, corpus, hfReference, shared } from './support.ts';
+import { chunks, corpus, hfReference, randomText, shared } from './support.ts';
 
 const gguf = join(shared, 'vocab', 'ggml-vocab-deepseek-llm.gguf');
 
@@ -44,4 +45,8 @@ describe('deepseek-llm GGUF vocabulary: parity with @huggingface/tokenizers', ()
       expect(tokenizer.encode(text)).toEqual(reference(text));
     });
   }
+
+  it('random text over every character class', () => {
+    fc.assert(fc.property(randomText, (x) => { expect(tokenizer.encode(x)).toEqual(reference(x)); }), { seed: 11, numRuns: 2000 });
+  });
 });

@@ -40,6 +40,13 @@ describe('tokenizer sources', () => {
     await expect(tokenizerFromJson({ ...json, pre_tokenizer: { type: 'Whitespace' } })).rejects.toThrow(/pre_tokenizer: type Whitespace is not supported/);
   });
 
+  it('without tokenizer_config.json, BOS comes from the post-processor', async () => {
+    const tokenizer = await tokenizerFromJson(tinyJson);
+    expect(tokenizer.bosId).toBe(998);
+    expect(tokenizer.encode('Hello world', { addSpecialTokens: true })).toEqual([998, ...hello]);
+    tokenizer.dispose();
+  });
+
   it('encodeBytes: invalid UTF-8 around a special token keeps both', async () => {
     const tokenizer = await tokenizerFromJson(tinyJson, tinyConfig);
     const special = new TextEncoder().encode('<｜end▁of▁sentence｜>');

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { tokenizerFromJson, type LoadTokenizerOptions } from '../../src/tokenizer/index.ts';
 import type { Tokenizer } from '../../src/tokenizer/types.ts';
@@ -37,3 +38,20 @@ export function corpus(): Record<string, string> {
 export function chunks(text: string): string[] {
   return text.split(/(?<=\n\n)/).flatMap((p) => (p.length > 4000 ? p.match(/[\s\S]{1,4000}/gu) ?? [] : [p]));
 }
+
+const alphabet = [
+  'a', 'Z', 'é', 'ß', 'Ω', 'я', 'ع', 'न', '\u094d', 'ก', '\u0e31', 'µ', 'ǅ', 'ｆ', '𝔥', '𐐀',
+  '\u0301', '\u0308', '\u20dd',
+  '0', '7', '²', '½', '٣', '१', '１', 'Ⅻ', '①',
+  '!', '.', '-', "'", '"', '(', '[', '\\', '_', '`', '~', '，', '。', '、', '「', '！', '…', '—', '‘', '’',
+  '$', '+', '<', '=', '|', '^', '©', '€', '∑', '→', '😀', '👍🏽', '👨‍👩‍👧', '🇯🇵', '\ufffd',
+  ' ', ' ', '  ', '\t', '\r', '\n', '\r\n', '\u000b', '\f', '\u0085', '\u00a0', '\u2028', '\u3000', '\u200b', '\ufeff',
+  '深', '度', '龥', '一', 'ぁ', 'カ', 'ー', '가', '힣', 'ㄱ', '\u0800',
+  '\u0000', '\u001b', '\u007f', '\u200d', '\ud800', '\udc00',
+  'ü', 'À', 'ÿ', '<｜end▁of▁sentence｜>', '<｜User｜>',
+];
+/** Random text over characters of every class the pre-tokenizers tell apart. */
+export const randomText = fc.oneof(
+  { weight: 4, arbitrary: fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((a) => a.join('')) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
+);

@@ -28,6 +28,9 @@ export default function setup(): void {
   if (stale('build/edgeseek.wasm', 'assembly')) {
     execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'release'], { cwd: root, stdio: 'inherit' });
   }
+  if (stale('build/edgeseek-threads.wasm', 'assembly')) {
+    execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'threads'], { cwd: root, stdio: 'inherit' });
+  }
   if (stale('dist/src/cli/main.js', 'src')) {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
   }

@@ -30,17 +30,24 @@ export async function run(argv: string[]): Promise<void> {
     }
     const decodeMs = performance.now() - decodeStart;
     runner.release(seq);
+    // Peak resident memory of load + prefill + decode, read before the bandwidth probe adds its buffer.
+    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
     const bandwidth = await measureReadBandwidth(await loadWasmModuleFromDisk());
     const decodeTokS = genTokens / (decodeMs / 1000);
     const boundTokS = bandwidth / runner.decodeWeightBytes;
     const mhaBytesPerToken = c.numLayers * c.numHeads * (c.qkNopeHeadDim + c.qkRopeHeadDim + c.vHeadDim) * 4;
     const report = {
       backend: runner.backend.name,
+      threads: args.number('threads') ?? 1,
       prompt_tokens: promptTokens,
       gen_tokens: genTokens,
       prefill_tok_s: promptTokens / (prefillMs / 1000),
       decode_tok_s: decodeTokS,
       weight_bytes: runner.weightBytes,
+      peak_rss_bytes: peakRssBytes,
+      kv_cache_bytes: (promptTokens + genTokens) * runner.kvBytesPerToken,
+      peak_rss_over_weights_and_cache: peakRssBytes / (runner.weightBytes + (promptTokens + genTokens) * runner.kvBytesPerToken),
+      wasm_memories: (runner.backend as { shardCount?: number }).shardCount ?? null,
       decode_weight_bytes_per_token: runner.decodeWeightBytes,
       kv_bytes_per_token: runner.kvBytesPerToken,
       kv_values_per_layer_token: c.kvLoraRank + c.qkRopeHeadDim,

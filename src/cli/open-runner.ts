@@ -1,6 +1,6 @@
 // The model a CLI command works on: --model (default: the bundled model) on --backend.
 import type { BackendKind } from '../backend/create-backend.ts';
-import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
+import { loadWasmModuleFromDisk, loadWasmThreadsModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
 import { loadModelRunner } from '../engine/runner.ts';
 import type { ModelRunner } from '../engine/runner-types.ts';
 import type { QuantizeMode } from '../model/load-weights.ts';
@@ -18,6 +18,8 @@ export async function openRunnerFromArgs(args: Args, options: { maxBatch?: numbe
     wasmModule: await loadWasmModuleFromDisk(),
     gpu: backend === 'cpu' ? undefined : await nodeGpu(),
     shardWeightBytes: args.number('shard-bytes'),
+    threads: args.number('threads'),
+    threadsModule: (args.number('threads') ?? 1) > 1 ? await loadWasmThreadsModuleFromDisk() : undefined,
     quantize,
     maxBatch: options.maxBatch,
   });

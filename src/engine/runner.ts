@@ -18,6 +18,10 @@ export interface RunnerOptions {
   gpu?: GPU;
   /** CPU backend: weight bytes per Wasm memory. */
   shardWeightBytes?: number;
+  /** CPU backend: threads (Node), with the shared-memory build of the module. */
+  threads?: number;
+  threadsModule?: WebAssembly.Module;
+  parallelMinMacs?: number;
   quantize?: QuantizeMode;
   /** Largest number of tokens one forward step processes (prefill is chunked). Default 128. */
   maxBatch?: number;
@@ -49,7 +53,10 @@ async function resolveBackend(options: RunnerOptions): Promise<Backend> {
   if (typeof options.backend === 'object') return options.backend;
   const kind = options.backend ?? 'cpu';
   if (!options.wasmModule) throw new Error(`backend ${kind}: options.wasmModule (build/edgeseek.wasm, compiled) is required`);
-  return createBackend(kind, { wasmModule: options.wasmModule, gpu: options.gpu, shardWeightBytes: options.shardWeightBytes });
+  return createBackend(kind, {
+    wasmModule: options.wasmModule, gpu: options.gpu, shardWeightBytes: options.shardWeightBytes,
+    threads: options.threads, threadsModule: options.threadsModule, parallelMinMacs: options.parallelMinMacs,
+  });
 }
 
 function decodeBytes(config: ModelConfig, weights: ModelWeights): number {

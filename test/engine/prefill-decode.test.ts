@@ -72,3 +72,29 @@ describe('prefill then decode equals one prefill (tiny-a, CPU)', () => {
     }
   });
 });
+
+describe('multi-threaded CPU backend (2 threads, every matmul split)', () => {
+  it('gives the golden logits and the same greedy continuation as one thread', async () => {
+    const { loadWasmThreadsModuleFromDisk } = await import('../../src/backend/cpu/wasm-module-node.ts');
+    const { readF32 } = await import('../support/golden.ts');
+    const { greedyContinuation } = await import('../support/greedy.ts');
+    const golden = readGolden();
+    const threaded = await openRunner(GOLDEN_DIR, { threads: 2, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0 });
+    try {
+      const sequence = golden.sequences[1];
+      const V = threaded.config.vocabSize;
+      const seq = threaded.newSequence(sequence.ids.length);
+      const logits = await threaded.forward(seq, sequence.ids, { allLogits: true });
+      threaded.release(seq);
+      const ref = readF32(`${GOLDEN_DIR}/${sequence.logits_file}`);
+      for (let p = 0; p < sequence.ids.length; p++) {
+        const rel = relativeError(logits.subarray(p * V, (p + 1) * V), ref.subarray(p * V, (p + 1) * V));
+        expect(rel, `position ${p}: ‖Δ‖/‖ref‖ = ${rel}`).toBeLessThanOrEqual(1e-4);
+      }
+      const greedy = golden.greedy[0];
+      expect(await greedyContinuation(threaded, greedy.prompt_ids, greedy.continuation_ids.length)).toEqual(greedy.continuation_ids);
+    } finally {
+      threaded.dispose();
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // WebGPU backend is added by test/support/backends-webgpu.ts where Dawn runs.
 import type { Backend } from '../../src/backend/backend.ts';
 import { createCpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
-import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import { loadWasmModuleFromDisk, loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 
 export interface TestBackend {
   readonly name: string;
@@ -14,5 +14,12 @@ export function testBackends(): TestBackend[] {
     { name: 'cpu', create: async () => createCpuBackend(await loadWasmModuleFromDisk()) },
     // A tiny weight budget per Wasm memory: every weight lands in a memory of its own, so ops must work across them.
     { name: 'cpu (sharded memories)', create: async () => createCpuBackend(await loadWasmModuleFromDisk(), { shardWeightBytes: 4096 }) },
+    // The shared-memory build over a main thread + 2 workers, every matmul split by rows however small.
+    {
+      name: 'cpu (3 threads)',
+      create: async () => createCpuBackend(await loadWasmModuleFromDisk(), {
+        threads: 3, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0,
+      }),
+    },
   ];
 }

@@ -7,11 +7,20 @@ import {
   type GatingParams, type LatentCache, type MlaShape, type Operand, type Placement, type RoutePlan,
   type View, type Weight, type WeightData,
 } from '../backend.ts';
-import type { KernelExports, MatmulKernel } from './kernel-exports.ts';
+import type { KernelExports } from './kernel-exports.ts';
 import { CpuActivation, Scratch, ShardSet } from './shards.ts';
-import { instantiateKernels, instantiateKernelsSync, type WasmInstance } from './wasm-instance.ts';
+import { instantiateKernels, instantiateKernelsSync, instantiateSharedKernels, type WasmInstance } from './wasm-instance.ts';
+import type { KernelCall, ThreadPool } from './threads/pool.ts';
 
 export interface CpuBackendOptions {
+  /**
+   * Threads for matmuls and per-head attention (Node only; default 1). Above 1
+   * this needs `threadsModule`, the shared-memory build build/edgeseek-threads.wasm.
+   */
+  threads?: number;
+  threadsModule?: WebAssembly.Module;
+  /** Smallest matmul (in multiply-adds) worth splitting across threads (default 65,536; tests use 0). */
+  parallelMinMacs?: number;
   /** Weight bytes per Wasm memory before a new one is opened (default 3 GiB of the 4 GiB wasm32 limit). */
   shardWeightBytes?: number;
 }
@@ -38,8 +47,19 @@ const DEFAULT_SHARD_WEIGHT_BYTES = 3 * 1024 ** 3;
 /** Leaves room for caches, activations and scratch in a 4 GiB memory. */
 const MAX_SHARD_BYTES = 3.75 * 1024 ** 3;
 
+/** Below this many multiply-adds a matmul runs on one thread: waking workers costs more. */
+const DEFAULT_PARALLEL_MIN_MACS = 1 << 16;
+
 export async function createCpuBackend(module: WebAssembly.Module, options: CpuBackendOptions = {}): Promise<CpuBackend> {
-  return new CpuBackend(module, await instantiateKernels(module), options);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`CPU backend: threads must be a positive integer, got ${threads}`);
+  if (threads === 1) return new CpuBackend(module, await instantiateKernels(module), options);
+  if (!options.threadsModule) throw new Error('CPU backend: threads > 1 needs threadsModule (build/edgeseek-threads.wasm)');
+  const { ThreadPool } = await import('./threads/pool.ts');
+  const first = instantiateSharedKernels(options.threadsModule);
+  const names = WebAssembly.Module.exports(options.threadsModule).filter((e) => e.kind === 'function').map((e) => e.name);
+  const pool = new ThreadPool(threads, names);
+  return new CpuBackend(options.threadsModule, first, options, pool);
 }
 
 export class CpuBackend implements Backend {
@@ -49,6 +69,7 @@ export class CpuBackend implements Backend {
   private readonly shards: ShardSet;
   private readonly scratch: Scratch;
   private readonly shardWeightBytes: number;
+  private readonly parallelMinMacs: number;
   private readonly shardLoad: number[] = [0];
   private readonly layerShard = new Map<number, number>();
   private current = 0;
@@ -58,11 +79,16 @@ export class CpuBackend implements Backend {
   /** Internal activations of ops that span memories, by (purpose, rows). */
   private readonly internal = new Map<string, CpuActivation>();
 
-  constructor(private readonly module: WebAssembly.Module, first: WasmInstance, options: CpuBackendOptions) {
+  constructor(
+    private readonly module: WebAssembly.Module, first: WasmInstance, options: CpuBackendOptions,
+    private readonly pool?: ThreadPool,
+  ) {
     this.instances = [first];
+    pool?.addShard(0, module, first.memory);
     this.shards = new ShardSet(this.instances);
     this.scratch = new Scratch(this.instances);
     this.shardWeightBytes = options.shardWeightBytes ?? DEFAULT_SHARD_WEIGHT_BYTES;
+    this.parallelMinMacs = options.parallelMinMacs ?? DEFAULT_PARALLEL_MIN_MACS;
   }
 
   /** Bytes allocated across all Wasm memories (weights, caches, activations, scratch). */
@@ -89,7 +115,9 @@ export class CpuBackend implements Backend {
       throw new Error(`${data.name}: ${expected} bytes do not fit one Wasm memory (4 GiB)`);
     }
     while (shard >= this.instances.length) {
-      this.instances.push(instantiateKernelsSync(this.module));
+      const instance = this.pool ? instantiateSharedKernels(this.module) : instantiateKernelsSync(this.module);
+      this.pool?.addShard(this.instances.length, this.module, instance.memory);
+      this.instances.push(instance);
       this.shardLoad.push(0);
     }
     this.currentLayerBytes += expected;
@@ -194,7 +222,7 @@ export class CpuBackend implements Backend {
     const T = rows ?? viewOf(x).act.rows;
     const xv = this.at(x, w.shard, 'read');
     const ov = this.at(out, w.shard, 'readwrite');
-    this.matmulKernel(w.shard, w.dtype)(w.ptr, xv.ptr, xv.stride, ov.ptr, ov.stride, N, K, T);
+    this.runMatmul(w.shard, w.dtype, w.ptr, xv.ptr, xv.stride, ov.ptr, ov.stride, N, K, T);
   }
 
   rmsnorm(x: Operand, weight: Weight, eps: number, out: Operand): void {
@@ -258,11 +286,11 @@ export class CpuBackend implements Backend {
     {
       const qv = this.at(q, wkb.shard, 'read');
       const qlatPtr = this.shards.locate(qlat, wkb.shard, 'write');
-      const kernel = this.matmulKernel(wkb.shard, wkb.dtype);
       const headBytes = bytesFor(wkb.dtype, [kvr, nope]);
-      for (let h = 0; h < heads; h++) {
-        kernel(wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T);
-      }
+      this.runCalls(wkb.shard, Array.from({ length: heads }, (_, h) => ({
+        kernel: `matmul_${wkb.dtype}`,
+        args: [wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
+      })), kvr * nope * T * heads);
     }
     // Scores against c and k_pe, softmax, o_lat = Σ p·c — the cache stays latent.
     {
@@ -279,11 +307,11 @@ export class CpuBackend implements Backend {
     {
       const olatPtr = this.shards.locate(olat, wvb.shard, 'read');
       const ov = this.at(out, wvb.shard, 'readwrite');
-      const kernel = this.matmulKernel(wvb.shard, wvb.dtype);
       const headBytes = bytesFor(wvb.dtype, [v, kvr]);
-      for (let h = 0; h < heads; h++) {
-        kernel(wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T);
-      }
+      this.runCalls(wvb.shard, Array.from({ length: heads }, (_, h) => ({
+        kernel: `matmul_${wvb.dtype}`,
+        args: [wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
+      })), v * kvr * T * heads);
     }
   }
 
@@ -368,10 +396,11 @@ export class CpuBackend implements Backend {
     const [, N, K] = w.shape;
     const xPtr = this.shards.locate(x, w.shard, 'read');
     const outPtr = this.shards.locate(out, w.shard, 'write');
-    this.matmulKernel(w.shard, w.dtype)(w.ptr + e * bytesFor(w.dtype, [N, K]), xPtr, K, outPtr, N, N, K, n);
+    this.runMatmul(w.shard, w.dtype, w.ptr + e * bytesFor(w.dtype, [N, K]), xPtr, K, outPtr, N, N, K, n);
   }
 
   dispose(): void {
+    this.pool?.dispose();
     this.instances.length = 0;
   }
 
@@ -379,8 +408,34 @@ export class CpuBackend implements Backend {
     return this.instances[shard].exports;
   }
 
-  private matmulKernel(shard: number, dtype: DType): MatmulKernel {
-    return this.kernels(shard)[`matmul_${dtype}`];
+  /** A matmul, split into row ranges across threads when there is a pool and enough work. */
+  private runMatmul(
+    shard: number, dtype: DType, w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number,
+  ): void {
+    const kernel = `matmul_${dtype}`;
+    const threads = this.pool?.threads ?? 1;
+    if (threads === 1 || N * K * T < this.parallelMinMacs || N < threads) {
+      this.kernels(shard)[kernel as `matmul_${DType}`](w, x, xStride, out, outStride, N, K, T);
+      return;
+    }
+    const rowBytes = bytesFor(dtype, [1, K]);
+    const per = Math.ceil(N / threads);
+    const calls: KernelCall[] = [];
+    for (let n0 = 0; n0 < N; n0 += per) {
+      const rows = Math.min(per, N - n0);
+      calls.push({ kernel, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T] });
+    }
+    this.runCalls(shard, calls, N * K * T);
+  }
+
+  /** Runs independent kernel calls, over the thread pool when there is one and the work (in MACs) is worth it. */
+  private runCalls(shard: number, calls: KernelCall[], macs: number): void {
+    const exports = this.kernels(shard) as unknown as Record<string, (...args: number[]) => void>;
+    if (!this.pool || macs < this.parallelMinMacs) {
+      for (const call of calls) exports[call.kernel](...call.args);
+      return;
+    }
+    this.pool.run(shard, calls, (call) => exports[call.kernel](...call.args));
   }
 
   private at(op: Operand, shard: number, access: 'read' | 'readwrite'): { ptr: number; stride: number } {

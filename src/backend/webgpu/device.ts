@@ -4,6 +4,12 @@
 // 'compatibility' feature level, whose default limits are small).
 
 export interface GpuDevice {
+  /**
+   * The entry point the device came from. Held for the device's lifetime:
+   * Dawn's Node binding crashes in ProcessEvents when its instance is
+   * garbage-collected under a live device.
+   */
+  readonly gpu: GPU;
   readonly device: GPUDevice;
   /** Adapter vendor/architecture/description, for benchmark reports. */
   readonly description: string;
@@ -53,7 +59,7 @@ export async function requestGpuDevice(gpu: GPU): Promise<GpuDevice> {
   const info = (adapter as { info?: GPUAdapterInfo }).info;
   const description = info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') : 'unknown adapter';
   return {
-    device, description, shaderF16, timestamps, featureLevel,
+    gpu, device, description, shaderF16, timestamps, featureLevel,
     maxBinding: device.limits.maxStorageBufferBindingSize,
     maxBufferSize: device.limits.maxBufferSize,
   };

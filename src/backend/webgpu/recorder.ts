@@ -6,7 +6,10 @@
 // (validation, out-of-memory, device loss) are kept and thrown, with what
 // was being done, at the next flush or read.
 import type { GpuDevice } from './device.ts';
+import { replayTimings, type KernelTiming, type ReplayedDispatch } from './replay-timing.ts';
 import type { ShaderName, ShaderSources } from './shader-source.ts';
+
+export type { KernelTiming };
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
 
@@ -14,6 +17,8 @@ export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: num
 class UploadArena {
   private readonly chunks: { buffer: GPUBuffer; host: Uint8Array<ArrayBuffer>; used: number }[] = [];
   private current = 0;
+  /** While profiling by replay, recorded dispatches keep their data: nothing is reused. */
+  retain = false;
 
   constructor(private readonly device: GPUDevice, private readonly usage: number, private readonly chunkBytes: number,
     private readonly align: number) {}
@@ -48,8 +53,6 @@ class UploadArena {
   destroy(): void { for (const c of this.chunks) c.buffer.destroy(); }
 }
 
-export interface KernelTiming { label: string; ms: number }
-
 export class Recorder {
   readonly device: GPUDevice;
   private readonly modules = new Map<ShaderName, GPUShaderModule>();
@@ -63,7 +66,8 @@ export class Recorder {
   private lostReason: string | null = null;
   /** Per-dispatch GPU time (timestamp queries), when profiling. */
   private profiler: { set: GPUQuerySet; resolve: GPUBuffer; labels: string[]; capacity: number } | null = null;
-  readonly timings: KernelTiming[] = [];
+  /** Without timestamp queries: the dispatches recorded while profiling, replayed one by one afterwards. */
+  private replay: ReplayedDispatch[] | null = null;
 
   constructor(readonly gpu: GpuDevice, private readonly sources: ShaderSources) {
     this.device = gpu.device;
@@ -150,6 +154,7 @@ export class Recorder {
     pass.dispatchWorkgroups(x, y, z);
     if (this.profiler) { pass.end(); this.pass = null; }
     this.pending++;
+    this.replay?.push({ label, pipeline, bindGroup, x, y, z });
   }
 
   /** Records a buffer copy (ends the open compute pass). */
@@ -195,18 +200,36 @@ export class Recorder {
     }
   }
 
-  /** Starts timing every dispatch (one pass each, timestamp queries). */
-  startProfiling(capacity = 4096): boolean {
-    if (!this.gpu.timestamps) return false;
+  /**
+   * Starts timing every dispatch: with timestamp queries (one pass each) where
+   * the device has them, else by replaying each recorded dispatch alone after
+   * the profiled work (replayTimings: host wall time, less an empty submit).
+   */
+  startProfiling(capacity = 4096): 'timestamp-query' | 'replay' {
     this.flush();
+    if (!this.gpu.timestamps) {
+      this.replay = [];
+      this.uniforms.retain = this.inputs.retain = true;
+      return 'replay';
+    }
     const set = this.device.createQuerySet({ type: 'timestamp', count: capacity * 2 });
     const resolve = this.device.createBuffer({ size: capacity * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     this.profiler = { set, resolve, labels: [], capacity };
-    return true;
+    return 'timestamp-query';
   }
 
   /** Stops profiling and returns the time of each dispatch since startProfiling. */
   async stopProfiling(): Promise<KernelTiming[]> {
+    const replay = this.replay;
+    if (replay) {
+      this.replay = null;
+      this.flush();
+      const timings = await replayTimings(this.device, replay);
+      this.uniforms.retain = this.inputs.retain = false;
+      this.uniforms.upload(this.device.queue);
+      this.inputs.upload(this.device.queue);
+      return timings;
+    }
     const profiler = this.profiler;
     if (!profiler) return [];
     this.flush();

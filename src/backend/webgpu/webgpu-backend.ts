@@ -13,7 +13,7 @@ import { recordMoeExperts, routeOnGpu, type GpuRoutePlan } from './moe.ts';
 import { Recorder, splitGroups, type Binding, type KernelTiming } from './recorder.ts';
 import { GpuActivation, GpuResources, type GpuCache, type GpuWeight } from './resources.ts';
 import { loadShaderSources } from './shader-source.ts';
-import { DTYPE_CODE } from './weight-layout.ts';
+import { DTYPE_CODE, threadsPerRow } from './weight-layout.ts';
 
 export interface WebGpuBackendOptions {
   /** Accepted for symmetry with the CPU backend's options (unused). */
@@ -141,7 +141,8 @@ export class WebGpuBackend implements Backend {
    * x columns from xBatch·z and writes out columns from oBatch·z.
    */
   matmulRecord(w: GpuWeight, x: Strided, out: Strided, T: number, batch: { xBatch: number; oBatch: number } | null): void {
-    const pipeline = this.rec.pipeline('matmul', 'main', { WDTYPE: DTYPE_CODE[w.dtype] });
+    const tpr = threadsPerRow(w.K);
+    const pipeline = this.rec.pipeline('matmul', 'main', { WDTYPE: DTYPE_CODE[w.dtype], TPR: tpr });
     const tiles = Math.ceil(T / 8);
     for (const part of w.parts) {
       const matrix0 = batch ? part.row0 / w.N : 0;
@@ -149,7 +150,7 @@ export class WebGpuBackend implements Backend {
       const z = batch ? part.rows / w.N : 1;
       const oOff = batch ? out.offset + matrix0 * batch.oBatch : out.offset + part.row0;
       const xOff = batch ? x.offset + matrix0 * batch.xBatch : x.offset;
-      const groups = N * tiles;
+      const groups = Math.ceil((N * tpr) / 64) * tiles;
       const [gx] = splitGroups(groups);
       const params = this.rec.params([
         N, w.K, T, part.qBase, xOff, x.stride, batch?.xBatch ?? 0, 0,
@@ -240,8 +241,8 @@ export class WebGpuBackend implements Backend {
       this.weight(experts.gate), this.weight(experts.up), this.weight(experts.down), this.strided(out));
   }
 
-  /** Times every dispatch from now (timestamp queries); false when the adapter has none. */
-  startProfiling(): boolean { return this.rec.startProfiling(); }
+  /** Times every dispatch from now on; says how (see Recorder.startProfiling). */
+  startProfiling(): 'timestamp-query' | 'replay' { return this.rec.startProfiling(); }
   stopProfiling(): Promise<KernelTiming[]> { return this.rec.stopProfiling(); }
 
   dispose(): void {

@@ -9,6 +9,18 @@ import { f16ToF32, toF32 } from '../../model/dtype.ts';
 
 export const DTYPE_CODE: Record<DType, number> = { f32: 0, f16: 1, bf16: 2, q8_0: 3, q4_0: 4 };
 
+/**
+ * Invocations per output row in matmul.wgsl / moe.wgsl: a power of two ≤ 64
+ * giving each about 4 groups of 4 values, so short rows (W_UK's 128) fill
+ * workgroups with several rows instead of idling 56 of 64 threads.
+ */
+export function threadsPerRow(K: number): number {
+  const groups = Math.ceil(K / 4);
+  let tpr = 1;
+  while (tpr < 64 && tpr * 2 * 4 <= groups) tpr *= 2;
+  return tpr;
+}
+
 export interface PartPlan {
   /** First row of the part in the flattened [E·N] rows. */
   readonly row0: number;

@@ -3,6 +3,7 @@
 // (MODEL_BUCKET, objects `${MODEL_PREFIX}config.json`, ...); the Wasm kernels
 // are imported as a compiled module. The engine loads once per isolate, on the
 // first request, and is shared by every request after it.
+import type { ExecutionContext, Hono } from 'hono';
 import wasm from '../build/edgeseek.wasm';
 import { createEngine } from './engine/engine.ts';
 import { fetchSource, r2Source, type R2BucketLike } from './entries/fetch-source.ts';
@@ -20,9 +21,10 @@ export interface Env {
   MAX_TOKENS_LIMIT?: string;
   CACHE_BUDGET_BYTES?: string;
   MAX_QUEUE?: string;
+  STREAM_STALL_TIMEOUT_MS?: string;
 }
 
-type App = { fetch(request: Request): Response | Promise<Response> };
+type App = Hono;
 let app: Promise<App> | undefined;
 
 function modelSource(env: Env): ModelSource {
@@ -44,14 +46,16 @@ async function build(env: Env): Promise<App> {
     cacheBudgetBytes: number(env.CACHE_BUDGET_BYTES),
     maxQueue: number(env.MAX_QUEUE),
   });
-  return createApp(engine, { apiKey: env.API_KEY || undefined, maxTokensLimit: number(env.MAX_TOKENS_LIMIT) });
+  return createApp(engine, { apiKey: env.API_KEY || undefined, maxTokensLimit: number(env.MAX_TOKENS_LIMIT),
+    streamStallTimeoutMs: number(env.STREAM_STALL_TIMEOUT_MS),
+  });
 }
 
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     app ??= build(env).catch((error) => { app = undefined; throw error; });
     try {
-      return await (await app).fetch(request);
+      return await (await app).fetch(request, env, ctx);
     } catch (error) {
       return errorResponse(error);
     }

@@ -1,6 +1,10 @@
-// IEEE half and bfloat16 → f32. Half: the exponent is rebased by multiplying
-// the shifted bits by 2^112, exact for normal and subnormal halves (weights
-// are finite, so Inf/NaN need no special lane handling in the vector form).
+// IEEE half and bfloat16 → f32.
+// Subnormal f32 operands send x86 through a slow microcode assist, so no
+// conversion here multiplies a subnormal: normal halves are rebased in the
+// integer domain (exponent + 112), subnormal halves computed as m · 2^-24.
+// Weight rows take a cheaper integer-only path for 8 halves at a time when
+// none of them has a zero exponent (zero or subnormal). Weights are finite,
+// so Inf/NaN need no lane handling.
 
 const HALF_REBASE: f32 = 5.192296858534828e33; // 2^112
 
@@ -10,14 +14,18 @@ export function halfToF32(h: u32): f32 {
   return reinterpret<f32>(reinterpret<u32>(magnitude) | ((h & 0x8000) << 16));
 }
 
-/** Four halves (u16 in the low halves of each i32 lane, zero-extended) → f32x4. */
+/** Four halves (u16 in the low halves of each i32 lane, zero-extended) → f32x4;
+ *  exact for every finite half, and no subnormal ever reaches the FPU. */
 @inline
 export function halvesToF32x4(h: v128): v128 {
-  const magnitude = f32x4.mul(i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13), f32x4.splat(HALF_REBASE));
+  const a = v128.and(h, i32x4.splat(0x7fff));
+  const normal = i32x4.add(i32x4.shl(a, 13), i32x4.splat(112 << 23));
+  const subnormal = f32x4.mul(f32x4.convert_i32x4_s(a), f32x4.splat(5.960464477539063e-8)); // m · 2^-24
+  const magnitude = v128.bitselect(subnormal, normal, i32x4.lt_s(a, i32x4.splat(0x400)));
   return v128.or(magnitude, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
-/** Eight halves at p → two f32x4 (elements 0..3, 4..7). */
+/** Eight halves at p → two f32x4 (elements 0..3, 4..7); exact for every finite half. */
 @inline
 export function loadHalf8Low(p: usize): v128 {
   return halvesToF32x4(i32x4.extend_low_i16x8_u(v128.load(p)));
@@ -28,14 +36,39 @@ export function loadHalf8High(p: usize): v128 {
   return halvesToF32x4(i32x4.extend_high_i16x8_u(v128.load(p)));
 }
 
+/** True when none of the 8 halves has a zero exponent, so the integer path below is exact. */
+@inline
+export function halvesNormal(raw: v128): bool {
+  return !v128.any_true(i16x8.eq(v128.and(raw, i16x8.splat(0x7c00)), i16x8.splat(0)));
+}
+
+/** Upper 16 bits of the f32s of 8 normal halves: sign | (exponent + 112) | top 7 mantissa bits. */
+@inline
+export function normalHalvesUpper(raw: v128): v128 {
+  // The arithmetic shift leaves copies of the sign in bits 12..14; the mask clears them.
+  return i16x8.add(v128.and(i16x8.shr_s(raw, 3), i16x8.splat(<i16>0x8fff)), i16x8.splat(112 << 7));
+}
+
+/** f32x4 of normal halves 0..3 given lower = raw << 13 (16-bit lanes) and upper = normalHalvesUpper(raw). */
+@inline
+export function interleaveLow(lower: v128, upper: v128): v128 {
+  return i8x16.shuffle(lower, upper, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+}
+
+@inline
+export function interleaveHigh(lower: v128, upper: v128): v128 {
+  return i8x16.shuffle(lower, upper, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+}
+
+/** Eight bf16 at p → f32x4 of elements 0..3 (each the upper half of an f32). */
 @inline
 export function loadBf16x8Low(p: usize): v128 {
-  return i32x4.shl(i32x4.extend_low_i16x8_u(v128.load(p)), 16);
+  return interleaveLow(i32x4.splat(0), v128.load(p));
 }
 
 @inline
 export function loadBf16x8High(p: usize): v128 {
-  return i32x4.shl(i32x4.extend_high_i16x8_u(v128.load(p)), 16);
+  return interleaveHigh(i32x4.splat(0), v128.load(p));
 }
 
 @inline

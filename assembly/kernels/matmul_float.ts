@@ -1,28 +1,26 @@
-// out[t, n] = Σ_k x[t, k] · W[n, k] for f32, f16 and bf16 weights W [N, K].
+// out[t, n] = Σ_k x[t, k] · W[n, k] for f32 and bf16 weights W [N, K]
+// (f16: matmul_f16.ts, whose decode needs a branch).
 // Rows outer, tokens inner: each weight row is read from memory once per
 // batch and reused from L1 for every token (4 tokens per pass share each
 // converted weight vector). Eight columns per step, scalar tail for K % 8.
-import { halfToF32, hsum, loadBf16x8High, loadBf16x8Low, loadHalf8High, loadHalf8Low } from './half';
+import { hsum, loadBf16x8High, loadBf16x8Low } from './half';
 
-// Marker types select the weight format at compile time: f32, u16 = f16, i16 = bf16.
+// Marker types select the weight format at compile time: f32, or u16 = bf16.
 @inline function weightBytes<W>(): usize { return sizeof<W>(); }
 
 @inline function wLow<W>(p: usize): v128 {
   if (isFloat<W>()) return v128.load(p);
-  if (isSigned<W>()) return loadBf16x8Low(p);
-  return loadHalf8Low(p);
+  return loadBf16x8Low(p);
 }
 
 @inline function wHigh<W>(p: usize): v128 {
   if (isFloat<W>()) return v128.load(p, 16);
-  if (isSigned<W>()) return loadBf16x8High(p);
-  return loadHalf8High(p);
+  return loadBf16x8High(p);
 }
 
 @inline function wScalar<W>(p: usize): f32 {
   if (isFloat<W>()) return load<f32>(p);
-  if (isSigned<W>()) return reinterpret<f32>(<u32>load<u16>(p) << 16);
-  return halfToF32(load<u16>(p));
+  return reinterpret<f32>(<u32>load<u16>(p) << 16);
 }
 
 @inline function matmulFloat<W>(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
@@ -85,10 +83,6 @@ export function matmul_f32(w: usize, x: usize, xStride: i32, out: usize, outStri
   matmulFloat<f32>(w, x, xStride, out, outStride, N, K, T);
 }
 
-export function matmul_f16(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  matmulFloat<u16>(w, x, xStride, out, outStride, N, K, T);
-}
-
 export function matmul_bf16(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  matmulFloat<i16>(w, x, xStride, out, outStride, N, K, T);
+  matmulFloat<u16>(w, x, xStride, out, outStride, N, K, T);
 }

@@ -1,31 +1,36 @@
 // out[t, n] = Σ_k x[t, k] · W[n, k] for Q8_0 and Q4_0 weights in ggml's block
 // layout (f16 d, then 32 quants; see src/backend/cpu/kernel-exports.ts).
-// Exact mode: activations stay f32; each block's quants are widened
-// i8 → i16 → i32 → f32 in registers, dotted with x, and the block sum is
-// scaled by d once. Rows outer, tokens inner (4 per pass) so a weight block is
-// decoded once per 4 tokens and each row is read from memory once per batch.
+// Activations stay f32. Each block's f16 scale is converted once; quants are
+// widened i8 → i16 → i32 → f32 in registers. q·d is exact in f32 (8 × 11
+// significant bits), so scaling the decoded weights first costs no accuracy.
+// Rows are tiled so a tile of weights is streamed from memory once per batch;
+// within a tile, each decoded half-block (16 weights, 4 registers) is reused
+// for 8 or 4 tokens.
 import { halfToF32, hsum } from './half';
 
 // Q8_0 = 34-byte blocks (i8 quants); Q4_0 = 18-byte blocks (nibbles − 8).
 @inline function blockBytes<Q>(): usize { return isSigned<Q>() ? 34 : 18; }
 
-/** Quants 0..15 and 16..31 of a block as signed bytes. */
+/** Quants 0..15 of the block at p, as signed bytes. */
 @inline function quantsLow<Q>(p: usize): v128 {
   if (isSigned<Q>()) return v128.load(p, 2);
   return i8x16.sub(v128.and(v128.load(p, 2), i8x16.splat(0x0f)), i8x16.splat(8));
 }
 
+/** Quants 16..31 of the block at p, as signed bytes. */
 @inline function quantsHigh<Q>(p: usize): v128 {
   if (isSigned<Q>()) return v128.load(p, 18);
-  return i8x16.sub(i8x16.shr_u(v128.load(p, 2), 4), i8x16.splat(8));
+  // A 16-bit shift then a mask: the high nibbles without i8x16.shr_u's emulation on x64.
+  return i8x16.sub(v128.and(i16x8.shr_u(v128.load(p, 2), 4), i8x16.splat(0x0f)), i8x16.splat(8));
 }
 
+// Lanes 0..3, 4..7, 8..11, 12..15 of 16 signed bytes as f32x4.
 @inline function f0(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
 @inline function f1(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
 @inline function f2(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
 @inline function f3(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
 
-/** Σ over 16 values of w · x[o .. o+16). */
+/** (w0·x[0:4] + w1·x[4:8]) + (w2·x[8:12] + w3·x[12:16]) */
 @inline function dot16(w0: v128, w1: v128, w2: v128, w3: v128, x: usize): v128 {
   return f32x4.add(
     f32x4.add(f32x4.mul(w0, v128.load(x)), f32x4.mul(w1, v128.load(x, 16))),
@@ -33,53 +38,134 @@ import { halfToF32, hsum } from './half';
   );
 }
 
+/** 4 tokens at x0, x0 + xs, ...: each decoded half-block is used 4 times. */
+@inline function rowTimes4<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+  const bb = blockBytes<Q>();
+  const x1 = x0 + xs;
+  const x2 = x1 + xs;
+  const x3 = x2 + xs;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let p = wr;
+  let o: usize = 0;
+  for (let b = 0; b < blocks; b++) {
+    const d = f32x4.splat(halfToF32(load<u16>(p)));
+    const lo = quantsLow<Q>(p);
+    let w0 = f32x4.mul(f0(lo), d), w1 = f32x4.mul(f1(lo), d), w2 = f32x4.mul(f2(lo), d), w3 = f32x4.mul(f3(lo), d);
+    a0 = f32x4.add(a0, dot16(w0, w1, w2, w3, x0 + o));
+    a1 = f32x4.add(a1, dot16(w0, w1, w2, w3, x1 + o));
+    a2 = f32x4.add(a2, dot16(w0, w1, w2, w3, x2 + o));
+    a3 = f32x4.add(a3, dot16(w0, w1, w2, w3, x3 + o));
+    const hi = quantsHigh<Q>(p);
+    w0 = f32x4.mul(f0(hi), d); w1 = f32x4.mul(f1(hi), d); w2 = f32x4.mul(f2(hi), d); w3 = f32x4.mul(f3(hi), d);
+    a0 = f32x4.add(a0, dot16(w0, w1, w2, w3, x0 + o + 64));
+    a1 = f32x4.add(a1, dot16(w0, w1, w2, w3, x1 + o + 64));
+    a2 = f32x4.add(a2, dot16(w0, w1, w2, w3, x2 + o + 64));
+    a3 = f32x4.add(a3, dot16(w0, w1, w2, w3, x3 + o + 64));
+    p += bb;
+    o += 128;
+  }
+  store<f32>(o0, hsum(a0));
+  store<f32>(o0 + os, hsum(a1));
+  store<f32>(o0 + 2 * os, hsum(a2));
+  store<f32>(o0 + 3 * os, hsum(a3));
+}
+
+/** 8 tokens: each decoded half-block is used 8 times (prefill). */
+@inline function rowTimes8<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+  const bb = blockBytes<Q>();
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  let p = wr;
+  let o = x0;
+  for (let b = 0; b < blocks; b++) {
+    const d = f32x4.splat(halfToF32(load<u16>(p)));
+    const lo = quantsLow<Q>(p);
+    let w0 = f32x4.mul(f0(lo), d), w1 = f32x4.mul(f1(lo), d), w2 = f32x4.mul(f2(lo), d), w3 = f32x4.mul(f3(lo), d);
+    a0 = f32x4.add(a0, dot16(w0, w1, w2, w3, o));
+    a1 = f32x4.add(a1, dot16(w0, w1, w2, w3, o + xs));
+    a2 = f32x4.add(a2, dot16(w0, w1, w2, w3, o + 2 * xs));
+    a3 = f32x4.add(a3, dot16(w0, w1, w2, w3, o + 3 * xs));
+    a4 = f32x4.add(a4, dot16(w0, w1, w2, w3, o + 4 * xs));
+    a5 = f32x4.add(a5, dot16(w0, w1, w2, w3, o + 5 * xs));
+    a6 = f32x4.add(a6, dot16(w0, w1, w2, w3, o + 6 * xs));
+    a7 = f32x4.add(a7, dot16(w0, w1, w2, w3, o + 7 * xs));
+    const hi = quantsHigh<Q>(p);
+    w0 = f32x4.mul(f0(hi), d); w1 = f32x4.mul(f1(hi), d); w2 = f32x4.mul(f2(hi), d); w3 = f32x4.mul(f3(hi), d);
+    const oh = o + 64;
+    a0 = f32x4.add(a0, dot16(w0, w1, w2, w3, oh));
+    a1 = f32x4.add(a1, dot16(w0, w1, w2, w3, oh + xs));
+    a2 = f32x4.add(a2, dot16(w0, w1, w2, w3, oh + 2 * xs));
+    a3 = f32x4.add(a3, dot16(w0, w1, w2, w3, oh + 3 * xs));
+    a4 = f32x4.add(a4, dot16(w0, w1, w2, w3, oh + 4 * xs));
+    a5 = f32x4.add(a5, dot16(w0, w1, w2, w3, oh + 5 * xs));
+    a6 = f32x4.add(a6, dot16(w0, w1, w2, w3, oh + 6 * xs));
+    a7 = f32x4.add(a7, dot16(w0, w1, w2, w3, oh + 7 * xs));
+    p += bb;
+    o += 128;
+  }
+  store<f32>(o0, hsum(a0));
+  store<f32>(o0 + os, hsum(a1));
+  store<f32>(o0 + 2 * os, hsum(a2));
+  store<f32>(o0 + 3 * os, hsum(a3));
+  store<f32>(o0 + 4 * os, hsum(a4));
+  store<f32>(o0 + 5 * os, hsum(a5));
+  store<f32>(o0 + 6 * os, hsum(a6));
+  store<f32>(o0 + 7 * os, hsum(a7));
+}
+
+/** One token: the block's two 16-sums are scaled by d together; two chains keep the adds independent. */
+@inline function rowTimes1<Q>(wr: usize, blocks: i32, x0: usize): f32 {
+  const bb = blockBytes<Q>();
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let p = wr;
+  let o = x0;
+  let b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    const lo0 = quantsLow<Q>(p), hi0 = quantsHigh<Q>(p);
+    const s0 = f32x4.add(dot16(f0(lo0), f1(lo0), f2(lo0), f3(lo0), o), dot16(f0(hi0), f1(hi0), f2(hi0), f3(hi0), o + 64));
+    a0 = f32x4.add(a0, f32x4.mul(s0, f32x4.splat(halfToF32(load<u16>(p)))));
+    const q = p + bb;
+    const lo1 = quantsLow<Q>(q), hi1 = quantsHigh<Q>(q);
+    const s1 = f32x4.add(dot16(f0(lo1), f1(lo1), f2(lo1), f3(lo1), o + 128), dot16(f0(hi1), f1(hi1), f2(hi1), f3(hi1), o + 192));
+    a1 = f32x4.add(a1, f32x4.mul(s1, f32x4.splat(halfToF32(load<u16>(q)))));
+    p += 2 * bb;
+    o += 256;
+  }
+  if (b < blocks) {
+    const lo = quantsLow<Q>(p), hi = quantsHigh<Q>(p);
+    const s = f32x4.add(dot16(f0(lo), f1(lo), f2(lo), f3(lo), o), dot16(f0(hi), f1(hi), f2(hi), f3(hi), o + 64));
+    a0 = f32x4.add(a0, f32x4.mul(s, f32x4.splat(halfToF32(load<u16>(p)))));
+  }
+  return hsum(f32x4.add(a0, a1));
+}
+
+// Weight rows per tile: about 128 KiB, so a tile stays in L2 while every
+// token group passes over it and the weights leave memory once per call.
+const TILE_BYTES: usize = 128 << 10;
+
 @inline function matmulQuant<Q>(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
   const blocks = K >> 5;
-  const bb = blockBytes<Q>();
-  const rowBytes = <usize>blocks * bb;
+  const rowBytes = <usize>blocks * blockBytes<Q>();
   const xs = <usize>xStride << 2;
   const os = <usize>outStride << 2;
-  for (let n = 0; n < N; n++) {
-    const wr = w + <usize>n * rowBytes;
+  const tileRows = T > 1 ? max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1))) : N;
+  for (let n0 = 0; n0 < N; n0 += tileRows) {
+    const n1 = min(N, n0 + tileRows);
     let t = 0;
-    for (; t + 4 <= T; t += 4) {
-      const x0 = x + <usize>t * xs;
-      const x1 = x0 + xs;
-      const x2 = x1 + xs;
-      const x3 = x2 + xs;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      for (let b = 0; b < blocks; b++) {
-        const p = wr + <usize>b * bb;
-        const d = f32x4.splat(halfToF32(load<u16>(p)));
-        const lo = quantsLow<Q>(p);
-        const hi = quantsHigh<Q>(p);
-        const w0 = f0(lo), w1 = f1(lo), w2 = f2(lo), w3 = f3(lo);
-        const w4 = f0(hi), w5 = f1(hi), w6 = f2(hi), w7 = f3(hi);
-        const o = <usize>b << 7;
-        a0 = f32x4.add(a0, f32x4.mul(d, f32x4.add(dot16(w0, w1, w2, w3, x0 + o), dot16(w4, w5, w6, w7, x0 + o + 64))));
-        a1 = f32x4.add(a1, f32x4.mul(d, f32x4.add(dot16(w0, w1, w2, w3, x1 + o), dot16(w4, w5, w6, w7, x1 + o + 64))));
-        a2 = f32x4.add(a2, f32x4.mul(d, f32x4.add(dot16(w0, w1, w2, w3, x2 + o), dot16(w4, w5, w6, w7, x2 + o + 64))));
-        a3 = f32x4.add(a3, f32x4.mul(d, f32x4.add(dot16(w0, w1, w2, w3, x3 + o), dot16(w4, w5, w6, w7, x3 + o + 64))));
+    for (; t + 8 <= T; t += 8) {
+      for (let n = n0; n < n1; n++) {
+        rowTimes8<Q>(w + <usize>n * rowBytes, blocks, x + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
       }
-      const o0 = out + <usize>t * os + (<usize>n << 2);
-      store<f32>(o0, hsum(a0));
-      store<f32>(o0 + os, hsum(a1));
-      store<f32>(o0 + 2 * os, hsum(a2));
-      store<f32>(o0 + 3 * os, hsum(a3));
+    }
+    for (; t + 4 <= T; t += 4) {
+      for (let n = n0; n < n1; n++) {
+        rowTimes4<Q>(w + <usize>n * rowBytes, blocks, x + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
+      }
     }
     for (; t < T; t++) {
-      const x0 = x + <usize>t * xs;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-      for (let b = 0; b < blocks; b++) {
-        const p = wr + <usize>b * bb;
-        const d = f32x4.splat(halfToF32(load<u16>(p)));
-        const lo = quantsLow<Q>(p);
-        const hi = quantsHigh<Q>(p);
-        const o = <usize>b << 7;
-        a0 = f32x4.add(a0, f32x4.mul(d, dot16(f0(lo), f1(lo), f2(lo), f3(lo), x0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(d, dot16(f0(hi), f1(hi), f2(hi), f3(hi), x0 + o + 64)));
+      for (let n = n0; n < n1; n++) {
+        store<f32>(out + <usize>t * os + (<usize>n << 2), rowTimes1<Q>(w + <usize>n * rowBytes, blocks, x + <usize>t * xs));
       }
-      store<f32>(out + <usize>t * os + (<usize>n << 2), hsum(f32x4.add(a0, a1)));
     }
   }
 }

@@ -2,10 +2,17 @@
 // For each query t (position pos0 + t) and head h:
 //   s_j = (qlat[t,h] · c_j + qpe[t,h] · kpe_j) · scale, j ≤ pos0 + t
 //   olat[t,h] = Σ_j softmax(s)_j · c_j
-// Cache rows are [c (kvr) | kpe (rope)]. The loops run over cache rows outside
-// and heads inside, so each latent row is loaded once for all heads (decode is
-// bandwidth-bound on the cache), vectorized over the latent dimension.
+// Cache rows are [c (kvr) | kpe (rope)]. Scores: each latent row is loaded
+// once and dotted with four heads at a time. Output: rows are taken in tiles
+// of ROW_TILE; for each 32-column slice of a tile (4 KiB, in L1) and each
+// head, the slice of olat is accumulated in registers over the tile's rows
+// (eight independent chains), so olat is read and written once per tile
+// instead of once per row. Per element, the sums run over j in ascending order.
+import { expF32x4 } from './exp';
 import { hsum } from './half';
+
+/** Rows per output tile: 32 rows of V2 width (576 f32) are 72 KiB. */
+const ROW_TILE = 32;
 
 @inline function dot(a: usize, b: usize, n: i32): f32 {
   const n8 = n & ~7;
@@ -21,17 +28,117 @@ import { hsum } from './half';
   return s;
 }
 
-/** out[0..n) += p · row[0..n) */
-@inline function axpy(out: usize, row: usize, p: f32, n: i32): void {
+/** out[0..4) = q_i · c over n for the four vectors q_i = q + i·qs bytes (4 chains, c loaded once). */
+@inline function dot4(q: usize, qs: usize, c: usize, n: i32, out: usize, outStride: usize, scale: f32): void {
   const n4 = n & ~3;
-  const pv = f32x4.splat(p);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, f32x4.add(v128.load(out + o), f32x4.mul(pv, v128.load(row + o))));
+    const cv = v128.load(c + o);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(q + o), cv));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(q + qs + o), cv));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(q + 2 * qs + o), cv));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(q + 3 * qs + o), cv));
   }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
   for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, load<f32>(out + o) + p * load<f32>(row + o));
+    const cv = load<f32>(c + o);
+    s0 += load<f32>(q + o) * cv;
+    s1 += load<f32>(q + qs + o) * cv;
+    s2 += load<f32>(q + 2 * qs + o) * cv;
+    s3 += load<f32>(q + 3 * qs + o) * cv;
+  }
+  // Adds the rope part that the caller stored first.
+  store<f32>(out, (load<f32>(out) + s0) * scale);
+  store<f32>(out + outStride, (load<f32>(out + outStride) + s1) * scale);
+  store<f32>(out + 2 * outStride, (load<f32>(out + 2 * outStride) + s2) * scale);
+  store<f32>(out + 3 * outStride, (load<f32>(out + 3 * outStride) + s3) * scale);
+}
+
+/** scores[h·n + j] for one cache row j and all heads. */
+@inline function scoreRow(
+  qlatT: usize, qpeT: usize, qpeHeadStride: i32, row: usize, kvr: i32, rope: i32, heads: i32,
+  scores: usize, n: i32, scale: f32,
+): void {
+  const kpe = row + (<usize>kvr << 2);
+  const qs = <usize>kvr << 2;
+  const ss = <usize>n << 2;
+  let h = 0;
+  for (; h + 4 <= heads; h += 4) {
+    const out = scores + <usize>h * ss;
+    for (let i = 0; i < 4; i++) store<f32>(out + <usize>i * ss, dot(qpeT + ((<usize>(h + i) * <usize>qpeHeadStride) << 2), kpe, rope));
+    dot4(qlatT + <usize>h * qs, qs, row, kvr, out, ss, scale);
+  }
+  for (; h < heads; h++) {
+    const s = dot(qlatT + <usize>h * qs, row, kvr) + dot(qpeT + ((<usize>h * <usize>qpeHeadStride) << 2), kpe, rope);
+    store<f32>(scores + <usize>h * ss, s * scale);
+  }
+}
+
+/** In-place softmax of f32[n] (max-subtracted). */
+@inline function softmaxInPlace(s: usize, n: i32): void {
+  const n4 = n & ~3;
+  let mv = f32x4.splat(-Infinity);
+  for (let j = 0; j < n4; j += 4) mv = f32x4.max(mv, v128.load(s + (<usize>j << 2)));
+  let max = Mathf.max(Mathf.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), Mathf.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (let j = n4; j < n; j++) max = Mathf.max(max, load<f32>(s + (<usize>j << 2)));
+  const maxv = f32x4.splat(max);
+  let sv = f32x4.splat(0);
+  for (let j = 0; j < n4; j += 4) {
+    const e = expF32x4(f32x4.sub(v128.load(s + (<usize>j << 2)), maxv));
+    v128.store(s + (<usize>j << 2), e);
+    sv = f32x4.add(sv, e);
+  }
+  let sum = hsum(sv);
+  for (let j = n4; j < n; j++) {
+    const e = Mathf.exp(load<f32>(s + (<usize>j << 2)) - max);
+    store<f32>(s + (<usize>j << 2), e);
+    sum += e;
+  }
+  const inv: f32 = 1 / sum;
+  const invv = f32x4.splat(inv);
+  for (let j = 0; j < n4; j += 4) v128.store(s + (<usize>j << 2), f32x4.mul(v128.load(s + (<usize>j << 2)), invv));
+  for (let j = n4; j < n; j++) store<f32>(s + (<usize>j << 2), load<f32>(s + (<usize>j << 2)) * inv);
+}
+
+/** o[0..32) += Σ_{j0 ≤ j < j1} p[j] · c[j·rowBytes + 0..32) in eight register chains. */
+@inline function accumulate32(o: usize, p: usize, c: usize, rowBytes: usize, j0: i32, j1: i32): void {
+  let a0 = v128.load(o), a1 = v128.load(o, 16), a2 = v128.load(o, 32), a3 = v128.load(o, 48);
+  let a4 = v128.load(o, 64), a5 = v128.load(o, 80), a6 = v128.load(o, 96), a7 = v128.load(o, 112);
+  let r = c + <usize>j0 * rowBytes;
+  for (let j = j0; j < j1; j++) {
+    const pv = f32x4.splat(load<f32>(p + (<usize>j << 2)));
+    a0 = f32x4.add(a0, f32x4.mul(pv, v128.load(r)));
+    a1 = f32x4.add(a1, f32x4.mul(pv, v128.load(r, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(pv, v128.load(r, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(pv, v128.load(r, 48)));
+    a4 = f32x4.add(a4, f32x4.mul(pv, v128.load(r, 64)));
+    a5 = f32x4.add(a5, f32x4.mul(pv, v128.load(r, 80)));
+    a6 = f32x4.add(a6, f32x4.mul(pv, v128.load(r, 96)));
+    a7 = f32x4.add(a7, f32x4.mul(pv, v128.load(r, 112)));
+    r += rowBytes;
+  }
+  v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+  v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
+}
+
+/** Columns [from, kvr) of o += Σ_j p[j] · c_j, 4 then 1 at a time. */
+@inline function accumulateTail(o: usize, p: usize, cache: usize, rowBytes: usize, j0: i32, j1: i32, from: i32, kvr: i32): void {
+  let i = from;
+  for (; i + 4 <= kvr; i += 4) {
+    const oi = o + (<usize>i << 2);
+    let a = v128.load(oi);
+    for (let j = j0; j < j1; j++) {
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(p + (<usize>j << 2))), v128.load(cache + <usize>j * rowBytes + (<usize>i << 2))));
+    }
+    v128.store(oi, a);
+  }
+  for (; i < kvr; i++) {
+    const oi = o + (<usize>i << 2);
+    let a = load<f32>(oi);
+    for (let j = j0; j < j1; j++) a += load<f32>(p + (<usize>j << 2)) * load<f32>(cache + <usize>j * rowBytes + (<usize>i << 2));
+    store<f32>(oi, a);
   }
 }
 
@@ -45,36 +152,26 @@ export function mla_attend(
     const n = pos0 + t + 1;
     const qlatT = qlat + ((<usize>t * <usize>heads * <usize>kvr) << 2);
     const qpeT = qpe + ((<usize>t * <usize>qpeStride) << 2);
-    // Scores, [heads, n] in scratch.
+    // Scores [heads, n] in scratch, then probabilities in their place.
     for (let j = 0; j < n; j++) {
-      const row = cache + <usize>j * rowBytes;
-      const kpe = row + (<usize>kvr << 2);
-      for (let h = 0; h < heads; h++) {
-        const s = dot(qlatT + ((<usize>h * <usize>kvr) << 2), row, kvr) + dot(qpeT + ((<usize>h * <usize>qpeHeadStride) << 2), kpe, rope);
-        store<f32>(scratch + ((<usize>h * <usize>n + <usize>j) << 2), s * scale);
-      }
+      scoreRow(qlatT, qpeT, qpeHeadStride, cache + <usize>j * rowBytes, kvr, rope, heads, scratch + (<usize>j << 2), n, scale);
     }
-    // Softmax per head; probabilities replace the scores.
-    for (let h = 0; h < heads; h++) {
-      const sh = scratch + ((<usize>h * <usize>n) << 2);
-      let max: f32 = -Infinity;
-      for (let j = 0; j < n; j++) max = Mathf.max(max, load<f32>(sh + (<usize>j << 2)));
-      let sum: f32 = 0;
-      for (let j = 0; j < n; j++) {
-        const e = Mathf.exp(load<f32>(sh + (<usize>j << 2)) - max);
-        store<f32>(sh + (<usize>j << 2), e);
-        sum += e;
-      }
-      const inv: f32 = 1 / sum;
-      for (let j = 0; j < n; j++) store<f32>(sh + (<usize>j << 2), load<f32>(sh + (<usize>j << 2)) * inv);
-    }
-    // o_lat = Σ_j p_j · c_j, again one pass over the cache rows for all heads.
+    for (let h = 0; h < heads; h++) softmaxInPlace(scratch + ((<usize>h * <usize>n) << 2), n);
     const olatT = olat + ((<usize>t * <usize>heads * <usize>kvr) << 2);
     memory.fill(olatT, 0, (<usize>heads * <usize>kvr) << 2);
-    for (let j = 0; j < n; j++) {
-      const row = cache + <usize>j * rowBytes;
-      for (let h = 0; h < heads; h++) {
-        axpy(olatT + ((<usize>h * <usize>kvr) << 2), row, load<f32>(scratch + ((<usize>h * <usize>n + <usize>j) << 2)), kvr);
+    for (let j0 = 0; j0 < n; j0 += ROW_TILE) {
+      const j1 = min(n, j0 + ROW_TILE);
+      // A 32-column slice of the tile (ROW_TILE × 128 bytes) stays in L1 for every head.
+      const k32 = kvr & ~31;
+      for (let i = 0; i < k32; i += 32) {
+        for (let h = 0; h < heads; h++) {
+          accumulate32(olatT + ((<usize>h * <usize>kvr + <usize>i) << 2), scratch + ((<usize>h * <usize>n) << 2), cache + (<usize>i << 2), rowBytes, j0, j1);
+        }
+      }
+      if (k32 < kvr) {
+        for (let h = 0; h < heads; h++) {
+          accumulateTail(olatT + ((<usize>h * <usize>kvr) << 2), scratch + ((<usize>h * <usize>n) << 2), cache, rowBytes, j0, j1, k32, kvr);
+        }
       }
     }
   }

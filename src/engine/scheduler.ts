@@ -4,8 +4,8 @@
 // do not fit wait in a FIFO queue of at most `maxQueue`. Past both, a
 // BusyError (HTTP 429). Running requests take forward steps in turn — a FIFO
 // of steps, so each request's next step lines up behind everyone else's
-// (round-robin, token by token) — and the event loop gets a turn between
-// steps so streamed bytes go out while the model works.
+// (round-robin, token by token) — and the event loop gets a turn before each
+// step so streamed bytes go out while the model works.
 import { AbortedError, BusyError, EngineClosedError, InvalidRequestError } from './errors.ts';
 
 export interface SchedulerOptions {
@@ -24,7 +24,10 @@ interface Waiter {
 export class Scheduler {
   private inUse = 0;
   private readonly waiting: Waiter[] = [];
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Steps waiting for their turn, in order. */
+  private readonly turns: object[] = [];
+  private running = false;
+  private lastYield = 0;
   private closed = false;
 
   constructor(private readonly options: SchedulerOptions) {
@@ -75,17 +78,37 @@ export class Scheduler {
     this.admitWaiting();
   }
 
-  /** Runs `work` when every step queued before it has finished, after giving the event loop a turn. */
-  step<T>(work: () => Promise<T> | T): Promise<T> {
-    if (this.closed) return Promise.reject(new EngineClosedError());
-    const run = this.tail.then(yieldToEventLoop).then(work);
-    this.tail = run.catch(() => undefined);
-    return run;
+  /**
+   * Runs `work` when every step queued before it has finished, after giving
+   * the event loop a turn. Waiting is by polling on the waiter's own timers,
+   * never by a promise another request resolves: Workers tie promises and
+   * timers to the request that made them, and a request waiting on another
+   * request's promise can hang when that request stalls (a slow client).
+   */
+  async step<T>(work: () => Promise<T> | T): Promise<T> {
+    if (this.closed) throw new EngineClosedError();
+    const turn = {};
+    this.turns.push(turn);
+    let spins = 0;
+    // Alone and recently yielded: go on without a macrotask hop (it costs as much as a small model's token).
+    while (this.running || this.turns[0] !== turn || performance.now() - this.lastYield > YIELD_EVERY_MS) {
+      // Spin on macrotasks while the holder computes; back off once it is waiting on I/O (a GPU readback).
+      await (spins++ < 64 ? yieldToEventLoop() : sleep(1));
+      this.lastYield = performance.now();
+    }
+    this.turns.shift();
+    if (this.closed) throw new EngineClosedError();
+    this.running = true;
+    try {
+      return await work();
+    } finally {
+      this.running = false;
+    }
   }
 
-  /** Resolves when the step running now (if any) and those queued have finished. */
-  idle(): Promise<void> {
-    return this.tail.then(() => undefined);
+  /** Resolves when no step is running or waiting. */
+  async idle(): Promise<void> {
+    while (this.running || this.turns.length > 0) await sleep(1);
   }
 
   /** Rejects every waiting request; running ones fail at their next step. */
@@ -105,6 +128,13 @@ export class Scheduler {
 
 type Immediate = (callback: () => void) => unknown;
 const setImmediateIfAny = (globalThis as { setImmediate?: Immediate }).setImmediate;
+
+/** The longest a run of steps goes without letting the event loop (I/O, other requests) in. */
+const YIELD_EVERY_MS = 2;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** A macrotask boundary: setImmediate where there is one (Node, Deno, workerd), else setTimeout(0). */
 export function yieldToEventLoop(): Promise<void> {

@@ -22,6 +22,8 @@ export interface AppOptions {
   cors?: boolean | string | string[];
   /** The id requests must name in `model`. Default engine.model.id. */
   modelId?: string;
+  /** A stream the client has not read for this long is stopped and its cache freed. Default 30 s. */
+  streamStallTimeoutMs?: number;
 }
 
 export function createApp(engine: Engine, options: AppOptions = {}): Hono {
@@ -63,7 +65,8 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
       c.req.raw.signal?.addEventListener('abort', () => abort.abort(), { once: true });
       const request = toRequest(body, limits, abort.signal);
       return respond(engine, request, dialect, {
-        stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true, modelId, abort,
+        stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true, modelId, abort, waitUntil: waitUntilOf(c),
+        stallTimeoutMs: options.streamStallTimeoutMs ?? 30_000,
       });
     };
   app.post('/v1/chat/completions', endpoint(chatCompletionRequest, chatRequest, chatDialect));
@@ -72,6 +75,16 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   app.notFound((c) => errorResponse(notFound(c.req.method, c.req.path)));
   app.onError((error) => errorResponse(error));
   return app;
+}
+
+/** The runtime's waitUntil where there is one (Workers); Node and Deno have none. */
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return ctx.waitUntil.bind(ctx);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The body as JSON, refusing more than `limit` bytes whether or not Content-Length says so. */

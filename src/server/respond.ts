@@ -59,6 +59,18 @@ export interface RespondOptions {
   modelId: string;
   /** Aborts the generation (client gone); the request's signal must come from it. */
   abort: AbortController;
+  /**
+   * Workers' ctx.waitUntil: keeps the request alive until the generation has
+   * ended and freed its cache, even after the client has gone (Workers drop a
+   * cancelled request's pending work otherwise).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * A stream the client has not read from for this long is abandoned: its
+   * generation is stopped and its cache freed. A safety net for runtimes that
+   * do not report a disconnect (wrangler dev's proxy does not).
+   */
+  stallTimeoutMs: number;
 }
 
 const encoder = new TextEncoder();
@@ -66,7 +78,7 @@ const sse = (objects: object[]): Uint8Array => encoder.encode(objects.map((o) =>
 const DONE = encoder.encode('data: [DONE]\n\n');
 
 export async function respond(engine: Engine, request: GenerateRequest, dialect: Dialect, options: RespondOptions): Promise<Response> {
-  const events = engine.generate(request)[Symbol.asyncIterator]();
+  const events = tracked(engine.generate(request)[Symbol.asyncIterator](), options.waitUntil);
   const first = await events.next();
   const meta = P.newMeta(dialect.prefix, options.modelId);
   if (!options.stream) return wholeResponse(events, first, dialect, meta);
@@ -92,12 +104,22 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
   };
 
   const opening = [...dialect.opening(meta, withUsage), ...(first.done ? [] : chunksOf(first.value))];
+  let stall: ReturnType<typeof setTimeout> | undefined;
+  const watchStall = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    stall = setTimeout(() => {
+      options.abort.abort();
+      void events.return?.();
+      controller.error(new Error(`the client read nothing for ${options.stallTimeoutMs} ms`));
+    }, options.stallTimeoutMs);
+  };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(sse(opening));
       if (finished || first.done) { controller.enqueue(DONE); controller.close(); }
+      else watchStall(controller);
     },
     async pull(controller) {
+      clearTimeout(stall);
       try {
         for (;;) {
           const next = await events.next();
@@ -114,7 +136,7 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
             await events.return?.();
             return;
           }
-          if (chunks.length) { controller.enqueue(sse(chunks)); return; }
+          if (chunks.length) { controller.enqueue(sse(chunks)); watchStall(controller); return; }
         }
       } catch (error) {
         // Headers are gone: report in-band as OpenAI does, then end the stream.
@@ -123,6 +145,7 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
       }
     },
     async cancel() {
+      clearTimeout(stall);
       options.abort.abort();
       await events.return?.();
     },
@@ -144,4 +167,17 @@ async function wholeResponse(events: AsyncIterator<GenerateEvent>, first: Iterat
   }
   if (!finish) throw new Error('generation ended without a finish event');
   return Response.json(dialect.whole(meta, text, tokens, finish));
+}
+
+/** The iterator, with `waitUntil` given a promise that settles when it is finished or returned. */
+function tracked(events: AsyncIterator<GenerateEvent>, waitUntil?: (promise: Promise<unknown>) => void): AsyncIterator<GenerateEvent> {
+  if (!waitUntil) return events;
+  let settle!: () => void;
+  waitUntil(new Promise<void>((resolve) => { settle = resolve; }));
+  const end = <T>(result: Promise<T>, done: (value: T) => boolean): Promise<T> =>
+    result.then((value) => { if (done(value)) settle(); return value; }, (error) => { settle(); throw error; });
+  return {
+    next: () => end(events.next(), (r) => r.done === true || r.value.type === 'finish'),
+    return: (value?: unknown) => end(events.return?.(value) ?? Promise.resolve({ done: true, value: undefined }), () => true),
+  } as AsyncIterator<GenerateEvent>;
 }

@@ -9,7 +9,7 @@ import { fromF32, toF32 } from '../../src/model/dtype.ts';
 import { splitKvB } from '../../src/model/load-weights.ts';
 import { matmulRef, mlaNaiveRef, randomArray, relError, routeRef, siluRef } from '../ops/reference.ts';
 import { NO_GPU, webgpuBackend } from './gpu-backend.ts';
-import { poisoned, weightOf } from './kernels.test.ts';
+import { poisoned, weightOf } from './fixtures.ts';
 
 const GATINGS = [
   { method: 'greedy', groups: 1, topKGroups: 1, norm: false, scale: 1, k: 2 },

@@ -3,25 +3,13 @@
 // threads, 64-position chunks), outputs poisoned with NaN first; each
 // assertion message carries the relative error ‖out − ref‖ / ‖ref‖.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { columns, type Activation, type DType, type Weight } from '../../src/backend/backend.ts';
+import { columns, type DType } from '../../src/backend/backend.ts';
 import type { WebGpuBackend } from '../../src/backend/webgpu/webgpu-backend.ts';
-import { fromF32, toF32 } from '../../src/model/dtype.ts';
 import { matmulRef, randomArray, relError, rmsnormRef, ropePairsRef, siluRef } from '../ops/reference.ts';
+import { poisoned, weightOf } from './fixtures.ts';
 import { NO_GPU, webgpuBackend } from './gpu-backend.ts';
 
 const DTYPES: DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
-
-export function weightOf(b: WebGpuBackend, name: string, dtype: DType, shape: number[], seed: number): { weight: Weight; values: Float32Array } {
-  const count = shape.reduce((a, c) => a * c, 1);
-  const bytes = fromF32(dtype, randomArray(count, seed));
-  return { weight: b.uploadWeight({ name, dtype, shape, bytes }, { layer: 0 }), values: toF32(dtype, bytes, count) };
-}
-
-export function poisoned(b: WebGpuBackend, rows: number, cols: number): Activation {
-  const act = b.createActivation(rows, cols);
-  b.write(act, new Float32Array(rows * cols).fill(NaN));
-  return act;
-}
 
 // Small parts force weights across several buffers, as a binding limit would.
 for (const [label, options] of [['whole weights', {}], ['weights split into 1 KiB parts', { maxPartBytes: 1024 }]] as const) {
@@ -71,6 +59,22 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
         b.release(out); b.release(weight);
       });
     }
+
+    it.skipIf('maxPartBytes' in options)('matmul with long rows (64 invocations per row): f32 K=1030, q4_0 K=1056, T=3', async () => {
+      for (const [dtype, K] of [['f32', 1030], ['q4_0', 1056]] as const) {
+        const N = 21;
+        const T = 3;
+        const { weight, values } = weightOf(b, `long.${dtype}`, dtype, [N, K], 13);
+        const xData = randomArray(T * K, 14);
+        const x = b.createActivation(T, K);
+        b.write(x, xData);
+        const out = poisoned(b, T, N);
+        b.matmul(x, weight, out);
+        const rel = relError(await b.read(out), matmulRef(xData, T, K, values, N));
+        expect(rel, `matmul ${dtype} K=${K}: rel=${rel}`).toBeLessThan(2e-6);
+        b.release(x); b.release(out); b.release(weight);
+      }
+    });
 
     it('rmsnorm in place on a column view (cols 45) and into another activation (cols 130)', async () => {
       for (const [cols, inPlace] of [[45, true], [130, false]] as const) {

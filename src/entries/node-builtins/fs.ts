@@ -1,0 +1,2 @@
+// wrangler.toml [alias] target: @huggingface/gguf imports 'fs' without the node: prefix.
+export * from 'node:fs';

@@ -1,0 +1,2 @@
+// wrangler.toml [alias] target: @huggingface/gguf imports 'url' without the node: prefix.
+export * from 'node:url';

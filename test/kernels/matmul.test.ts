@@ -1,0 +1,128 @@
+// matmul_<dtype> and dequantize_<dtype> against float64 references over the
+// exact values each format stores: awkward N and K, strided x and out, T
+// covering the 8- and 4-token passes, their tails and decode, outputs poisoned with NaN.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
+import type { MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
+import {
+  encodeBf16, encodeF16, encodeF32, encodeQ4_0, encodeQ8_0, f64ToHalf, fenceIntact, halfToF64, kernelInstance,
+  poisonedF32, printRecordedErrors, putBytes, putF32, randomF32, readF32, recordRel, relError, release,
+  type EncodedWeight,
+} from './support.ts';
+
+type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+const ENCODE: Record<DType, (src: Float32Array) => EncodedWeight> = {
+  f32: encodeF32, f16: encodeF16, bf16: encodeBf16, q8_0: encodeQ8_0, q4_0: encodeQ4_0,
+};
+/** Activations and the stored weight values are exact inputs, so only f32 accumulation order differs. */
+const TOLERANCE = 1e-6;
+
+let inst: WasmInstance;
+beforeAll(async () => { inst = await kernelInstance(); });
+afterAll(printRecordedErrors);
+
+describe('f16 encoder used by the references', () => {
+  it('round-trips every finite half', () => {
+    for (let h = 0; h < 0x10000; h++) {
+      if (((h >> 10) & 0x1f) === 31) continue;
+      const back = f64ToHalf(halfToF64(h));
+      if (back !== h && !(h === 0x8000 && back === 0x8000)) expect(back, `half 0x${h.toString(16)}`).toBe(h);
+    }
+  });
+});
+
+function matmulRef(x: Float32Array, xStride: number, w: Float64Array, N: number, K: number, T: number): Float64Array {
+  const ref = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += x[t * xStride + k] * w[n * K + k];
+      ref[t * N + n] = s;
+    }
+  }
+  return ref;
+}
+
+function runMatmul(dtype: DType, N: number, K: number, T: number, seed: number, tiny = false): number {
+  const src = randomF32(N * K, seed, 0.5);
+  // Every third weight zero or below half's normal range (2^-14): both f16 decode paths, in most 8-wide chunks.
+  if (tiny) for (let i = 0; i < src.length; i += 3) src[i] = i % 2 ? src[i] * 1e-4 : 0;
+  const weight = ENCODE[dtype](src);
+  const xStride = K + 3;
+  const outStride = N + 5;
+  const x = randomF32(T * xStride, seed + 1);
+  const wR = putBytes(inst, weight.bytes);
+  const xR = putF32(inst, x);
+  const outR = poisonedF32(inst, T * outStride);
+  const kernel = inst.exports[`matmul_${dtype}`] as MatmulKernel;
+  kernel(wR.ptr, xR.ptr, xStride, outR.ptr, outStride, N, K, T);
+  const got = readF32(inst, outR);
+  const picked = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) picked[t * N + n] = got[t * outStride + n];
+    for (let n = N; n < outStride; n++) {
+      expect(Number.isNaN(got[t * outStride + n]), `matmul_${dtype}: out[${t}, ${n}] past N untouched`).toBe(true);
+    }
+  }
+  expect(fenceIntact(inst, outR), `matmul_${dtype}: memory past out untouched`).toBe(true);
+  const rel = relError(picked, matmulRef(x, xStride, weight.values, N, K, T));
+  release(inst, wR, xR, outR);
+  return rel;
+}
+
+describe('matmul kernels', () => {
+  for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as DType[]) {
+    const K = dtype.startsWith('q') ? 96 : 77;
+    for (const T of [1, 3, 4, 5, 8, 13]) {
+      it(`matmul_${dtype} N=37 K=${K} T=${T}`, () => {
+        const rel = recordRel(`matmul_${dtype} T=${T}`, runMatmul(dtype, 37, K, T, 100 + T));
+        expect(rel, `matmul_${dtype} T=${T} rel=${rel}`).toBeLessThan(TOLERANCE);
+      });
+    }
+    it(`matmul_${dtype} at model width (N=67, K=${dtype.startsWith('q') ? 2048 : 2051}, T=13)`, () => {
+      // Q8_0 rows of K=2048 are 2176 bytes: the 128 KiB row tiles split N=67 into 60 + 7.
+      const rel = recordRel(`matmul_${dtype} wide`, runMatmul(dtype, 67, dtype.startsWith('q') ? 2048 : 2051, 13, 7));
+      expect(rel, `matmul_${dtype} wide rel=${rel}`).toBeLessThan(TOLERANCE);
+    });
+  }
+});
+
+describe('matmul_f16 with zero and subnormal halves', () => {
+  for (const T of [1, 5]) {
+    it(`matmul_f16 N=37 K=77 T=${T}, a third of the weights zero or subnormal`, () => {
+      const rel = recordRel(`matmul_f16 subnormal T=${T}`, runMatmul('f16', 37, 77, T, 300 + T, true));
+      expect(rel, `matmul_f16 subnormal T=${T} rel=${rel}`).toBeLessThan(TOLERANCE);
+    });
+  }
+});
+
+describe('dequantize kernels', () => {
+  for (const dtype of ['f16', 'bf16', 'q8_0', 'q4_0'] as const) {
+    const count = dtype.startsWith('q') ? 160 : 77;
+    it(`dequantize_${dtype} count=${count} is exact`, () => {
+      const values = randomF32(count, 31, 2);
+      for (let i = 0; i < count; i += 5) values[i] *= 1e-5; // subnormal halves among normal ones
+      const weight = ENCODE[dtype](values);
+      const src = putBytes(inst, weight.bytes);
+      const dst = poisonedF32(inst, count);
+      inst.exports[`dequantize_${dtype}`](src.ptr, dst.ptr, count);
+      const got = readF32(inst, dst);
+      const rel = recordRel(`dequantize_${dtype}`, relError(got, weight.values));
+      expect(rel, `dequantize_${dtype} rel=${rel}`).toBe(0);
+      expect(fenceIntact(inst, dst), `dequantize_${dtype}: memory past dst untouched`).toBe(true);
+      release(inst, src, dst);
+    });
+  }
+
+  it('dequantize_f16 decodes subnormal, signed-zero and extreme halves exactly', () => {
+    const halves = new Uint16Array([0x0000, 0x8000, 0x0001, 0x03ff, 0x0400, 0x7bff, 0xfbff, 0x3c00, 0xbc00, 0x8001, 0x3555]);
+    const src = putBytes(inst, new Uint8Array(halves.buffer));
+    const dst = poisonedF32(inst, halves.length);
+    inst.exports.dequantize_f16(src.ptr, dst.ptr, halves.length);
+    const got = readF32(inst, dst);
+    for (let i = 0; i < halves.length; i++) {
+      expect(Object.is(got[i], halfToF64(halves[i])), `half 0x${halves[i].toString(16)} → ${got[i]}`).toBe(true);
+    }
+    release(inst, src, dst);
+  });
+});

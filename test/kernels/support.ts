@@ -1,0 +1,216 @@
+// Shared pieces of the kernel tests: one Wasm instance, seeded random data,
+// the file formats' encoders/decoders written independently of src/, buffers
+// poisoned with NaN and fenced by a sentinel, and the normalized error.
+import { instantiateKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
+import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+
+export async function kernelInstance(): Promise<WasmInstance> {
+  return instantiateKernels(await loadWasmModuleFromDisk());
+}
+
+/** mulberry32: deterministic uniform floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform in [−scale, scale), rounded to f32; never all zero. */
+export function randomF32(n: number, seed: number, scale = 1): Float32Array {
+  const next = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (next() * 2 - 1) * scale;
+  return out;
+}
+
+/** ‖got − ref‖ / ‖ref‖ in float64. */
+export function relError(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (got.length !== ref.length) throw new Error(`relError: length ${got.length} vs ${ref.length}`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = got[i] - ref[i];
+    num += d * d;
+    den += ref[i] * ref[i];
+  }
+  return Number.isNaN(num) ? NaN : Math.sqrt(num / den);
+}
+
+// ---- IEEE half and bfloat16 ----
+
+export function halfToF64(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 31) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/** Round to nearest half (ties to even), finite inputs within the half range. */
+export function f64ToHalf(v: number): number {
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a >= 65520) return sign | 0x7c00;
+  if (a < 2 ** -24 / 2) return sign;
+  let exp = Math.floor(Math.log2(a));
+  if (a / 2 ** exp >= 2) exp += 1;
+  if (a / 2 ** exp < 1) exp -= 1;
+  if (exp < -14) exp = -14; // subnormals share the smallest exponent
+  const quantum = 2 ** (exp - 10);
+  let m = a / quantum;
+  const r = Math.floor(m);
+  const frac = m - r;
+  m = frac > 0.5 || (frac === 0.5 && r % 2 === 1) ? r + 1 : r;
+  // m in [0, 2048]: 1024.. are normal mantissas with the implicit bit.
+  if (m >= 2048) { exp += 1; m /= 2; }
+  if (m < 1024) return sign | m; // subnormal (exp == −14)
+  return sign | ((exp + 15) << 10) | (m - 1024);
+}
+
+export function bf16ToF64(b: number): number {
+  const f = new Float32Array(new Uint32Array([b << 16]).buffer);
+  return f[0];
+}
+
+export function f32ToBf16(v: number): number {
+  const bits = new Uint32Array(new Float32Array([v]).buffer)[0];
+  return (bits + 0x7fff + ((bits >> 16) & 1)) >>> 16;
+}
+
+// ---- weight encodings: bytes as the files store them, and the values they mean ----
+
+export interface EncodedWeight { bytes: Uint8Array; values: Float64Array }
+
+export function encodeF32(src: Float32Array): EncodedWeight {
+  return { bytes: new Uint8Array(src.slice().buffer), values: Float64Array.from(src) };
+}
+
+export function encodeF16(src: Float32Array): EncodedWeight {
+  const h = new Uint16Array(src.length);
+  const values = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) { h[i] = f64ToHalf(src[i]); values[i] = halfToF64(h[i]); }
+  return { bytes: new Uint8Array(h.buffer), values };
+}
+
+export function encodeBf16(src: Float32Array): EncodedWeight {
+  const h = new Uint16Array(src.length);
+  const values = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) { h[i] = f32ToBf16(src[i]); values[i] = bf16ToF64(h[i]); }
+  return { bytes: new Uint8Array(h.buffer), values };
+}
+
+/** ggml Q8_0: per 32 values an f16 d = amax/127 and i8 q = round(v/d); value q·d. */
+export function encodeQ8_0(src: Float32Array): EncodedWeight {
+  const blocks = src.length / 32;
+  const bytes = new Uint8Array(blocks * 34);
+  const view = new DataView(bytes.buffer);
+  const values = new Float64Array(src.length);
+  for (let b = 0; b < blocks; b++) {
+    let amax = 0;
+    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(src[b * 32 + i]));
+    const dh = f64ToHalf(amax / 127);
+    const d = halfToF64(dh);
+    view.setUint16(b * 34, dh, true);
+    for (let i = 0; i < 32; i++) {
+      const q = d === 0 ? 0 : Math.max(-128, Math.min(127, Math.round(src[b * 32 + i] / d)));
+      view.setInt8(b * 34 + 2 + i, q);
+      values[b * 32 + i] = q * d;
+    }
+  }
+  return { bytes, values };
+}
+
+/** ggml Q4_0: per 32 values an f16 d and nibbles q ∈ [0, 15]; element j < 16 is byte j's low nibble, j + 16 its high; value (q − 8)·d. */
+export function encodeQ4_0(src: Float32Array): EncodedWeight {
+  const blocks = src.length / 32;
+  const bytes = new Uint8Array(blocks * 18);
+  const view = new DataView(bytes.buffer);
+  const values = new Float64Array(src.length);
+  for (let b = 0; b < blocks; b++) {
+    let max = 0;
+    for (let i = 0; i < 32; i++) { const v = src[b * 32 + i]; if (Math.abs(v) > Math.abs(max)) max = v; }
+    const dh = f64ToHalf(max / -8);
+    const d = halfToF64(dh);
+    view.setUint16(b * 18, dh, true);
+    const q = new Array<number>(32);
+    for (let i = 0; i < 32; i++) q[i] = d === 0 ? 8 : Math.max(0, Math.min(15, Math.round(src[b * 32 + i] / d + 8)));
+    for (let j = 0; j < 16; j++) bytes[b * 18 + 2 + j] = q[j] | (q[j + 16] << 4);
+    for (let i = 0; i < 32; i++) values[b * 32 + i] = (q[i] - 8) * d;
+  }
+  return { bytes, values };
+}
+
+// ---- buffers in the instance's memory ----
+
+const SENTINEL = 0xa5;
+const FENCE = 64;
+
+/** A byte range in Wasm memory followed by a 64-byte fence of 0xA5. */
+export interface Region { ptr: number; bytes: number }
+
+export function allocRegion(inst: WasmInstance, bytes: number): Region {
+  const ptr = inst.heap.alloc(bytes + FENCE);
+  inst.u8().fill(SENTINEL, ptr + bytes, ptr + bytes + FENCE);
+  return { ptr, bytes };
+}
+
+export function fenceIntact(inst: WasmInstance, r: Region): boolean {
+  const u8 = inst.u8();
+  for (let i = r.ptr + r.bytes; i < r.ptr + r.bytes + FENCE; i++) if (u8[i] !== SENTINEL) return false;
+  return true;
+}
+
+export function putBytes(inst: WasmInstance, bytes: Uint8Array): Region {
+  const r = allocRegion(inst, bytes.length);
+  inst.u8().set(bytes, r.ptr);
+  return r;
+}
+
+export function putF32(inst: WasmInstance, data: ArrayLike<number>): Region {
+  const r = allocRegion(inst, data.length * 4);
+  inst.f32().set(data, r.ptr / 4);
+  return r;
+}
+
+export function putI32(inst: WasmInstance, data: ArrayLike<number>): Region {
+  const r = allocRegion(inst, data.length * 4);
+  inst.i32().set(data, r.ptr / 4);
+  return r;
+}
+
+/** f32[n] filled with NaN. */
+export function poisonedF32(inst: WasmInstance, n: number): Region {
+  const r = allocRegion(inst, n * 4);
+  inst.f32().fill(NaN, r.ptr / 4, r.ptr / 4 + n);
+  return r;
+}
+
+export function readF32(inst: WasmInstance, r: Region, n = r.bytes / 4): Float32Array {
+  return inst.f32().slice(r.ptr / 4, r.ptr / 4 + n);
+}
+
+export function readI32(inst: WasmInstance, r: Region, n = r.bytes / 4): Int32Array {
+  return inst.i32().slice(r.ptr / 4, r.ptr / 4 + n);
+}
+
+export function release(inst: WasmInstance, ...regions: Region[]): void {
+  for (const r of regions) inst.heap.release(r.ptr);
+}
+
+const measured: string[] = [];
+
+/** Keeps a measured error for the summary printed when EDGESEEK_KERNEL_ERRORS=1. */
+export function recordRel(name: string, rel: number): number {
+  measured.push(`${name}: rel=${rel.toExponential(2)}`);
+  return rel;
+}
+
+export function printRecordedErrors(): void {
+  if (process.env.EDGESEEK_KERNEL_ERRORS) console.info(measured.join('\n'));
+}

@@ -1,0 +1,43 @@
+// Deno smoke test: src/entries/deno.ts (Deno.serve) on the real tiny model,
+// spoken to by the official openai client, streaming and not.
+import { spawn, type ChildProcess } from 'node:child_process';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, ROOT, TINY_MODEL, TINY_MODEL_ID } from './support/servers.ts';
+
+describe('deno server (Deno.serve)', () => {
+  let deno: ChildProcess;
+  let url: string;
+  beforeAll(async () => {
+    deno = spawn(`${ROOT}/node_modules/.bin/deno`, ['run', '--allow-read', '--allow-env', '--allow-net', '--allow-sys', 'src/entries/deno.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, EDGESEEK_MODEL: TINY_MODEL, PORT: '0', EDGESEEK_API_KEY: API_KEY, DENO_NO_UPDATE_CHECK: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    url = await new Promise<string>((resolve, reject) => {
+      const onData = (data: Buffer) => {
+        log += data.toString();
+        const match = /serving \S+ on (http:\/\/\S+)/.exec(log);
+        if (match) resolve(match[1]);
+      };
+      deno.stdout!.on('data', onData);
+      deno.stderr!.on('data', onData);
+      deno.once('exit', (code) => reject(new Error(`deno exited with ${code}:\n${log}`)));
+      setTimeout(() => reject(new Error(`deno did not start in 90 s:\n${log}`)), 90_000);
+    });
+  }, 120_000);
+  afterAll(() => { deno?.kill('SIGTERM'); });
+
+  it('serves /health and chat completions, streaming and not, to the openai client', async () => {
+    expect((await (await fetch(`${url}/health`)).json()).status).toBe('ok');
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: API_KEY, maxRetries: 0 });
+    const request = { model: TINY_MODEL_ID, messages: [{ role: 'user' as const, content: 'Hello from Deno' }], max_tokens: 12, temperature: 0 };
+    const whole = await client.chat.completions.create(request);
+    expect(whole.usage!.completion_tokens).toBeGreaterThan(0);
+    let text = '';
+    for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe(whole.choices[0].message.content);
+    await expect(new OpenAI({ baseURL: `${url}/v1`, apiKey: 'wrong', maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});

@@ -1,0 +1,54 @@
+// The golden tests of ../shared/golden on the WebGPU backend (Dawn, OpenGL ES
+// on llvmpipe): F32 ≤ 1e-4 relative per position with the same argmax where
+// the top-1 margin exceeds 1e-3 and identical greedy continuations (prefill,
+// then decode with the GPU-resident route plan); Q8_0 ≤ 1e-3 against its own
+// reference.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelRunner } from '../../src/engine/runner-types.ts';
+import { GOLDEN_DIR, readF32, readGolden } from '../support/golden.ts';
+import { greedyContinuation } from '../support/greedy.ts';
+import { argmax, relativeError } from '../support/logits.ts';
+import { openRunner } from '../support/runner.ts';
+import { NO_GPU } from './gpu-backend.ts';
+
+const golden = readGolden();
+const variants = [
+  { label: 'safetensors F32', path: GOLDEN_DIR, tolerance: 1e-4, sequences: golden.sequences, greedy: golden.greedy },
+  { label: 'GGUF Q8_0', path: `${GOLDEN_DIR}/${golden.q8_0.gguf}`, tolerance: 1e-3, sequences: golden.q8_0.sequences, greedy: golden.q8_0.greedy },
+];
+
+for (const variant of variants) {
+  describe.skipIf(NO_GPU)(`golden tiny-a, ${variant.label}, WebGPU backend`, () => {
+    let runner: ModelRunner;
+    beforeAll(async () => { runner = await openRunner(variant.path, { backend: 'webgpu' }); });
+    afterAll(() => runner?.dispose());
+
+    for (const [index, sequence] of variant.sequences.entries()) {
+      it(`sequence ${index} (${sequence.ids.length} tokens): logits per position within ${variant.tolerance}`, async () => {
+        const reference = readF32(`${GOLDEN_DIR}/${sequence.logits_file}`);
+        const V = runner.config.vocabSize;
+        const seq = runner.newSequence(sequence.ids.length);
+        const logits = await runner.forward(seq, sequence.ids, { allLogits: true });
+        runner.release(seq);
+        const margins = sequence.top1_margin ?? golden.sequences[index].top1_margin!;
+        let worst = 0;
+        for (let p = 0; p < sequence.ids.length; p++) {
+          const row = logits.subarray(p * V, (p + 1) * V);
+          const ref = reference.subarray(p * V, (p + 1) * V);
+          const rel = relativeError(row, ref);
+          worst = Math.max(worst, rel);
+          expect(rel, `position ${p}: ‖Δ‖/‖ref‖ = ${rel}`).toBeLessThanOrEqual(variant.tolerance);
+          if (margins[p] > 1e-3) expect(argmax(row), `argmax at position ${p}`).toBe(sequence.argmax[p]);
+        }
+        console.log(`webgpu ${variant.label} sequence ${index}: worst ‖Δ‖/‖ref‖ = ${worst.toExponential(2)}`);
+      });
+    }
+
+    for (const [index, greedy] of variant.greedy.entries()) {
+      it(`greedy continuation ${index} is identical (${greedy.continuation_ids.length} tokens, prefill then decode)`, async () => {
+        const continuation = await greedyContinuation(runner, greedy.prompt_ids, greedy.continuation_ids.length);
+        expect(continuation).toEqual(greedy.continuation_ids);
+      });
+    }
+  });
+}

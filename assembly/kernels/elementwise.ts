@@ -1,5 +1,6 @@
 // Row-wise f32 kernels: residual add, SwiGLU, strided copies (RMSNorm and
 // RoPE have their own files).
+import { expF32x4 } from './exp';
 
 export function add(x: usize, xStride: i32, y: usize, yStride: i32, rows: i32, cols: i32): void {
   const c4 = cols & ~3;
@@ -18,11 +19,19 @@ export function add(x: usize, xStride: i32, y: usize, yStride: i32, rows: i32, c
 }
 
 export function swiglu(g: usize, gStride: i32, u: usize, uStride: i32, out: usize, outStride: i32, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const one = f32x4.splat(1);
   for (let r = 0; r < rows; r++) {
     const gr = g + ((<usize>r * <usize>gStride) << 2);
     const ur = u + ((<usize>r * <usize>uStride) << 2);
     const orow = out + ((<usize>r * <usize>outStride) << 2);
-    for (let i = 0; i < cols; i++) {
+    for (let i = 0; i < c4; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(gr + o);
+      const silu = f32x4.div(v, f32x4.add(one, expF32x4(f32x4.neg(v))));
+      v128.store(orow + o, f32x4.mul(silu, v128.load(ur + o)));
+    }
+    for (let i = c4; i < cols; i++) {
       const o = <usize>i << 2;
       const v = load<f32>(gr + o);
       store<f32>(orow + o, (v / (1 + Mathf.exp(-v))) * load<f32>(ur + o));

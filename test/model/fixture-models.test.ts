@@ -12,6 +12,15 @@ import { readF32 } from '../support/golden.ts';
 import { greedyContinuation } from '../support/greedy.ts';
 import { argmax, relativeError } from '../support/logits.ts';
 import { openRunner } from '../support/runner.ts';
+import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import type { RunnerOptions } from '../../src/engine/runner.ts';
+
+/** Every CPU kernel mode must reproduce the references (issue 7: "in every kernel mode"). */
+const MODES: { name: string; options: () => Promise<RunnerOptions> }[] = [
+  { name: '1 thread', options: async () => ({}) },
+  { name: '2 threads, every matmul split', options: async () => ({ threads: 2, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0 }) },
+  { name: 'one Wasm memory per 64 KiB of weights', options: async () => ({ shardWeightBytes: 64 * 1024 }) },
+];
 
 const ROOT = fileURLToPath(new URL('../fixtures/models/', import.meta.url));
 /** Activations stay f32 and references use the stored (rounded) weights, so every format meets the F32 bound. */
@@ -28,13 +37,13 @@ it('the fixture set covers the features design.md lists', () => {
   }
 });
 
-for (const model of models) {
+for (const mode of MODES) for (const model of models) {
   const reference = JSON.parse(readFileSync(`${ROOT}/${model}/reference.json`, 'utf8')) as { covers: string; sets: FixtureSet[] };
   for (const set of reference.sets) {
     for (const source of set.sources) {
-      describe(`${model} (${reference.covers.split(':')[0]}) from ${source === '.' ? 'safetensors' : source}`, () => {
+      describe(`${model} (${reference.covers.split(':')[0]}) from ${source === '.' ? 'safetensors' : source}, ${mode.name}`, () => {
         let runner: ModelRunner;
-        beforeAll(async () => { runner = await openRunner(source === '.' ? `${ROOT}/${model}` : `${ROOT}/${model}/${source}`); });
+        beforeAll(async () => { runner = await openRunner(source === '.' ? `${ROOT}/${model}` : `${ROOT}/${model}/${source}`, await mode.options()); });
         afterAll(() => runner?.dispose());
 
         for (const [index, sequence] of set.sequences.entries()) {

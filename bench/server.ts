@@ -26,16 +26,20 @@ const prompt = 'The history of the city begins with a small settlement on the ri
 
 interface Run { ttftMs: number; decodeTokS: number; tokens: number }
 
-/** The engine called directly: time to the first token event, then token events per second. */
+/**
+ * The engine called directly, timed as the HTTP client times the stream: to
+ * the first token with text, then tokens with text per second.
+ */
 async function direct(engine: Engine): Promise<Run> {
   const start = performance.now();
-  let first = 0, last = 0, tokens = 0;
+  let first = 0, last = 0, texts = 0, tokens = 0;
   for await (const event of engine.generate({ prompt, maxTokens, temperature: 0 })) {
-    if (event.type !== 'token') continue;
+    if (event.type !== 'token') { tokens = event.usage.completionTokens; continue; }
+    if (!event.text) continue;
     last = performance.now();
-    if (tokens++ === 0) first = last;
+    if (texts++ === 0) first = last;
   }
-  return { ttftMs: first - start, decodeTokS: (tokens - 1) / ((last - first) / 1000), tokens };
+  return { ttftMs: first - start, decodeTokS: (texts - 1) / ((last - first) / 1000), tokens };
 }
 
 // The server process: the app as `edgeseek serve` runs it, plus a bench-only
@@ -64,9 +68,9 @@ function request(port: number, method: string, path: string, body: string | unde
   });
 }
 
-/** Through HTTP SSE: time to the first token's chunk, then token chunks per second (client in another process). */
+/** Through HTTP SSE: time to the first text chunk, then text chunks per second (client in another process). */
 async function viaHttp(port: number): Promise<Run> {
-  const body = JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true }, logprobs: 0 });
+  const body = JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } });
   let buffer = '', first = 0, last = 0, frames = 0, tokens = 0;
   const start = performance.now();
   await request(port, 'POST', '/v1/completions', body, (text) => {
@@ -78,8 +82,8 @@ async function viaHttp(port: number): Promise<Run> {
       if (data === '[DONE]') continue;
       const chunk = JSON.parse(data);
       if (chunk.usage) { tokens = chunk.usage.completion_tokens; continue; }
-      // logprobs: 0 makes every token its own chunk, so chunk times are token times.
-      if (chunk.choices[0]?.logprobs) {
+      // Every token with text is its own chunk (a token that only starts a character sends none).
+      if (chunk.choices[0]?.text) {
         last = performance.now();
         if (frames++ === 0) first = last;
       }

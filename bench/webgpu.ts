@@ -1,7 +1,10 @@
 // WebGPU benchmark, one command for a real GPU machine:
 //   npx tsx bench/webgpu.ts [--model fixtures-large/deepseek-v2-lite-3l-q8_0.gguf]
 //     [--prompt-tokens 128] [--gen-tokens 32] [--contexts 512,4096,16384]
-//     [--peak-gbs 4800] [--dawn vulkan|opengles|d3d12|metal] [--skip-model] [--out FILE]
+//     [--peak-gbs 4800] [--dawn vulkan|opengles|d3d12|metal] [--dawn-flags 'a=b;c=d']
+//     [--skip-model] [--out FILE]
+// bench/webgpu-gpu-machine.sh wraps it for a GPU machine; on this project's
+// CPU-only CI it runs at small sizes on llvmpipe (--dawn opengles).
 // (or under Deno: deno run -A bench/webgpu.ts ..., which uses navigator.gpu).
 // Reports, as JSON: prefill and decode tok/s; per-kernel GPU time for one
 // prefill and one decode step (timestamp queries where the adapter has them,
@@ -38,7 +41,9 @@ async function gpuEntry(): Promise<GPU> {
   process.env.EGL_PLATFORM ??= 'surfaceless';
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
-  return create(args.has('dawn') ? [`backend=${args.get('dawn')}`] : []);
+  const flags = args.has('dawn') ? [`backend=${args.get('dawn')}`] : [];
+  if (args.has('dawn-flags')) flags.push(...args.get('dawn-flags')!.split(';'));
+  return create(flags);
 }
 
 function random(n: number, seed: number, scale = 0.1): Float32Array {

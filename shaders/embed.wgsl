@@ -8,11 +8,12 @@
 //   1 ids: storage read  u32 [T]
 //   2 w:   storage read  u32 weight part (layout in weights.wgsl)
 //   3 out: storage rw    f32, row t at oOff + t·oStride
-// Workgroup: 64 invocations, one per (token, group of 4 columns).
+// Workgroup: 64 invocations, one per (token, group of 4 columns); dispatch
+// (groupsX, groupsY), invocation id = gid.x + gid.y·groupsX·64.
 
 struct Params {
   T: u32, H: u32, row0: u32, rows: u32,
-  qBase: u32, oOff: u32, oStride: u32, pad0: u32,
+  qBase: u32, oOff: u32, oStride: u32, groupsX: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -23,7 +24,7 @@ struct Params {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let groups = (p.H + 3u) / 4u;
-  let i = gid.x;
+  let i = gid.x + gid.y * p.groupsX * 64u;
   if (i >= p.T * groups) { return; }
   let t = i / groups;
   let g = i % groups;

@@ -10,12 +10,12 @@
 //   3 out: storage rw    f32 activation, out[z][t, n] at oOff + z·oBatch + t·oStride + n
 // Workgroup: 64 invocations = 64/TPR output rows (TPR = threads per row,
 // override, a power of two chosen from K so short rows do not idle threads)
-// and a tile of up to TB = 8 tokens; each invocation accumulates groups of 4
+// and a tile of up to TB = 16 tokens; each invocation accumulates groups of 4
 // along K (g = lane, lane + TPR, ...) for every token of the tile, then each
 // row's TPR invocations tree-reduce. Weight rows are decoded once per tile,
-// so prefill reads W ⌈T/8⌉ times.
+// so prefill reads W ⌈T/16⌉ times.
 // Dispatch: (groupsX, groupsY, batches), linear id = wid.x + wid.y·groupsX
-// over ⌈N·TPR/64⌉ · ⌈T/8⌉ workgroups.
+// over ⌈N·TPR/64⌉ · ⌈T/16⌉ workgroups.
 
 struct Params {
   N: u32, K: u32, T: u32, qBase: u32,
@@ -25,7 +25,7 @@ struct Params {
 }
 
 const WG = 64u;
-const TB = 8u;
+const TB = 16u;
 override TPR: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,7 +33,7 @@ override TPR: u32 = 64u;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 512>; // TB · WG
+var<workgroup> red: array<f32, 1024>; // TB · WG
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -51,7 +51,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let xBase = p.xOff + z * p.xBatch;
   let groups = (p.K + 3u) / 4u;
 
-  var acc: array<f32, 8>;
+  var acc: array<f32, 16>;
   for (var g = lane; g < groups; g += TPR) {
     if (count == 0u) { break; }
     let wv = weight4(row, g, p.K, p.qBase);
@@ -65,11 +65,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       acc[i] += dot(wv, xv);
     }
   }
-  for (var i = 0u; i < TB; i++) { red[i * WG + lid] = acc[i]; }
+  for (var i = 0u; i < count; i++) { red[i * WG + lid] = acc[i]; }
   workgroupBarrier();
   for (var s = TPR / 2u; s > 0u; s >>= 1u) {
     if (lane < s) {
-      for (var i = 0u; i < TB; i++) { red[i * WG + lid] += red[i * WG + lid + s]; }
+      for (var i = 0u; i < count; i++) { red[i * WG + lid] += red[i * WG + lid + s]; }
     }
     workgroupBarrier();
   }

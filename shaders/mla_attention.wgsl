@@ -17,9 +17,10 @@
 //   4 partial: storage rw    f32 [T, heads, splits, KVR + 2] (o_lat, m, l)
 // Workgroup: 64 invocations. Scores: invocation i owns position cj + i of a
 // 64-position chunk; the chunk's cache rows are staged through workgroup
-// memory 32 columns at a time (coalesced loads) and every staged row is used
+// memory 16 columns at a time (coalesced loads) and every staged row is used
 // for all HG heads. Accumulation: invocation i owns columns i, i + 64, ... of
-// o_lat for the HG heads. Dispatch: T · ⌈heads/HG⌉ · splits workgroups (linear
+// o_lat for the HG heads, in registers (KVR ≤ 512: 8 columns × 4 heads), so
+// the workgroup needs < 16 KiB of workgroup memory (the core default). Dispatch: T · ⌈heads/HG⌉ · splits workgroups (linear
 // id = wid.x + wid.y·groupsX).
 //
 // merge — bindings: 0 p, 4 partial (read), 5 olat: storage rw f32 [T, heads·KVR].
@@ -36,7 +37,8 @@ struct Params {
 
 const HG = 4u;
 const CH = 64u;
-const TC = 32u;
+const TC = 16u;
+const MAXQ = 8u; // columns per invocation: KVR ≤ 64·MAXQ
 const NEG = -1.0e30;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -47,9 +49,8 @@ const NEG = -1.0e30;
 @group(0) @binding(5) var<storage, read_write> olat: array<f32>;
 
 var<workgroup> qs: array<f32, HG * (KVR + ROPE)>;
-var<workgroup> tile: array<f32, 2112>; // CH · (TC + 1)
+var<workgroup> tile: array<f32, 1088>; // CH · (TC + 1)
 var<workgroup> sc: array<f32, 256>; //   HG · CH
-var<workgroup> os: array<f32, HG * KVR>;
 
 @compute @workgroup_size(64)
 fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -74,7 +75,7 @@ fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
     qs[i] = v;
   }
-  for (var i = lid; i < HG * KVR; i += 64u) { os[i] = 0.0; }
+  var os: array<f32, 32>; // [column q][head h] at q·HG + h, column lid + 64q
   var m = array<f32, 4>(NEG, NEG, NEG, NEG);
   var l = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
 
@@ -120,13 +121,15 @@ fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
       l[h] = l[h] * f[h] + sum;
     }
     let n = min(CH, hi - cj);
-    for (var d = lid; d < KVR; d += 64u) {
+    for (var qd = 0u; qd < MAXQ; qd++) {
+      let d = lid + 64u * qd;
+      if (d >= KVR) { break; }
       var o = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
       for (var i = 0u; i < n; i++) {
         let c = cache[(cj + i) * W + d];
         for (var h = 0u; h < HG; h++) { o[h] += sc[h * CH + i] * c; }
       }
-      for (var h = 0u; h < HG; h++) { os[h * KVR + d] = os[h * KVR + d] * f[h] + o[h]; }
+      for (var h = 0u; h < HG; h++) { os[qd * HG + h] = os[qd * HG + h] * f[h] + o[h]; }
     }
     workgroupBarrier();
   }
@@ -135,7 +138,10 @@ fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   for (var h = 0u; h < HG; h++) {
     if (h0 + h >= p.heads) { break; }
     let base = ((t * p.heads + h0 + h) * p.splits + s) * (KVR + 2u);
-    for (var d = lid; d < KVR; d += 64u) { partial[base + d] = os[h * KVR + d]; }
+    for (var qd = 0u; qd < MAXQ; qd++) {
+      let d = lid + 64u * qd;
+      if (d < KVR) { partial[base + d] = os[qd * HG + h]; }
+    }
     if (lid == 0u) {
       partial[base + KVR] = m[h];
       partial[base + KVR + 1u] = l[h];

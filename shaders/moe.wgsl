@@ -1,6 +1,6 @@
 // DeepSeekMoE expert FFN over a route plan (weights.wgsl is prepended).
 // The plan (src/backend/webgpu/moe-plan.ts) lists S = T·k rows, one per
-// (token, selected expert), grouped into tiles of ≤ 8 rows of one expert:
+// (token, selected expert), grouped into tiles of ≤ 16 rows of one expert:
 // for prefill the rows are sorted by expert, so an expert's weights are read
 // once per tile of its tokens (a grouped matmul); for decode each of the k
 // selected experts is one tile, written on the GPU by route.wgsl.
@@ -24,7 +24,7 @@ struct Params {
 }
 
 const WG = 64u;
-const TB = 8u;
+const TB = 16u;
 override TPR: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -34,7 +34,7 @@ override TPR: u32 = 64u;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 512>; // TB · WG
+var<workgroup> red: array<f32, 1024>; // TB · WG
 
 @compute @workgroup_size(64)
 fn expert_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -52,7 +52,7 @@ fn expert_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   let row = (e - p.eFirst) * p.N + n;
   let groups = (p.K + 3u) / 4u;
 
-  var acc: array<f32, 8>;
+  var acc: array<f32, 16>;
   for (var g = lane; g < groups; g += TPR) {
     if (count == 0u) { break; }
     let wv = weight4(row, g, p.K, p.qBase);
@@ -68,11 +68,11 @@ fn expert_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
       acc[i] += dot(wv, xv);
     }
   }
-  for (var i = 0u; i < TB; i++) { red[i * WG + lid] = acc[i]; }
+  for (var i = 0u; i < count; i++) { red[i * WG + lid] = acc[i]; }
   workgroupBarrier();
   for (var s = TPR / 2u; s > 0u; s >>= 1u) {
     if (lane < s) {
-      for (var i = 0u; i < TB; i++) { red[i * WG + lid] += red[i * WG + lid + s]; }
+      for (var i = 0u; i < count; i++) { red[i * WG + lid] += red[i * WG + lid + s]; }
     }
     workgroupBarrier();
   }

@@ -8,11 +8,12 @@
 //   0 p:  uniform Params
 //   1 x:  storage rw    f32, head h of row r at xOff + r·xStride + h·headStride
 //   2 cs: storage read  f32 [rows, dim/2, 2]
-// Workgroup: 64 invocations, one per (row, head, pair). Dispatch: ⌈rows·heads·dim/2 / 64⌉.
+// Workgroup: 64 invocations, one per (row, head, pair). Dispatch: ⌈rows·heads·dim/2 / 64⌉
+// workgroups as (groupsX, groupsY); invocation id = gid.x + gid.y·groupsX·64.
 
 struct Params {
   rows: u32, heads: u32, half: u32, headStride: u32,
-  xOff: u32, xStride: u32, pad0: u32, pad1: u32,
+  xOff: u32, xStride: u32, groupsX: u32, pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -21,7 +22,7 @@ struct Params {
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
+  let i = gid.x + gid.y * p.groupsX * 64u;
   if (i >= p.rows * p.heads * p.half) { return; }
   let j = i % p.half;
   let h = (i / p.half) % p.heads;

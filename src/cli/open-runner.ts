@@ -13,6 +13,8 @@ export async function openRunnerFromArgs(args: Args, options: { maxBatch?: numbe
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
   const quantize = args.string('quantize') as QuantizeMode | undefined;
   if (quantize !== undefined && quantize !== 'q8_0' && quantize !== 'q4_0') throw new CliError(`--quantize must be q8_0 or q4_0, got '${quantize}'`);
+  const activations = args.string('activations') ?? 'f32';
+  if (activations !== 'f32' && activations !== 'int16') throw new CliError(`--activations must be f32 or int16, got '${activations}'`);
   return loadModelRunner(await fsSource(args.string('model') ?? defaultModelPath()), {
     backend,
     wasmModule: await loadWasmModuleFromDisk(),
@@ -20,6 +22,7 @@ export async function openRunnerFromArgs(args: Args, options: { maxBatch?: numbe
     shardWeightBytes: args.number('shard-bytes'),
     threads: args.number('threads'),
     threadsModule: (args.number('threads') ?? 1) > 1 ? await loadWasmThreadsModuleFromDisk() : undefined,
+    activations,
     quantize,
     maxBatch: options.maxBatch,
   });

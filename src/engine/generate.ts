@@ -3,7 +3,7 @@
 // step taken in turn through the scheduler — with incremental detokenizing
 // (whole UTF-8 characters only) and stop-string hold-back.
 import type { Tokenizer } from '../tokenizer/types.ts';
-import { ContextLengthError, InvalidRequestError } from './errors.ts';
+import { AbortedError, ContextLengthError, InvalidRequestError } from './errors.ts';
 import type { ModelRunner, Sequence } from './runner-types.ts';
 import { Sampler, type SampledToken } from './sampler.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -40,7 +40,7 @@ export function resolveMaxTokens(request: GenerateRequest, promptTokens: number,
   if (promptTokens >= contextLength) {
     throw new ContextLengthError(
       `the prompt is ${promptTokens} tokens, but this model's context is ${contextLength} tokens and at least one must be left to generate`,
-      'messages', promptTokens, contextLength);
+      request.messages ? 'messages' : 'prompt', promptTokens, contextLength);
   }
   const max = request.maxTokens ?? Math.min(request.maxTokensCap ?? Infinity, contextLength - promptTokens);
   if (!Number.isInteger(max) || max < 1) throw new InvalidRequestError(`max_tokens must be a positive integer, got ${max}`, 'max_tokens');
@@ -94,7 +94,13 @@ export async function* runGeneration(ctx: GenerationContext, request: GenerateRe
   const usage = (completionTokens: number) => ({ promptTokens: promptIds.length, completionTokens, totalTokens: promptIds.length + completionTokens });
   const finish = (reason: FinishEvent['reason'], completionTokens: number, text = ''): FinishEvent => ({ type: 'finish', reason, usage: usage(completionTokens), text });
 
-  await scheduler.reserve(cacheBytes, signal);
+  try {
+    await scheduler.reserve(cacheBytes, signal);
+  } catch (error) {
+    // Aborted while waiting for cache budget: the same ending as an abort mid-generation.
+    if (error instanceof AbortedError) { yield finish('abort', 0); return; }
+    throw error;
+  }
   let seq: Sequence | undefined;
   try {
     if (signal?.aborted) { yield finish('abort', 0); return; }

@@ -22,6 +22,8 @@ export interface RunnerOptions {
   threads?: number;
   threadsModule?: WebAssembly.Module;
   parallelMinMacs?: number;
+  /** CPU backend: activations of Q8_0/Q4_0 matmuls, 'f32' (exact, default) or 'int16' (faster; see CpuBackendOptions). */
+  activations?: 'f32' | 'int16';
   quantize?: QuantizeMode;
   /** Largest number of tokens one forward step processes (prefill is chunked). Default 128. */
   maxBatch?: number;
@@ -56,6 +58,7 @@ async function resolveBackend(options: RunnerOptions): Promise<Backend> {
   return createBackend(kind, {
     wasmModule: options.wasmModule, gpu: options.gpu, shardWeightBytes: options.shardWeightBytes,
     threads: options.threads, threadsModule: options.threadsModule, parallelMinMacs: options.parallelMinMacs,
+    activations: options.activations,
   });
 }
 

@@ -101,7 +101,8 @@ export class Sampler {
     this.prng = new Prng(options.seed ?? Math.floor(Math.random() * 0x1_0000_0000));
     for (const id of promptIds) this.seen.add(id);
     this.probs = new Float32Array(vocabSize);
-    this.allIds = new Uint32Array(vocabSize).map((_, i) => i);
+    this.allIds = new Uint32Array(vocabSize);
+    for (let i = 0; i < vocabSize; i++) this.allIds[i] = i;
   }
 
   /** Records a generated token for the penalties. */

@@ -68,7 +68,7 @@ export interface RespondOptions {
   /**
    * A stream the client has not read from for this long is abandoned: its
    * generation is stopped and its cache freed. A safety net for runtimes that
-   * do not report a disconnect (wrangler dev's proxy does not).
+   * do not always report a disconnect (wrangler dev's proxy, sometimes).
    */
   stallTimeoutMs: number;
 }
@@ -152,7 +152,9 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
   }, { highWaterMark: 0 });
   return new Response(body, {
     status: 200,
-    headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+    // Transfer-Encoding says "no length is coming": without it @hono/node-server holds the
+    // headers and first chunk back while it probes the body for a Content-Length.
+    headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', 'Transfer-Encoding': 'chunked' },
   });
 }
 

@@ -106,3 +106,21 @@ describe('engine.generate (fake model)', () => {
     expect(engine.cacheBytesInUse).toBe(0);
   });
 });
+
+describe('engine.generate: abort while queued', () => {
+  it('a request aborted while waiting for cache budget ends with finish reason abort and reserves nothing', async () => {
+    const runner = new FakeRunner();
+    runner.delayMs = 2;
+    const engine = engineFromParts(runner, new FakeTokenizer(), { cacheBudgetBytes: 1500, maxQueue: 4 });
+    const first = collect(engine, { prompt: 'a', maxTokens: 10, temperature: 0 });
+    const abort = new AbortController();
+    const second = collect(engine, { prompt: 'a', maxTokens: 10, temperature: 0, signal: abort.signal });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(engine.queued).toBe(1);
+    abort.abort();
+    expect((await second).finish).toMatchObject({ reason: 'abort', usage: { completionTokens: 0 } });
+    expect(engine.queued).toBe(0);
+    await first;
+    expect(engine.cacheBytesInUse).toBe(0);
+  });
+});

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { columns, type DType } from '../../src/backend/backend.ts';
 import type { WebGpuBackend } from '../../src/backend/webgpu/webgpu-backend.ts';
 import { matmulRef, randomArray, relError, rmsnormRef, ropePairsRef, siluRef } from '../ops/reference.ts';
-import { poisoned, weightOf } from './fixtures.ts';
+import { expectRel, poisoned, weightOf } from './fixtures.ts';
 import { NO_GPU, webgpuBackend } from './gpu-backend.ts';
 
 const DTYPES: DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
@@ -19,7 +19,7 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
     afterAll(() => b?.dispose());
 
     for (const dtype of DTYPES) {
-      for (const T of [1, 11]) {
+      for (const T of [1, 11, 37]) {
         it(`matmul ${dtype} T=${T} on column views`, async () => {
           const N = 37;
           const K = dtype.startsWith('q') ? 96 : 77;
@@ -39,7 +39,7 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
             for (const c of [0, 1, N + 2]) expect(Number.isNaN(got[t * (N + 3) + c]), 'columns outside the view untouched').toBe(true);
           }
           const rel = relError(picked, ref);
-          expect(rel, `matmul ${dtype} T=${T}: rel=${rel}`).toBeLessThan(2e-6);
+          expectRel(rel, 2e-6, `matmul ${dtype} T=${T}`);
           b.release(x); b.release(out); b.release(weight);
         });
       }
@@ -55,7 +55,7 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
         const ref = new Float64Array(ids.length * H);
         ids.forEach((id, t) => { for (let i = 0; i < H; i++) ref[t * H + i] = values[id * H + i]; });
         const rel = relError(got, ref);
-        expect(rel, `embed ${dtype}: rel=${rel}`).toBeLessThan(1e-7);
+        expectRel(rel, 1e-7, `embed ${dtype}`);
         b.release(out); b.release(weight);
       });
     }
@@ -71,7 +71,7 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
         const out = poisoned(b, T, N);
         b.matmul(x, weight, out);
         const rel = relError(await b.read(out), matmulRef(xData, T, K, values, N));
-        expect(rel, `matmul ${dtype} K=${K}: rel=${rel}`).toBeLessThan(2e-6);
+        expectRel(rel, 2e-6, `matmul ${dtype} K=${K}`);
         b.release(x); b.release(out); b.release(weight);
       }
     });
@@ -91,7 +91,7 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
         const input = new Float64Array(rows * cols);
         for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) input[r * cols + i] = data[r * (cols + 4) + 4 + i];
         const rel = relError(got, rmsnormRef(input, rows, cols, values, 1e-6));
-        expect(rel, `rmsnorm cols=${cols} inPlace=${inPlace}: rel=${rel}`).toBeLessThan(1e-6);
+        expectRel(rel, 1e-6, `rmsnorm cols=${cols} inPlace=${inPlace}`);
         b.release(x); b.release(weight); if (!inPlace) b.release(out);
       }
     });
@@ -121,8 +121,24 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
         }
       });
       const rel = relError(got, ref);
-      expect(rel, `rope: rel=${rel}`).toBeLessThan(1e-6);
+      expectRel(rel, 1e-6, `rope`);
       b.release(x);
+    });
+
+    it.skipIf('maxPartBytes' in options)('add over 1100×4100 (more than 65535 workgroups: a 2-D dispatch)', async () => {
+      const rows = 1100;
+      const cols = 4100;
+      const xData = randomArray(rows * cols, 53);
+      const yData = randomArray(rows * cols, 54);
+      const x = b.createActivation(rows, cols);
+      const y = b.createActivation(rows, cols);
+      b.write(x, xData);
+      b.write(y, yData);
+      b.add(x, y);
+      const got = await b.read(x);
+      const ref = Float64Array.from(xData, (v, i) => v + yData[i]);
+      expectRel(relError(got, ref), 1e-7, 'add 2-D dispatch');
+      b.release(x); b.release(y);
     });
 
     it('add, swiglu (also in place) and copyRows on 3×23 views', async () => {
@@ -138,18 +154,18 @@ for (const [label, options] of [['whole weights', {}], ['weights split into 1 Ki
       b.swiglu(x, y, out);
       const sw = await b.read(out);
       const swRef = Array.from(xData, (g, i) => siluRef(g) * yData[i]);
-      expect(relError(sw, swRef), `swiglu: rel=${relError(sw, swRef)}`).toBeLessThan(1e-6);
+      expectRel(relError(sw, swRef), 1e-6, `swiglu`);
       b.add(x, y);
       const sum = await b.read(x);
       const sumRef = Array.from(xData, (v, i) => v + yData[i]);
-      expect(relError(sum, sumRef), `add: rel=${relError(sum, sumRef)}`).toBeLessThan(1e-7);
+      expectRel(relError(sum, sumRef), 1e-7, `add`);
       const last = poisoned(b, 1, cols);
       b.copyRows(x, 2, 1, last);
       expect(Array.from(await b.read(last))).toEqual(Array.from(sum.subarray(2 * cols)));
       b.swiglu(x, y, x);
       const inPlace = await b.read(x);
       const inPlaceRef = Array.from(sum, (g, i) => siluRef(g) * yData[i]);
-      expect(relError(inPlace, inPlaceRef), `swiglu in place: rel=${relError(inPlace, inPlaceRef)}`).toBeLessThan(1e-6);
+      expectRel(relError(inPlace, inPlaceRef), 1e-6, `swiglu in place`);
       for (const a of [x, y, out, last]) b.release(a);
     });
   });

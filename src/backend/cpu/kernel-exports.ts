@@ -15,6 +15,14 @@ export type MatmulKernel = (
   w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number,
 ) => void;
 
+/** matmul_<q8_0|q4_0>_i16(w, xq, out, outStride, N, K, T); see KernelExports.matmul_q8_0_i16. */
+export type QuantI16MatmulKernel = (
+  w: number, xq: number, out: number, outStride: number, N: number, K: number, T: number,
+) => void;
+
+/** Bytes of one quantized activation block (f32 scale + 32 × i16) written by quantize_act_i16. */
+export const ACT_I16_BLOCK_BYTES = 68;
+
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   /** First byte past the module's static data: the TypeScript heap starts here. */
@@ -25,6 +33,20 @@ export interface KernelExports {
   matmul_bf16: MatmulKernel;
   matmul_q8_0: MatmulKernel;
   matmul_q4_0: MatmulKernel;
+
+  /**
+   * The int16-activation path (CpuBackendOptions.activations = 'int16'), step 1:
+   * quantize_act_i16(x, xStride, T, K, dst) quantizes f32 x[T, K] (row t at
+   * x + t·xStride·4; K a multiple of 32) per 32-element block into dst, tokens
+   * contiguous, 68 bytes a block: at dst + (t·K/32 + b)·68 an f32 s = amax/32767
+   * of the block, then 32 × i16 q = round(x/s) (ties to even). dst needs T·(K/32)·68 bytes.
+   */
+  quantize_act_i16(x: number, xStride: number, T: number, K: number, dst: number): void;
+  /** Step 2: matmul_<q8_0|q4_0>_i16(w, xq, out, outStride, N, K, T):
+   *  out[t·outStride + n] = Σ_b d[n, b] · s[t, b] · Σ_i q_w[n, b, i] · q_x[t, b, i], integer
+   *  dot products per block (i32x4.dot_i16x8_s), xq as written by quantize_act_i16. */
+  matmul_q8_0_i16: QuantI16MatmulKernel;
+  matmul_q4_0_i16: QuantI16MatmulKernel;
 
   /** dequantize_<dtype>(src, dst, count): dst f32[count] from count elements at src
    *  (count a multiple of 32 for quants; src at a block boundary). */

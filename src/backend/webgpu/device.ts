@@ -24,7 +24,7 @@ export interface GpuDevice {
 /** Limits the kernels need beyond compatibility mode's defaults. */
 const NEEDED_LIMITS = {
   maxStorageBuffersPerShaderStage: 5,
-  maxComputeWorkgroupStorageSize: 8192,
+  maxComputeWorkgroupStorageSize: 16384,
   maxComputeInvocationsPerWorkgroup: 64,
   maxComputeWorkgroupSizeX: 64,
 } as const;

@@ -14,6 +14,8 @@ const CHUNK = 64;
 const HEAD_GROUP = 4;
 /** Workgroups to aim for: enough to fill a large GPU during decode. */
 const TARGET_WORKGROUPS = 512;
+/** o_lat columns held per invocation (MAXQ = 8) × 64 invocations; DeepSeek-V2/V3 use 512. */
+const MAX_KV_LORA = 512;
 
 /** Context split for T query rows ending at position pos0 + T − 1. */
 export function contextSplits(T: number, pos0: number, heads: number): { splits: number; splitLen: number } {
@@ -31,6 +33,7 @@ export function recordMlaAttention(
   const { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale } = shape;
   const T = q.rows;
   const qHead = nope + rope;
+  if (kvr > MAX_KV_LORA) throw new Error(`mlaAttention: kv_lora_rank ${kvr} > ${MAX_KV_LORA}, the register tile of mla_attention.wgsl`);
   const { rec, resources } = b;
   const qlat: Strided = { buffer: resources.scratchBuffer('mla.qlat', T * heads * kvr * 4), offset: 0, stride: heads * kvr, rows: T, cols: heads * kvr };
   const olat: Strided = { buffer: resources.scratchBuffer('mla.olat', T * heads * kvr * 4), offset: 0, stride: heads * kvr, rows: T, cols: heads * kvr };

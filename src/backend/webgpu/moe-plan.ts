@@ -2,12 +2,12 @@
 // shaders/moe.wgsl): u32 words
 //   experts[S] | weights[S] (f32 bits) | rowToken[S] | tokenRows[S] | tiles[3·(S + E)]
 // for S = T·k (token, selected expert) slots in selection order. Rows r index
-// the experts' intermediate activations; a tile is (first row, rows ≤ 8,
+// the experts' intermediate activations; a tile is (first row, rows ≤ 16,
 // expert). Decode uses the unsorted plan route.wgsl writes (row = slot, one
 // tile per slot); prefill regroups the rows by expert on the host so that an
-// expert's weights are read once per 8 of its tokens.
+// expert's weights are read once per 16 of its tokens.
 
-export const TILE_ROWS = 8;
+export const TILE_ROWS = 16;
 
 export function planWords(T: number, k: number, E: number): number {
   const S = T * k;

@@ -202,10 +202,11 @@ export class Recorder {
 
   /**
    * Starts timing every dispatch: with timestamp queries (one pass each) where
-   * the device has them, else by replaying each recorded dispatch alone after
+   * the device has them (at most `capacity` dispatches: a query set holds
+   * 4096 timestamps), else by replaying each recorded dispatch alone after
    * the profiled work (replayTimings: host wall time, less an empty submit).
    */
-  startProfiling(capacity = 4096): 'timestamp-query' | 'replay' {
+  startProfiling(capacity = 2048): 'timestamp-query' | 'replay' {
     this.flush();
     if (!this.gpu.timestamps) {
       this.replay = [];

@@ -25,9 +25,11 @@ async function readText(url: URL): Promise<string | null> {
   }
 }
 
-export async function loadShaderSources(base: URL = new URL(import.meta.url)): Promise<ShaderSources> {
-  for (const dir of CANDIDATE_DIRS) {
-    const root = new URL(dir, base);
+/** Reads shaders/ from `dir` when given, else from the candidates relative to this module. */
+export async function loadShaderSources(dir?: URL): Promise<ShaderSources> {
+  const base = new URL(import.meta.url);
+  const roots = dir ? [new URL(dir.href.endsWith('/') ? dir.href : `${dir.href}/`)] : CANDIDATE_DIRS.map((d) => new URL(d, base));
+  for (const root of roots) {
     const weights = await readText(new URL('weights.wgsl', root));
     if (weights === null) continue;
     const sources = new Map<ShaderName, string>();
@@ -38,5 +40,5 @@ export async function loadShaderSources(base: URL = new URL(import.meta.url)): P
     }
     return sources;
   }
-  throw new Error(`WebGPU backend: shaders/ not found next to ${base.href} (tried ${CANDIDATE_DIRS.join(', ')})`);
+  throw new Error(`WebGPU backend: no shaders/weights.wgsl at ${roots.map((r) => r.href).join(' or ')}`);
 }

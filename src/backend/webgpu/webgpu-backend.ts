@@ -12,7 +12,7 @@ import { recordMlaAttention } from './mla.ts';
 import { recordMoeExperts, routeOnGpu, type GpuRoutePlan } from './moe.ts';
 import { Recorder, splitGroups, type Binding, type KernelTiming } from './recorder.ts';
 import { GpuActivation, GpuResources, type GpuCache, type GpuWeight } from './resources.ts';
-import { loadShaderSources } from './shader-source.ts';
+import { loadShaderSources, type ShaderSources } from './shader-source.ts';
 import { DTYPE_CODE, threadsPerRow } from './weight-layout.ts';
 
 export interface WebGpuBackendOptions {
@@ -22,11 +22,17 @@ export interface WebGpuBackendOptions {
   maxPartBytes?: number;
   /** Route plans of at least this many tokens are regrouped by expert on the host (default 2: prefill). */
   hostRouteMinTokens?: number;
+  /**
+   * The WGSL sources, or the URL of the shaders/ directory, where a bundle
+   * moves them away from <package>/shaders/ (default: found next to this module).
+   */
+  shaders?: ShaderSources | URL;
 }
 
 export async function createWebGpuBackend(gpu: GPU, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  const [device, sources] = await Promise.all([requestGpuDevice(gpu), loadShaderSources()]);
-  return new WebGpuBackend(new Recorder(device, sources), options);
+  const sources = options.shaders instanceof Map ? options.shaders : loadShaderSources(options.shaders as URL | undefined);
+  const [device, shaders] = await Promise.all([requestGpuDevice(gpu), sources]);
+  return new WebGpuBackend(new Recorder(device, shaders), options);
 }
 
 /** A strided f32 operand: element (r, c) at offset + r·stride + c of buffer. */
@@ -121,8 +127,9 @@ export class WebGpuBackend implements Backend {
     const idBuffer = this.rec.input(Uint32Array.from(ids));
     const pipeline = this.rec.pipeline('embed', 'main', { WDTYPE: DTYPE_CODE[w.dtype] });
     const groups = Math.ceil((ids.length * Math.ceil(H / 4)) / 64);
+    const [gx] = splitGroups(groups);
     for (const part of w.parts) {
-      const params = this.rec.params([ids.length, H, part.row0, part.rows, part.qBase, o.offset, o.stride]);
+      const params = this.rec.params([ids.length, H, part.row0, part.rows, part.qBase, o.offset, o.stride, gx]);
       this.rec.dispatch(`embed ${w.name}`, pipeline, { 0: params, 1: idBuffer, 2: part.buffer, 3: o.buffer }, groups);
     }
   }
@@ -143,7 +150,7 @@ export class WebGpuBackend implements Backend {
   matmulRecord(w: GpuWeight, x: Strided, out: Strided, T: number, batch: { xBatch: number; oBatch: number } | null): void {
     const tpr = threadsPerRow(w.K);
     const pipeline = this.rec.pipeline('matmul', 'main', { WDTYPE: DTYPE_CODE[w.dtype], TPR: tpr });
-    const tiles = Math.ceil(T / 8);
+    const tiles = Math.ceil(T / 16);
     for (const part of w.parts) {
       const matrix0 = batch ? part.row0 / w.N : 0;
       const N = batch ? w.N : part.rows;
@@ -176,9 +183,10 @@ export class WebGpuBackend implements Backend {
     const xs = this.strided(x);
     const rows = cosSin.length / dim;
     if (!Number.isInteger(rows) || rows > xs.rows) throw new RangeError(`rope: cos/sin table of ${cosSin.length} for dim ${dim} and ${xs.rows} rows`);
-    const params = this.rec.params([rows, heads, dim / 2, headStride, xs.offset, xs.stride]);
-    this.rec.dispatch('rope', this.rec.pipeline('rope', 'main'),
-      { 0: params, 1: xs.buffer, 2: this.rec.input(cosSin) }, Math.ceil((rows * heads * dim) / 2 / 64));
+    const groups = Math.ceil((rows * heads * dim) / 2 / 64);
+    const [gx] = splitGroups(groups);
+    const params = this.rec.params([rows, heads, dim / 2, headStride, xs.offset, xs.stride, gx]);
+    this.rec.dispatch('rope', this.rec.pipeline('rope', 'main'), { 0: params, 1: xs.buffer, 2: this.rec.input(cosSin) }, groups);
   }
 
   add(x: Operand, y: Operand): void {

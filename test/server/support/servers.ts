@@ -89,6 +89,8 @@ export async function startWorkerServer(vars: Record<string, string> = {}): Prom
     config: `${ROOT}/wrangler.toml`,
     assets: TINY_MODEL,
     bindings,
+    // `wrangler dev` derives this from compatibility_flags; the API needs it spelled out.
+    build: { nodejsCompatMode: 'v2' },
     dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, logLevel: 'warn', persist: false },
   });
   const url = (await worker.url).toString().replace(/\/$/, '');

@@ -2,7 +2,9 @@
 // lavapipe Vulkan, with shader-f16): runs the kernels on random inputs and the
 // golden tiny-a model, and prints one JSON object that
 // test/webgpu/deno.test.ts asserts on:
-//   { adapter, shaderF16, results: [{ name, rel, bound }], golden: [...] }
+//   { adapter, shaderF16, results: [{ name, rel, bound }], golden: [{ name, worst, bound }] }
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { columns, type DType } from '../../../src/backend/backend.ts';
 import { createWebGpuBackend } from '../../../src/backend/webgpu/webgpu-backend.ts';
 import { fromF32, toF32 } from '../../../src/model/dtype.ts';
@@ -80,24 +82,34 @@ for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as DType[]) {
 }
 
 const golden = readGolden();
+// Every weight format through the whole model: the gguf-types fixture's references are over the stored weights.
+const FIXTURES = fileURLToPath(new URL('../../fixtures/models/gguf-types/', import.meta.url));
+const fixtureReference = JSON.parse(readFileSync(`${FIXTURES}/reference.json`, 'utf8')) as { sets: { sources: string[]; sequences: { ids: number[]; logits_file: string }[] }[] };
+function fixtureCase(type: string, bound: number) {
+  const sequence = fixtureReference.sets.find((s) => s.sources.includes(`model-${type}.gguf`))!.sequences[1];
+  return { label: `gguf-types ${type}`, path: `${FIXTURES}/model-${type}.gguf`, ids: sequence.ids, logits: `${FIXTURES}/${sequence.logits_file}`, bound };
+}
+const models = [
+  { label: 'tiny-a safetensors F32', path: GOLDEN_DIR, ids: golden.sequences[0].ids, logits: `${GOLDEN_DIR}/${golden.sequences[0].logits_file}`, bound: 1e-4 },
+  { label: 'tiny-a GGUF Q8_0', path: `${GOLDEN_DIR}/${golden.q8_0.gguf}`, ids: golden.q8_0.sequences[0].ids, logits: `${GOLDEN_DIR}/${golden.q8_0.sequences[0].logits_file}`, bound: 1e-3 },
+  fixtureCase('f16', 5e-3),
+  fixtureCase('bf16', 1e-4),
+  fixtureCase('q4_0', 1e-3),
+];
 const goldenResults: { name: string; worst: number; bound: number }[] = [];
-for (const [label, path, sequences, bound] of [
-  ['safetensors F32', GOLDEN_DIR, golden.sequences, 1e-4],
-  ['GGUF Q8_0', `${GOLDEN_DIR}/${golden.q8_0.gguf}`, golden.q8_0.sequences, 1e-3],
-] as const) {
-  const sequence = sequences[0];
+for (const model of models) {
   // navigator.gpu, not test/support's Dawn: the model runs on Deno's own WebGPU.
-  const runner = await loadModelRunner(await fsSource(path), { backend: 'webgpu', wasmModule: await loadWasmModuleFromDisk(), gpu });
-  const seq = runner.newSequence(sequence.ids.length);
-  const logits = await runner.forward(seq, sequence.ids, { allLogits: true });
+  const runner = await loadModelRunner(await fsSource(model.path), { backend: 'webgpu', wasmModule: await loadWasmModuleFromDisk(), gpu });
+  const seq = runner.newSequence(model.ids.length);
+  const logits = await runner.forward(seq, model.ids, { allLogits: true });
   const vocab = runner.config.vocabSize;
   runner.dispose();
-  const reference = readF32(`${GOLDEN_DIR}/${sequence.logits_file}`);
+  const reference = readF32(model.logits);
   let worst = 0;
-  for (let p = 0; p < sequence.ids.length; p++) {
+  for (let p = 0; p < model.ids.length; p++) {
     worst = Math.max(worst, relativeError(logits.subarray(p * vocab, (p + 1) * vocab), reference.subarray(p * vocab, (p + 1) * vocab)));
   }
-  goldenResults.push({ name: `golden ${label} sequence 0`, worst, bound });
+  goldenResults.push({ name: `model ${model.label} (${model.ids.length} tokens)`, worst, bound: model.bound });
 }
 
 b.dispose();

@@ -1,0 +1,209 @@
+// The opt-in fast path for Q8_0/Q4_0 weights (CpuBackendOptions.activations =
+// 'int16'): activations are first quantized to int16 per 32-element block, so
+// each weight block meets its activation block in integer i32x4.dot_i16x8_s
+// (weights i8 → i16 by extend; Q4_0 nibbles → i8 → i16) and only the block's
+// i32 partial sums are converted to f32, scaled once by d·s.
+//
+// Quantized activations, per token t and block b (K / 32 blocks per token,
+// tokens contiguous, 68 bytes a block):
+//   xq + (t·blocks + b)·68:  f32 s = amax / 32767, then 32 × i16 q = round(x / s)
+// so x ≈ q·s with |x − q·s| ≤ amax / 65534. Sums stay exact in i32: a block's
+// dot is at most 32 · 128 · 32767 < 2^31.
+import { halfToF32, hsum } from './half';
+
+const ACT_BLOCK_BYTES: usize = 68;
+
+/** dst[t, b] = [s, q0..q31] for t < T, b < K/32 (K a multiple of 32); x row t at x + t·xStride·4. */
+export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: usize): void {
+  const blocks = K >> 5;
+  const xs = <usize>xStride << 2;
+  let o = dst;
+  for (let t = 0; t < T; t++) {
+    let p = x + <usize>t * xs;
+    for (let b = 0; b < blocks; b++) {
+      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+      const v4 = v128.load(p, 64), v5 = v128.load(p, 80), v6 = v128.load(p, 96), v7 = v128.load(p, 112);
+      const m = f32x4.max(
+        f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))),
+        f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))),
+      );
+      const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+      const s: f32 = amax / 32767;
+      const inv = f32x4.splat(amax > 0 ? <f32>32767 / amax : 0);
+      store<f32>(o, s);
+      v128.store(o, pack(v0, v1, inv), 4);
+      v128.store(o, pack(v2, v3, inv), 20);
+      v128.store(o, pack(v4, v5, inv), 36);
+      v128.store(o, pack(v6, v7, inv), 52);
+      p += 128;
+      o += ACT_BLOCK_BYTES;
+    }
+  }
+}
+
+/** Eight f32 → eight i16, round(v · inv) with ties to even; |v · inv| ≤ 32767 by construction. */
+@inline function pack(a: v128, b: v128, inv: v128): v128 {
+  return i16x8.narrow_i32x4_s(
+    i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(a, inv))),
+    i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(b, inv))),
+  );
+}
+
+// Q8_0 = 34-byte blocks (i8 quants); Q4_0 = 18-byte blocks (nibbles − 8).
+@inline function blockBytes<Q>(): usize { return isSigned<Q>() ? 34 : 18; }
+
+/** Quants 0..15 of the block at p, as signed bytes. */
+@inline function quantsLow<Q>(p: usize): v128 {
+  if (isSigned<Q>()) return v128.load(p, 2);
+  return i8x16.sub(v128.and(v128.load(p, 2), i8x16.splat(0x0f)), i8x16.splat(8));
+}
+
+/** Quants 16..31 of the block at p, as signed bytes. */
+@inline function quantsHigh<Q>(p: usize): v128 {
+  if (isSigned<Q>()) return v128.load(p, 18);
+  return i8x16.sub(v128.and(i16x8.shr_u(v128.load(p, 2), 4), i8x16.splat(0x0f)), i8x16.splat(8));
+}
+
+/** Σ w·q over one block as i32x4 partial sums; w0..w3 are the weight quants as i16x8, a the activation block. */
+@inline function blockDot(w0: v128, w1: v128, w2: v128, w3: v128, a: usize): v128 {
+  return i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(a, 4)), i32x4.dot_i16x8_s(w1, v128.load(a, 20))),
+    i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(a, 36)), i32x4.dot_i16x8_s(w3, v128.load(a, 52))),
+  );
+}
+
+/** acc + f32(dot) · (d · s of the activation block at a) */
+@inline function accumulate(acc: v128, dot: v128, d: f32, a: usize): v128 {
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dot), f32x4.splat(d * load<f32>(a))));
+}
+
+/** 8 tokens, xs bytes apart: each block's widened weights are used 8 times (prefill). */
+@inline function rowTimes8<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+  const bb = blockBytes<Q>();
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  let p = wr;
+  let a = x0;
+  for (let b = 0; b < blocks; b++) {
+    const d = halfToF32(load<u16>(p));
+    const lo = quantsLow<Q>(p), hi = quantsHigh<Q>(p);
+    const w0 = i16x8.extend_low_i8x16_s(lo), w1 = i16x8.extend_high_i8x16_s(lo);
+    const w2 = i16x8.extend_low_i8x16_s(hi), w3 = i16x8.extend_high_i8x16_s(hi);
+    a0 = accumulate(a0, blockDot(w0, w1, w2, w3, a), d, a);
+    a1 = accumulate(a1, blockDot(w0, w1, w2, w3, a + xs), d, a + xs);
+    a2 = accumulate(a2, blockDot(w0, w1, w2, w3, a + 2 * xs), d, a + 2 * xs);
+    a3 = accumulate(a3, blockDot(w0, w1, w2, w3, a + 3 * xs), d, a + 3 * xs);
+    a4 = accumulate(a4, blockDot(w0, w1, w2, w3, a + 4 * xs), d, a + 4 * xs);
+    a5 = accumulate(a5, blockDot(w0, w1, w2, w3, a + 5 * xs), d, a + 5 * xs);
+    a6 = accumulate(a6, blockDot(w0, w1, w2, w3, a + 6 * xs), d, a + 6 * xs);
+    a7 = accumulate(a7, blockDot(w0, w1, w2, w3, a + 7 * xs), d, a + 7 * xs);
+    p += bb;
+    a += ACT_BLOCK_BYTES;
+  }
+  store<f32>(o0, hsum(a0));
+  store<f32>(o0 + os, hsum(a1));
+  store<f32>(o0 + 2 * os, hsum(a2));
+  store<f32>(o0 + 3 * os, hsum(a3));
+  store<f32>(o0 + 4 * os, hsum(a4));
+  store<f32>(o0 + 5 * os, hsum(a5));
+  store<f32>(o0 + 6 * os, hsum(a6));
+  store<f32>(o0 + 7 * os, hsum(a7));
+}
+
+/** 4 tokens, xs bytes apart. */
+@inline function rowTimes4<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+  const bb = blockBytes<Q>();
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let p = wr;
+  let a = x0;
+  for (let b = 0; b < blocks; b++) {
+    const d = halfToF32(load<u16>(p));
+    const lo = quantsLow<Q>(p), hi = quantsHigh<Q>(p);
+    const w0 = i16x8.extend_low_i8x16_s(lo), w1 = i16x8.extend_high_i8x16_s(lo);
+    const w2 = i16x8.extend_low_i8x16_s(hi), w3 = i16x8.extend_high_i8x16_s(hi);
+    a0 = accumulate(a0, blockDot(w0, w1, w2, w3, a), d, a);
+    a1 = accumulate(a1, blockDot(w0, w1, w2, w3, a + xs), d, a + xs);
+    a2 = accumulate(a2, blockDot(w0, w1, w2, w3, a + 2 * xs), d, a + 2 * xs);
+    a3 = accumulate(a3, blockDot(w0, w1, w2, w3, a + 3 * xs), d, a + 3 * xs);
+    p += bb;
+    a += ACT_BLOCK_BYTES;
+  }
+  store<f32>(o0, hsum(a0));
+  store<f32>(o0 + os, hsum(a1));
+  store<f32>(o0 + 2 * os, hsum(a2));
+  store<f32>(o0 + 3 * os, hsum(a3));
+}
+
+/** One token (decode): two blocks per step on independent accumulators. */
+@inline function rowTimes1<Q>(wr: usize, blocks: i32, x0: usize): f32 {
+  const bb = blockBytes<Q>();
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let p = wr;
+  let a = x0;
+  let b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    const lo0 = quantsLow<Q>(p), hi0 = quantsHigh<Q>(p);
+    const dot0 = blockDot(
+      i16x8.extend_low_i8x16_s(lo0), i16x8.extend_high_i8x16_s(lo0), i16x8.extend_low_i8x16_s(hi0), i16x8.extend_high_i8x16_s(hi0), a,
+    );
+    a0 = accumulate(a0, dot0, halfToF32(load<u16>(p)), a);
+    const q = p + bb;
+    const a2 = a + ACT_BLOCK_BYTES;
+    const lo1 = quantsLow<Q>(q), hi1 = quantsHigh<Q>(q);
+    const dot1 = blockDot(
+      i16x8.extend_low_i8x16_s(lo1), i16x8.extend_high_i8x16_s(lo1), i16x8.extend_low_i8x16_s(hi1), i16x8.extend_high_i8x16_s(hi1), a2,
+    );
+    a1 = accumulate(a1, dot1, halfToF32(load<u16>(q)), a2);
+    p += 2 * bb;
+    a += 2 * ACT_BLOCK_BYTES;
+  }
+  if (b < blocks) {
+    const lo = quantsLow<Q>(p), hi = quantsHigh<Q>(p);
+    const dot = blockDot(
+      i16x8.extend_low_i8x16_s(lo), i16x8.extend_high_i8x16_s(lo), i16x8.extend_low_i8x16_s(hi), i16x8.extend_high_i8x16_s(hi), a,
+    );
+    a0 = accumulate(a0, dot, halfToF32(load<u16>(p)), a);
+  }
+  return hsum(f32x4.add(a0, a1));
+}
+
+// Weight rows per tile, as in matmul_quant.ts: a ~128 KiB tile stays in L2
+// while every token group passes over it.
+const TILE_BYTES: usize = 128 << 10;
+
+@inline function matmulQuantI16<Q>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  const blocks = K >> 5;
+  const rowBytes = <usize>blocks * blockBytes<Q>();
+  const xs = <usize>blocks * ACT_BLOCK_BYTES;
+  const os = <usize>outStride << 2;
+  const tileRows = T > 1 ? max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1))) : N;
+  for (let n0 = 0; n0 < N; n0 += tileRows) {
+    const n1 = min(N, n0 + tileRows);
+    let t = 0;
+    for (; t + 8 <= T; t += 8) {
+      for (let n = n0; n < n1; n++) {
+        rowTimes8<Q>(w + <usize>n * rowBytes, blocks, xq + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
+      }
+    }
+    for (; t + 4 <= T; t += 4) {
+      for (let n = n0; n < n1; n++) {
+        rowTimes4<Q>(w + <usize>n * rowBytes, blocks, xq + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
+      }
+    }
+    for (; t < T; t++) {
+      for (let n = n0; n < n1; n++) {
+        store<f32>(out + <usize>t * os + (<usize>n << 2), rowTimes1<Q>(w + <usize>n * rowBytes, blocks, xq + <usize>t * xs));
+      }
+    }
+  }
+}
+
+/** out[t·outStride + n] = Σ_b d_nb · s_tb · Σ_i q_nbi · xq_tbi for Q8_0 weights and xq from quantize_act_i16. */
+export function matmul_q8_0_i16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  matmulQuantI16<i8>(w, xq, out, outStride, N, K, T);
+}
+
+/** As matmul_q8_0_i16, for Q4_0 weights. */
+export function matmul_q4_0_i16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  matmulQuantI16<u8>(w, xq, out, outStride, N, K, T);
+}

@@ -1,0 +1,96 @@
+// The opt-in int16-activation mode of the CPU backend (CpuBackendOptions.activations)
+// on whole models: the golden Q8_0 GGUF still matches its float64 reference to
+// ≤ 1e-3 relative per position with identical greedy continuations, on one
+// thread and with every matmul split across threads; a Q4_0 model (quantized
+// at load) stays within 1e-3 of the exact f32-activation mode.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import type { RunnerOptions } from '../../src/engine/runner.ts';
+import type { ModelRunner } from '../../src/engine/runner-types.ts';
+import { GOLDEN_DIR, readF32, readGolden } from '../support/golden.ts';
+import { greedyContinuation } from '../support/greedy.ts';
+import { relativeError } from '../support/logits.ts';
+import { openRunner } from '../support/runner.ts';
+
+/** The golden README's bound for the Q8_0 GGUF; int16 activations add ≈1e-5 per matmul to it. */
+const TOLERANCE = 1e-3;
+
+const golden = readGolden();
+
+const modes: { label: string; options: () => Promise<RunnerOptions> }[] = [
+  { label: 'one thread', options: async () => ({ activations: 'int16' }) },
+  {
+    label: '3 threads, every matmul split',
+    options: async () => ({ activations: 'int16', threads: 3, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0 }),
+  },
+];
+
+for (const mode of modes) {
+  describe(`golden tiny-a GGUF Q8_0, CPU backend with int16 activations (${mode.label})`, () => {
+    let runner: ModelRunner;
+    beforeAll(async () => { runner = await openRunner(`${GOLDEN_DIR}/${golden.q8_0.gguf}`, await mode.options()); });
+    afterAll(() => runner?.dispose());
+
+    for (const [index, sequence] of golden.q8_0.sequences.entries()) {
+      it(`sequence ${index} (${sequence.ids.length} tokens): logits per position within ${TOLERANCE} of the Q8_0 reference`, async () => {
+        const reference = readF32(`${GOLDEN_DIR}/${sequence.logits_file}`);
+        const V = runner.config.vocabSize;
+        const seq = runner.newSequence(sequence.ids.length);
+        const logits = await runner.forward(seq, sequence.ids, { allLogits: true });
+        runner.release(seq);
+        let worst = 0;
+        for (let p = 0; p < sequence.ids.length; p++) {
+          const rel = relativeError(logits.subarray(p * V, (p + 1) * V), reference.subarray(p * V, (p + 1) * V));
+          worst = Math.max(worst, rel);
+          expect(rel, `position ${p}: ‖Δ‖/‖ref‖ = ${rel}`).toBeLessThanOrEqual(TOLERANCE);
+        }
+        console.log(`int16 activations (${mode.label}) Q8_0 sequence ${index}: worst ‖Δ‖/‖ref‖ = ${worst.toExponential(2)}`);
+      });
+    }
+
+    for (const [index, greedy] of golden.q8_0.greedy.entries()) {
+      it(`greedy continuation ${index} is identical (${greedy.continuation_ids.length} tokens, prefill then decode)`, async () => {
+        const continuation = await greedyContinuation(runner, greedy.prompt_ids, greedy.continuation_ids.length);
+        expect(continuation).toEqual(greedy.continuation_ids);
+      });
+    }
+  });
+}
+
+describe('golden tiny-a quantized to Q4_0 at load: int16 against f32 activations', () => {
+  let exact: ModelRunner;
+  let int16: ModelRunner;
+  beforeAll(async () => {
+    exact = await openRunner(GOLDEN_DIR, { quantize: 'q4_0' });
+    int16 = await openRunner(GOLDEN_DIR, { quantize: 'q4_0', activations: 'int16' });
+  });
+  afterAll(() => { exact?.dispose(); int16?.dispose(); });
+
+  for (const [index, sequence] of golden.sequences.entries()) {
+    it(`sequence ${index}: logits per position within ${TOLERANCE} of the exact mode`, async () => {
+      const V = exact.config.vocabSize;
+      const run = async (runner: ModelRunner) => {
+        const seq = runner.newSequence(sequence.ids.length);
+        const logits = await runner.forward(seq, sequence.ids, { allLogits: true });
+        runner.release(seq);
+        return logits;
+      };
+      const want = await run(exact);
+      const got = await run(int16);
+      let worst = 0;
+      for (let p = 0; p < sequence.ids.length; p++) {
+        const rel = relativeError(got.subarray(p * V, (p + 1) * V), want.subarray(p * V, (p + 1) * V));
+        worst = Math.max(worst, rel);
+        expect(rel, `position ${p}: ‖Δ‖/‖exact‖ = ${rel}`).toBeLessThanOrEqual(TOLERANCE);
+      }
+      console.log(`int16 activations Q4_0 sequence ${index}: worst ‖Δ‖/‖exact‖ = ${worst.toExponential(2)}`);
+    });
+  }
+
+  it('greedy continuations are identical to the exact mode', async () => {
+    for (const greedy of golden.greedy) {
+      const n = greedy.continuation_ids.length;
+      expect(await greedyContinuation(int16, greedy.prompt_ids, n)).toEqual(await greedyContinuation(exact, greedy.prompt_ids, n));
+    }
+  });
+});

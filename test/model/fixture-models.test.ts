@@ -14,12 +14,15 @@ import { argmax, relativeError } from '../support/logits.ts';
 import { openRunner } from '../support/runner.ts';
 import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 import type { RunnerOptions } from '../../src/engine/runner.ts';
+import { NO_GPU } from '../webgpu/gpu-backend.ts';
 
 /** Every CPU kernel mode must reproduce the references (issue 7: "in every kernel mode"). */
-const MODES: { name: string; options: () => Promise<RunnerOptions> }[] = [
+const MODES: { name: string; options: () => Promise<RunnerOptions & { backend?: 'cpu' | 'webgpu' }>; skip?: boolean }[] = [
   { name: '1 thread', options: async () => ({}) },
   { name: '2 threads, every matmul split', options: async () => ({ threads: 2, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0 }) },
   { name: 'one Wasm memory per 64 KiB of weights', options: async () => ({ shardWeightBytes: 64 * 1024 }) },
+  // WebGPU under Node: Dawn on Mesa llvmpipe; also compared with the CPU backend position by position.
+  { name: 'WebGPU', options: async () => ({ backend: 'webgpu' }), skip: NO_GPU },
 ];
 
 const ROOT = fileURLToPath(new URL('../fixtures/models/', import.meta.url));
@@ -41,10 +44,16 @@ for (const mode of MODES) for (const model of models) {
   const reference = JSON.parse(readFileSync(`${ROOT}/${model}/reference.json`, 'utf8')) as { covers: string; sets: FixtureSet[] };
   for (const set of reference.sets) {
     for (const source of set.sources) {
-      describe(`${model} (${reference.covers.split(':')[0]}) from ${source === '.' ? 'safetensors' : source}, ${mode.name}`, () => {
+      const path = source === '.' ? `${ROOT}/${model}` : `${ROOT}/${model}/${source}`;
+      describe.skipIf(mode.skip)(`${model} (${reference.covers.split(':')[0]}) from ${source === '.' ? 'safetensors' : source}, ${mode.name}`, () => {
         let runner: ModelRunner;
-        beforeAll(async () => { runner = await openRunner(source === '.' ? `${ROOT}/${model}` : `${ROOT}/${model}/${source}`, await mode.options()); });
-        afterAll(() => runner?.dispose());
+        let cpu: ModelRunner | undefined;
+        beforeAll(async () => {
+          const options = await mode.options();
+          runner = await openRunner(path, options);
+          if (options.backend === 'webgpu') cpu = await openRunner(path);
+        });
+        afterAll(() => { runner?.dispose(); cpu?.dispose(); });
 
         for (const [index, sequence] of set.sequences.entries()) {
           it(`sequence ${index} (${sequence.ids.length} tokens): logits within ${TOLERANCE}, argmax, greedy`, async () => {
@@ -53,10 +62,20 @@ for (const mode of MODES) for (const model of models) {
             const seq = runner.newSequence(sequence.ids.length);
             const logits = await runner.forward(seq, sequence.ids, { allLogits: true });
             runner.release(seq);
+            let onCpu: Float32Array | undefined;
+            if (cpu) {
+              const cpuSeq = cpu.newSequence(sequence.ids.length);
+              onCpu = await cpu.forward(cpuSeq, sequence.ids, { allLogits: true });
+              cpu.release(cpuSeq);
+            }
             for (let p = 0; p < sequence.ids.length; p++) {
               const row = logits.subarray(p * V, (p + 1) * V);
               const rel = relativeError(row, ref.subarray(p * V, (p + 1) * V));
               expect(rel, `position ${p}: ‖Δ‖/‖ref‖ = ${rel}`).toBeLessThanOrEqual(TOLERANCE);
+              if (onCpu) {
+                const relCpu = relativeError(row, onCpu.subarray(p * V, (p + 1) * V));
+                expect(relCpu, `position ${p}: ‖this − cpu‖/‖cpu‖ = ${relCpu}`).toBeLessThanOrEqual(TOLERANCE);
+              }
               if (sequence.top1_margin[p] > 1e-3) expect(argmax(row), `argmax at ${p}`).toBe(sequence.argmax[p]);
             }
             // Greedy tokens must agree up to the first step whose top-1 margin is too thin to call.

@@ -8,6 +8,7 @@ import { GOLDEN_DIR, readF32, readGolden } from '../support/golden.ts';
 import { greedyContinuation } from '../support/greedy.ts';
 import { argmax, relativeError } from '../support/logits.ts';
 import { openRunner } from '../support/runner.ts';
+import { NO_GPU } from '../webgpu/gpu-backend.ts';
 
 const golden = readGolden();
 const variants: { label: string; path: string; quantize?: 'q8_0'; tolerance: number; sequences: typeof golden.sequences; greedy: typeof golden.greedy }[] = [
@@ -18,10 +19,13 @@ const variants: { label: string; path: string; quantize?: 'q8_0'; tolerance: num
   { label: 'safetensors F32 quantized to Q8_0 at load', path: GOLDEN_DIR, quantize: 'q8_0' as const, tolerance: 1e-3, sequences: golden.q8_0.sequences, greedy: golden.q8_0.greedy },
 ];
 
-for (const variant of variants) {
-  describe(`golden tiny-a, ${variant.label}, CPU backend`, () => {
+// Every backend: the CPU backend, and WebGPU (Dawn on llvmpipe under Node) unless this machine has no GPU stack.
+const backends = (['cpu', 'webgpu'] as const).filter((b) => b === 'cpu' || !NO_GPU);
+
+for (const backend of backends) for (const variant of variants) {
+  describe(`golden tiny-a, ${variant.label}, ${backend} backend`, () => {
     let runner: ModelRunner;
-    beforeAll(async () => { runner = await openRunner(variant.path, { quantize: variant.quantize }); });
+    beforeAll(async () => { runner = await openRunner(variant.path, { quantize: variant.quantize, backend }); });
     afterAll(() => runner?.dispose());
 
     for (const [index, sequence] of variant.sequences.entries()) {
@@ -41,7 +45,7 @@ for (const variant of variants) {
           expect(rel, `position ${p}: ‖Δ‖/‖ref‖ = ${rel}`).toBeLessThanOrEqual(variant.tolerance);
           if (margins[p] > 1e-3) expect(argmax(row), `argmax at position ${p}`).toBe(sequence.argmax[p]);
         }
-        console.log(`${variant.label} sequence ${index}: worst ‖Δ‖/‖ref‖ = ${worst.toExponential(2)}`);
+        console.log(`${backend} ${variant.label} sequence ${index}: worst ‖Δ‖/‖ref‖ = ${worst.toExponential(2)}`);
       });
     }
 

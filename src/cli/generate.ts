@@ -1,19 +1,17 @@
 // `edgeseek generate --model PATH --prompt S [--max-tokens N] [--temperature T]
 //   [--seed S] [--top-k K] [--top-p P] [--stop S] [--chat] [--backend ...]`
 // → streams the generated text to stdout as it is produced; usage to stderr.
-import { join } from 'node:path';
 import type { BackendKind } from '../backend/create-backend.ts';
 import { createEngine } from '../engine/engine.ts';
-import { DEFAULT_MODEL_DIR } from '../entries/default-model.ts';
 import { Args, CliError } from './args.ts';
-import { packageRoot } from './package-root.ts';
+import { defaultModelPath } from './package-root.ts';
 
 export async function run(argv: string[]): Promise<void> {
   const args = new Args(argv, 'generate');
   const prompt = args.required('prompt');
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
-  const engine = await createEngine({ model: args.string('model') ?? join(packageRoot(), DEFAULT_MODEL_DIR), backend });
+  const engine = await createEngine({ model: args.string('model') ?? defaultModelPath(), backend });
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   try {

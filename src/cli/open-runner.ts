@@ -7,6 +7,7 @@ import type { QuantizeMode } from '../model/load-weights.ts';
 import { fsSource } from '../model/source-fs.ts';
 import { Args, CliError } from './args.ts';
 import { defaultModelPath } from './package-root.ts';
+import { nodeGpu } from '../backend/webgpu/node-gpu.ts';
 
 export async function openRunnerFromArgs(args: Args, options: { maxBatch?: number } = {}): Promise<ModelRunner> {
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
@@ -26,18 +27,4 @@ export async function openRunnerFromArgs(args: Args, options: { maxBatch?: numbe
     quantize,
     maxBatch: options.maxBatch,
   });
-}
-
-/** navigator.gpu where the runtime has it (Deno), else Dawn from npm `webgpu` (Node). */
-async function nodeGpu(): Promise<GPU | undefined> {
-  const native = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
-  if (native) return native;
-  process.env.EGL_PLATFORM ??= 'surfaceless';
-  try {
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    return create(process.env.EDGESEEK_DAWN_FLAGS?.split(',') ?? []);
-  } catch {
-    return undefined;
-  }
 }

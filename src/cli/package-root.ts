@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_DIR } from '../entries/default-model.ts';
 
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -14,7 +15,7 @@ export function packageRoot(): string {
   return dir;
 }
 
-/** The bundled default model (models/default, see README "The default model"). */
+/** The bundled default model on disk. */
 export function defaultModelPath(): string {
-  return join(packageRoot(), 'models', 'default');
+  return join(packageRoot(), DEFAULT_MODEL_DIR);
 }

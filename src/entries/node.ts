@@ -1,11 +1,9 @@
 // Node: the engine and the app on @hono/node-server (`edgeseek serve`).
 import { serve, type ServerType } from '@hono/node-server';
-import { join } from 'node:path';
-import { packageRoot } from '../cli/package-root.ts';
+import { defaultModelPath } from '../cli/package-root.ts';
 import { createEngine, type EngineOptions } from '../engine/engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { createApp, type AppOptions } from '../server/app.ts';
-import { DEFAULT_MODEL_DIR } from './default-model.ts';
 
 export interface NodeServerOptions extends Partial<EngineOptions>, AppOptions {
   port?: number;
@@ -22,7 +20,7 @@ export interface NodeServer {
 }
 
 export async function serveNode(options: NodeServerOptions = {}): Promise<NodeServer> {
-  const engine = await createEngine({ ...options, model: options.model ?? join(packageRoot(), DEFAULT_MODEL_DIR) });
+  const engine = await createEngine({ ...options, model: options.model ?? defaultModelPath() });
   const app = createApp(engine, options);
   const hostname = options.hostname ?? '127.0.0.1';
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {

@@ -1,8 +1,10 @@
-// The backends every op and model test runs on. The CPU backend always; the
-// WebGPU backend is added by test/support/backends-webgpu.ts where Dawn runs.
+// The backends every op test runs on: the CPU backend in its modes, and the
+// WebGPU backend (Dawn on Mesa llvmpipe under Node) unless
+// EDGESEEK_NO_GPU_TESTS=1 says this machine has no GPU stack.
 import type { Backend } from '../../src/backend/backend.ts';
 import { createCpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { loadWasmModuleFromDisk, loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import { NO_GPU, webgpuBackend } from '../webgpu/gpu-backend.ts';
 
 export interface TestBackend {
   readonly name: string;
@@ -21,5 +23,6 @@ export function testBackends(): TestBackend[] {
         threads: 3, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0,
       }),
     },
+    ...(NO_GPU ? [] : [{ name: 'webgpu', create: () => webgpuBackend() }]),
   ];
 }

@@ -72,9 +72,9 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
   );
 }
 
-/** acc + f32(dot) · (d · s of the activation block at a) */
-@inline function accumulate(acc: v128, dot: v128, d: f32, a: usize): v128 {
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dot), f32x4.splat(d * load<f32>(a))));
+/** acc + f32(dot) · (d · s of the activation block at a); d splatted. */
+@inline function accumulate(acc: v128, dot: v128, d: v128, a: usize): v128 {
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dot), f32x4.mul(d, v128.load32_splat(a))));
 }
 
 /** 8 tokens, xs bytes apart: each block's widened weights are used 8 times (prefill). */
@@ -85,7 +85,7 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
   let p = wr;
   let a = x0;
   for (let b = 0; b < blocks; b++) {
-    const d = halfToF32(load<u16>(p));
+    const d = f32x4.splat(halfToF32(load<u16>(p)));
     const lo = quantsLow<Q>(p), hi = quantsHigh<Q>(p);
     const w0 = i16x8.extend_low_i8x16_s(lo), w1 = i16x8.extend_high_i8x16_s(lo);
     const w2 = i16x8.extend_low_i8x16_s(hi), w3 = i16x8.extend_high_i8x16_s(hi);
@@ -117,7 +117,7 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
   let p = wr;
   let a = x0;
   for (let b = 0; b < blocks; b++) {
-    const d = halfToF32(load<u16>(p));
+    const d = f32x4.splat(halfToF32(load<u16>(p)));
     const lo = quantsLow<Q>(p), hi = quantsHigh<Q>(p);
     const w0 = i16x8.extend_low_i8x16_s(lo), w1 = i16x8.extend_high_i8x16_s(lo);
     const w2 = i16x8.extend_low_i8x16_s(hi), w3 = i16x8.extend_high_i8x16_s(hi);
@@ -146,14 +146,14 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
     const dot0 = blockDot(
       i16x8.extend_low_i8x16_s(lo0), i16x8.extend_high_i8x16_s(lo0), i16x8.extend_low_i8x16_s(hi0), i16x8.extend_high_i8x16_s(hi0), a,
     );
-    a0 = accumulate(a0, dot0, halfToF32(load<u16>(p)), a);
+    a0 = accumulate(a0, dot0, f32x4.splat(halfToF32(load<u16>(p))), a);
     const q = p + bb;
     const a2 = a + ACT_BLOCK_BYTES;
     const lo1 = quantsLow<Q>(q), hi1 = quantsHigh<Q>(q);
     const dot1 = blockDot(
       i16x8.extend_low_i8x16_s(lo1), i16x8.extend_high_i8x16_s(lo1), i16x8.extend_low_i8x16_s(hi1), i16x8.extend_high_i8x16_s(hi1), a2,
     );
-    a1 = accumulate(a1, dot1, halfToF32(load<u16>(q)), a2);
+    a1 = accumulate(a1, dot1, f32x4.splat(halfToF32(load<u16>(q))), a2);
     p += 2 * bb;
     a += 2 * ACT_BLOCK_BYTES;
   }
@@ -162,7 +162,7 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
     const dot = blockDot(
       i16x8.extend_low_i8x16_s(lo), i16x8.extend_high_i8x16_s(lo), i16x8.extend_low_i8x16_s(hi), i16x8.extend_high_i8x16_s(hi), a,
     );
-    a0 = accumulate(a0, dot, halfToF32(load<u16>(p)), a);
+    a0 = accumulate(a0, dot, f32x4.splat(halfToF32(load<u16>(p))), a);
   }
   return hsum(f32x4.add(a0, a1));
 }

@@ -1,7 +1,7 @@
 // The opt-in int16-activation mode of the CPU backend (CpuBackendOptions.activations)
 // on whole models: the golden Q8_0 GGUF still matches its float64 reference to
 // ≤ 1e-3 relative per position with identical greedy continuations, on one
-// thread and with every matmul split across threads; a Q4_0 model (quantized
+// thread, across sharded memories and with every matmul split across threads; a Q4_0 model (quantized
 // at load) stays within 1e-3 of the exact f32-activation mode.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
@@ -19,6 +19,8 @@ const golden = readGolden();
 
 const modes: { label: string; options: () => Promise<RunnerOptions> }[] = [
   { label: 'one thread', options: async () => ({ activations: 'int16' }) },
+  // Every weight in a Wasm memory of its own: activations are quantized in the memory of the weight that reads them.
+  { label: 'sharded memories', options: async () => ({ activations: 'int16', shardWeightBytes: 4096 }) },
   {
     label: '3 threads, every matmul split',
     options: async () => ({ activations: 'int16', threads: 3, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0 }),

@@ -12,8 +12,8 @@ Index/search pages and the generated changelog are skipped. The split is by
 document and deterministic: a page goes to validation when the first byte of
 sha1(relative path) is < 13 (about 5% of pages). Output:
 
-  OUT/train.txt, OUT/valid.txt   documents separated by a line "\\x00" marker
-                                 is NOT used; documents are joined by "\\n\\n\\n"
+  OUT/train.txt, OUT/valid.txt   one document per page, joined by "\\n\\n\\n"
+                                 (page texts never contain three newlines in a row)
   OUT/manifest.json              pages per split, sizes, source, license
 
   /usr/bin/python3 tools/train/corpus.py [--src DIR] [--out DIR]

@@ -82,19 +82,24 @@ for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as DType[]) {
 }
 
 const golden = readGolden();
-// Every weight format through the whole model: the gguf-types fixture's references are over the stored weights.
-const FIXTURES = fileURLToPath(new URL('../../fixtures/models/gguf-types/', import.meta.url));
-const fixtureReference = JSON.parse(readFileSync(`${FIXTURES}/reference.json`, 'utf8')) as { sets: { sources: string[]; sequences: { ids: number[]; logits_file: string }[] }[] };
-function fixtureCase(type: string, bound: number) {
-  const sequence = fixtureReference.sets.find((s) => s.sources.includes(`model-${type}.gguf`))!.sequences[1];
-  return { label: `gguf-types ${type}`, path: `${FIXTURES}/model-${type}.gguf`, ids: sequence.ids, logits: `${FIXTURES}/${sequence.logits_file}`, bound };
-}
+// Every fixture model and every one of its files (all config features, every
+// weight format) through the whole model: the references are over the stored
+// weights, so the F32 bound holds for them all (issue 4 asks ≤ 5e-3 for f16).
+const FIXTURES = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
+const fixtureCases = [...Deno.readDirSync(FIXTURES)].filter((e) => e.isDirectory).map((e) => e.name).sort().flatMap((dir) => {
+  const reference = JSON.parse(readFileSync(`${FIXTURES}/${dir}/reference.json`, 'utf8')) as { sets: { sources: string[]; sequences: { ids: number[]; logits_file: string }[] }[] };
+  return reference.sets.flatMap((set) => set.sources.map((source) => ({
+    label: `${dir} ${source === '.' ? 'safetensors' : source}`,
+    path: source === '.' ? `${FIXTURES}/${dir}` : `${FIXTURES}/${dir}/${source}`,
+    ids: set.sequences[0].ids,
+    logits: `${FIXTURES}/${dir}/${set.sequences[0].logits_file}`,
+    bound: source.includes('f16') ? 5e-3 : 1e-4,
+  })));
+});
 const models = [
   { label: 'tiny-a safetensors F32', path: GOLDEN_DIR, ids: golden.sequences[0].ids, logits: `${GOLDEN_DIR}/${golden.sequences[0].logits_file}`, bound: 1e-4 },
   { label: 'tiny-a GGUF Q8_0', path: `${GOLDEN_DIR}/${golden.q8_0.gguf}`, ids: golden.q8_0.sequences[0].ids, logits: `${GOLDEN_DIR}/${golden.q8_0.sequences[0].logits_file}`, bound: 1e-3 },
-  fixtureCase('f16', 5e-3),
-  fixtureCase('bf16', 1e-4),
-  fixtureCase('q4_0', 1e-3),
+  ...fixtureCases,
 ];
 const goldenResults: { name: string; worst: number; bound: number }[] = [];
 for (const model of models) {

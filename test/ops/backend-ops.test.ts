@@ -35,7 +35,7 @@ for (const { name: backendName, create } of testBackends()) {
     afterAll(() => b?.dispose());
 
     for (const dtype of DTYPES) {
-      for (const T of [1, 5]) {
+      for (const T of [1, 5, 11, 37]) {
         it(`matmul ${dtype} T=${T} on column views (N=37, K=${dtype.startsWith('q') ? 96 : 77})`, async () => {
           const N = 37;
           const K = dtype.startsWith('q') ? 96 : 77;
@@ -75,6 +75,22 @@ for (const { name: backendName, create } of testBackends()) {
         b.release(out); b.release(weight);
       });
     }
+
+    it('matmul with long rows: f32 K=1030, q4_0 K=1056, T=3', async () => {
+      for (const [dtype, K] of [['f32', 1030], ['q4_0', 1056]] as const) {
+        const N = 21;
+        const T = 3;
+        const { weight, values } = weightOf(b, `long.${dtype}`, dtype, [N, K], 13);
+        const xData = randomArray(T * K, 14);
+        const x = b.createActivation(T, K);
+        b.write(x, xData);
+        const out = poisoned(b, T, N);
+        b.matmul(x, weight, out);
+        const rel = relError(await b.read(out), matmulRef(xData, T, K, values, N));
+        expect(rel, `matmul ${dtype} K=${K}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
+        b.release(x); b.release(out); b.release(weight);
+      }
+    });
 
     it('rmsnorm in place on a column view (cols 45)', async () => {
       const rows = 3;
@@ -147,7 +163,7 @@ for (const { name: backendName, create } of testBackends()) {
     });
 
     for (const dtype of ['f32', 'f16', 'q8_0'] as DType[]) {
-      it(`mlaAttention (absorbed, ${dtype} kv_b) equals naive decompressed attention, prefill T=3 at pos0=4 then decode`, async () => {
+      it(`mlaAttention (absorbed, ${dtype} kv_b) equals naive decompressed attention: prefill T=3 at 4, decode at 7, prefill T=70 at 0, decode at 299`, async () => {
         const heads = 3;
         const nope = 16;
         const rope = 8;
@@ -159,26 +175,27 @@ for (const { name: backendName, create } of testBackends()) {
         const split = splitKvB({ name: 'kv_b', dtype, shape: [heads * (nope + v), kvr], bytes: kvBBytes }, heads, nope, v, kvr);
         const wkb = b.uploadWeight(split.wkb, { layer: 0 });
         const wvb = b.uploadWeight(split.wvb, { layer: 0 });
-        const L = 8;
-        const cache = b.createLatentCache(1, L, kvr + rope);
+        // Layer 1 of a 2-layer cache, filled from views with a gap between c and k_pe.
+        const L = 300;
+        const cache = b.createLatentCache(2, L, kvr + rope);
         const latent = randomArray(L * kvr, 62);
         const kpe = randomArray(L * rope, 63);
-        const rows = b.createActivation(L, kvr + rope);
-        const packed = new Float32Array(L * (kvr + rope));
+        const rows = b.createActivation(L, kvr + rope + 3);
+        const packed = new Float32Array(L * (kvr + rope + 3));
         for (let j = 0; j < L; j++) {
-          packed.set(latent.subarray(j * kvr, (j + 1) * kvr), j * (kvr + rope));
-          packed.set(kpe.subarray(j * rope, (j + 1) * rope), j * (kvr + rope) + kvr);
+          packed.set(latent.subarray(j * kvr, (j + 1) * kvr), j * (kvr + rope + 3));
+          packed.set(kpe.subarray(j * rope, (j + 1) * rope), j * (kvr + rope + 3) + kvr + 3);
         }
         b.write(rows, packed);
-        b.cacheWrite(cache, 0, 0, columns(rows, 0, kvr), columns(rows, kvr, rope));
+        b.cacheWrite(cache, 1, 0, columns(rows, 0, kvr), columns(rows, kvr + 3, rope));
         const shape = { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale: scale };
-        for (const [pos0, T] of [[4, 3], [7, 1]]) {
+        for (const [pos0, T] of [[4, 3], [7, 1], [0, 70], [299, 1]]) {
           const qData = randomArray(T * heads * (nope + rope), 64 + pos0);
           const q = b.createActivation(T, heads * (nope + rope));
           b.write(q, qData);
-          const out = poisoned(b, T, heads * v);
-          b.mlaAttention(q, cache, 0, pos0, { wkb, wvb }, shape, out);
-          const got = await b.read(out);
+          const out = poisoned(b, T, heads * v + 2);
+          b.mlaAttention(q, cache, 1, pos0, { wkb, wvb }, shape, columns(out, 1, heads * v));
+          const got = await b.read(columns(out, 1, heads * v));
           const ref = mlaNaiveRef(qData, T, pos0, latent, kpe, kvBValues, { heads, nope, rope, v, kvr, scale });
           const rel = relError(got, ref);
           expect(rel, `mla ${dtype} pos0=${pos0} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
@@ -199,52 +216,54 @@ for (const { name: backendName, create } of testBackends()) {
     for (const g of gatings) {
       it(`route + moeExperts: ${g.method} groups=${g.groups}/${g.topKGroups} k=${g.k} norm=${g.norm} scale=${g.scale}`, async () => {
         const E = 16;
-        const T = 5;
         const H = 64;
         const I = 32;
-        const logitsData = randomArray(T * E, 71, 3);
-        // Token 4: exact ties everywhere — the lower expert index must win.
-        logitsData.fill(0.5, 4 * E, 5 * E);
-        const logits = b.createActivation(T, E);
-        b.write(logits, logitsData);
-        const params = {
-          experts: E, topK: g.k, method: g.method, groups: g.groups, topKGroups: g.topKGroups,
-          normTopKProb: g.norm, routedScalingFactor: g.scale,
-        };
-        const plan = await b.route(logits, params);
-        const { experts, weights } = await b.readPlan(plan);
-        for (let t = 0; t < T; t++) {
-          const ref = routeRef(logitsData.subarray(t * E), E, g.k, { method: g.method, groups: g.groups, topKGroups: g.topKGroups, norm: g.norm, scale: g.scale });
-          expect(Array.from(experts.subarray(t * g.k, (t + 1) * g.k)), `token ${t} experts`).toEqual(ref.experts);
-          const rel = relError(weights.subarray(t * g.k, (t + 1) * g.k), ref.weights);
-          expect(rel, `token ${t} gate weights: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
-        }
-        const gate = weightOf(b, 'gate', 'q8_0', [E, I, H], 72);
-        const up = weightOf(b, 'up', 'q8_0', [E, I, H], 73);
-        const down = weightOf(b, 'down', 'q8_0', [E, H, I], 74);
-        const xData = randomArray(T * H, 75);
-        const x = b.createActivation(T, H);
-        b.write(x, xData);
-        const base = randomArray(T * H, 76);
-        const out = b.createActivation(T, H);
-        b.write(out, base);
-        b.moeExperts(x, plan, { gate: gate.weight, up: up.weight, down: down.weight }, out);
-        const got = await b.read(out);
-        const ref = Float64Array.from(base);
-        for (let t = 0; t < T; t++) {
-          const xt = xData.subarray(t * H, (t + 1) * H);
-          for (let j = 0; j < g.k; j++) {
-            const e = experts[t * g.k + j];
-            const gv = matmulRef(xt, 1, H, gate.values.subarray(e * I * H, (e + 1) * I * H), I);
-            const uv = matmulRef(xt, 1, H, up.values.subarray(e * I * H, (e + 1) * I * H), I);
-            const hv = gv.map((v, i) => siluRef(v) * uv[i]);
-            const dv = matmulRef(hv, 1, I, down.values.subarray(e * H * I, (e + 1) * H * I), H);
-            for (let i = 0; i < H; i++) ref[t * H + i] += weights[t * g.k + j] * dv[i];
+        for (const T of [1, 5, 19, 70]) {
+          const logitsData = randomArray(T * E, 71 + T, 3);
+          // The last token: exact ties everywhere — the lower expert index must win.
+          logitsData.fill(0.5, (T - 1) * E, T * E);
+          if (T === 1) logitsData.set(randomArray(E, 99, 3).map((x, i) => (i % 3 === 0 ? 1.25 : x)));
+          const logits = b.createActivation(T, E + 1);
+          b.write(columns(logits, 1, E), logitsData);
+          const params = {
+            experts: E, topK: g.k, method: g.method, groups: g.groups, topKGroups: g.topKGroups,
+            normTopKProb: g.norm, routedScalingFactor: g.scale,
+          };
+          const plan = await b.route(columns(logits, 1, E), params);
+          const { experts, weights } = await b.readPlan(plan);
+          for (let t = 0; t < T; t++) {
+            const ref = routeRef(logitsData.subarray(t * E), E, g.k, { method: g.method, groups: g.groups, topKGroups: g.topKGroups, norm: g.norm, scale: g.scale });
+            expect(Array.from(experts.subarray(t * g.k, (t + 1) * g.k)), `T=${T} token ${t} experts`).toEqual(ref.experts);
+            const rel = relError(weights.subarray(t * g.k, (t + 1) * g.k), ref.weights);
+            expect(rel, `T=${T} token ${t} gate weights: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
           }
+          const gate = weightOf(b, 'gate', 'q8_0', [E, I, H], 72);
+          const up = weightOf(b, 'up', 'q4_0', [E, I, H], 73);
+          const down = weightOf(b, 'down', 'f16', [E, H, I], 74);
+          const xData = randomArray(T * H, 75);
+          const x = b.createActivation(T, H);
+          b.write(x, xData);
+          const base = randomArray(T * H, 76);
+          const out = b.createActivation(T, H);
+          b.write(out, base);
+          b.moeExperts(x, plan, { gate: gate.weight, up: up.weight, down: down.weight }, out);
+          const got = await b.read(out);
+          const ref = Float64Array.from(base);
+          for (let t = 0; t < T; t++) {
+            const xt = xData.subarray(t * H, (t + 1) * H);
+            for (let j = 0; j < g.k; j++) {
+              const e = experts[t * g.k + j];
+              const gv = matmulRef(xt, 1, H, gate.values.subarray(e * I * H, (e + 1) * I * H), I);
+              const uv = matmulRef(xt, 1, H, up.values.subarray(e * I * H, (e + 1) * I * H), I);
+              const hv = gv.map((v, i) => siluRef(v) * uv[i]);
+              const dv = matmulRef(hv, 1, I, down.values.subarray(e * H * I, (e + 1) * H * I), H);
+              for (let i = 0; i < H; i++) ref[t * H + i] += weights[t * g.k + j] * dv[i];
+            }
+          }
+          const rel = relError(got, ref);
+          expect(rel, `moeExperts T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
+          for (const r of [logits, x, out, gate.weight, up.weight, down.weight]) b.release(r);
         }
-        const rel = relError(got, ref);
-        expect(rel, `moeExperts: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
-        for (const r of [logits, x, out, gate.weight, up.weight, down.weight]) b.release(r);
       });
     }
   });

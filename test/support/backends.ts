@@ -23,6 +23,12 @@ export function testBackends(): TestBackend[] {
         threads: 3, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0,
       }),
     },
-    ...(NO_GPU ? [] : [{ name: 'webgpu', create: () => webgpuBackend() }]),
+    ...(NO_GPU ? [] : [
+      // Decode-style route plans stay on the GPU; prefill-sized ones are regrouped on the host.
+      { name: 'webgpu', create: () => webgpuBackend() },
+      { name: 'webgpu (plans always on the GPU)', create: () => webgpuBackend({ hostRouteMinTokens: Infinity }) },
+      // Weights split into 8 KiB buffers (whole rows / experts), as weights past maxStorageBufferBindingSize are.
+      { name: 'webgpu (weights split into 8 KiB parts)', create: () => webgpuBackend({ maxPartBytes: 8192 }) },
+    ]),
   ];
 }

@@ -8,25 +8,8 @@ export async function kernelInstance(): Promise<WasmInstance> {
   return instantiateKernels(await loadWasmModuleFromDisk());
 }
 
-/** mulberry32: deterministic uniform floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Uniform in [−scale, scale), rounded to f32; never all zero. */
-export function randomF32(n: number, seed: number, scale = 1): Float32Array {
-  const next = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (next() * 2 - 1) * scale;
-  return out;
-}
+// The seeded PRNG and random data are test/ops/reference.ts's, shared by every numeric test.
+export { rng, randomArray as randomF32 } from '../ops/reference.ts';
 
 /** ‖got − ref‖ / ‖ref‖ in float64. */
 export function relError(got: ArrayLike<number>, ref: ArrayLike<number>): number {

@@ -7,10 +7,16 @@ import {
   type GatingParams, type LatentCache, type MlaShape, type Operand, type Placement, type RoutePlan,
   type View, type Weight, type WeightData,
 } from '../backend.ts';
-import { ACT_I16_BLOCK_BYTES, type KernelExports } from './kernel-exports.ts';
+import type { KernelExports } from './kernel-exports.ts';
+import type { CpuContext } from './cpu-context.ts';
+import type { CpuCache, CpuRoutePlan, CpuWeight } from './cpu-types.ts';
+import { MatmulDispatch, type ActivationMode } from './matmul-dispatch.ts';
+import { WeightPlacement } from './weight-placement.ts';
+import { absorbedAttention } from './mla-attention.ts';
+import { routedExperts } from './moe-experts.ts';
 import { CpuActivation, Scratch, ShardSet } from './shards.ts';
 import { instantiateKernels, instantiateKernelsSync, instantiateSharedKernels, type WasmInstance } from './wasm-instance.ts';
-import type { KernelCall, ThreadPool } from './threads/pool.ts';
+import type { ThreadPool } from './threads/pool.ts';
 
 export interface CpuBackendOptions {
   /**
@@ -29,36 +35,8 @@ export interface CpuBackendOptions {
    * the block dot products run as integer i32x4.dot_i16x8_s: faster, at a
    * relative error of about 1.5e-5 per matmul (test/kernels/matmul-i16.test.ts).
    */
-  activations?: 'f32' | 'int16';
+  activations?: ActivationMode;
 }
-
-interface CpuWeight extends Weight {
-  readonly shard: number;
-  readonly ptr: number;
-  released: boolean;
-}
-
-interface CpuCache extends LatentCache {
-  readonly perLayer: { shard: number; ptr: number }[];
-  released: boolean;
-}
-
-export interface CpuRoutePlan extends RoutePlan {
-  /** Selected experts per token, [tokens, topK]. */
-  readonly experts: Int32Array;
-  /** Their gate weights, [tokens, topK]. */
-  readonly weights: Float32Array;
-}
-
-const DEFAULT_SHARD_WEIGHT_BYTES = 3 * 1024 ** 3;
-/** Leaves room for caches, activations and scratch in a 4 GiB memory. */
-const MAX_SHARD_BYTES = 3.75 * 1024 ** 3;
-
-/** Scratch slot of the int16-quantized activations of one matmul (or one per-head batch of them). */
-const XQ_SLOT = 8;
-
-/** Below this many multiply-adds a matmul runs on one thread: waking workers costs more. */
-const DEFAULT_PARALLEL_MIN_MACS = 1 << 16;
 
 export async function createCpuBackend(module: WebAssembly.Module, options: CpuBackendOptions = {}): Promise<CpuBackend> {
   const threads = options.threads ?? 1;
@@ -72,21 +50,14 @@ export async function createCpuBackend(module: WebAssembly.Module, options: CpuB
   return new CpuBackend(options.threadsModule, first, options, pool);
 }
 
-export class CpuBackend implements Backend {
+export class CpuBackend implements Backend, CpuContext {
   readonly name = 'cpu' as const;
   readonly weightDTypes: readonly DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
-  private readonly instances: WasmInstance[];
-  private readonly shards: ShardSet;
-  private readonly scratch: Scratch;
-  private readonly shardWeightBytes: number;
-  private readonly parallelMinMacs: number;
-  private readonly activations: 'f32' | 'int16';
-  private readonly shardLoad: number[] = [0];
-  private readonly layerShard = new Map<number, number>();
-  private current = 0;
-  private lastLayer = Number.NaN;
-  private currentLayerBytes = 0;
-  private largestLayer = 0;
+  readonly instances: WasmInstance[];
+  readonly shards: ShardSet;
+  readonly scratch: Scratch;
+  readonly dispatch: MatmulDispatch;
+  private readonly placement: WeightPlacement;
   /** Internal activations of ops that span memories, by (purpose, rows). */
   private readonly internal = new Map<string, CpuActivation>();
 
@@ -98,12 +69,8 @@ export class CpuBackend implements Backend {
     pool?.addShard(0, module, first.memory);
     this.shards = new ShardSet(this.instances);
     this.scratch = new Scratch(this.instances);
-    this.shardWeightBytes = options.shardWeightBytes ?? DEFAULT_SHARD_WEIGHT_BYTES;
-    this.parallelMinMacs = options.parallelMinMacs ?? DEFAULT_PARALLEL_MIN_MACS;
-    this.activations = options.activations ?? 'f32';
-    if (this.activations !== 'f32' && this.activations !== 'int16') {
-      throw new Error(`CPU backend: activations must be 'f32' or 'int16', got '${String(this.activations)}'`);
-    }
+    this.placement = new WeightPlacement(options.shardWeightBytes);
+    this.dispatch = new MatmulDispatch(this.instances, this.scratch, pool, options.activations ?? 'f32', options.parallelMinMacs);
   }
 
   /** Bytes allocated across all Wasm memories (weights, caches, activations, scratch). */
@@ -117,30 +84,15 @@ export class CpuBackend implements Backend {
     if (data.bytes.byteLength !== expected) {
       throw new Error(`${data.name}: ${data.bytes.byteLength} bytes for ${data.dtype} [${data.shape.join(', ')}], expected ${expected}`);
     }
-    // A new layer starts a new memory when the largest layer so far would not fit.
-    if (placement.layer !== this.lastLayer) {
-      this.largestLayer = Math.max(this.largestLayer, this.currentLayerBytes);
-      this.currentLayerBytes = 0;
-      this.lastLayer = placement.layer;
-      if (this.shardLoad[this.current] > 0 && this.shardLoad[this.current] + this.largestLayer > this.shardWeightBytes) this.current++;
-    }
-    if (this.shardLoad[this.current] > 0 && this.shardLoad[this.current] + expected > this.shardWeightBytes) this.current++;
-    const shard = this.current;
-    if (expected > this.shardWeightBytes && expected > MAX_SHARD_BYTES) {
-      throw new Error(`${data.name}: ${expected} bytes do not fit one Wasm memory (4 GiB)`);
-    }
+    const shard = this.placement.place(data.name, placement.layer, expected);
     while (shard >= this.instances.length) {
       const instance = this.pool ? instantiateSharedKernels(this.module) : instantiateKernelsSync(this.module);
       this.pool?.addShard(this.instances.length, this.module, instance.memory);
       this.instances.push(instance);
-      this.shardLoad.push(0);
     }
-    this.currentLayerBytes += expected;
     const instance = this.instances[shard];
     const ptr = instance.heap.alloc(expected);
     instance.u8().set(data.bytes, ptr);
-    this.shardLoad[shard] += expected;
-    if (!this.layerShard.has(placement.layer)) this.layerShard.set(placement.layer, shard);
     return { name: data.name, dtype: data.dtype, shape: [...data.shape], byteLength: expected, shard, ptr, released: false } as CpuWeight;
   }
 
@@ -152,7 +104,7 @@ export class CpuBackend implements Backend {
     const perLayer: { shard: number; ptr: number }[] = [];
     try {
       for (let l = 0; l < layers; l++) {
-        const shard = this.layerShard.get(l) ?? 0;
+        const shard = this.placement.layerShard(l);
         perLayer.push({ shard, ptr: this.instances[shard].heap.alloc(capacity * width * 4) });
       }
     } catch (error) {
@@ -175,7 +127,7 @@ export class CpuBackend implements Backend {
     if (weight.released) return;
     weight.released = true;
     this.instances[weight.shard].heap.release(weight.ptr);
-    this.shardLoad[weight.shard] -= weight.byteLength;
+    this.placement.released(weight.shard, weight.byteLength);
   }
 
   write(dst: Operand, data: Float32Array): void {
@@ -237,7 +189,7 @@ export class CpuBackend implements Backend {
     const T = rows ?? viewOf(x).act.rows;
     const xv = this.at(x, w.shard, 'read');
     const ov = this.at(out, w.shard, 'readwrite');
-    this.runMatmul(w.shard, w.dtype, w.ptr, xv.ptr, xv.stride, ov.ptr, ov.stride, N, K, T);
+    this.dispatch.matmul(w.shard, w.dtype, w.ptr, xv.ptr, xv.stride, ov.ptr, ov.stride, N, K, T);
   }
 
   rmsnorm(x: Operand, weight: Weight, eps: number, out: Operand): void {
@@ -288,54 +240,7 @@ export class CpuBackend implements Backend {
     q: Operand, cache: LatentCache, layer: number, pos0: number,
     weights: AbsorbedAttentionWeights, shape: MlaShape, out: Operand,
   ): void {
-    const { shard, ptr: cachePtr } = this.cacheLayer(cache, layer);
-    const { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr } = shape;
-    const T = viewOf(q).act.rows;
-    if (pos0 + T > cache.capacity) throw new RangeError(`attention past the latent cache (${pos0 + T} > ${cache.capacity})`);
-    const wkb = weights.wkb as CpuWeight;
-    const wvb = weights.wvb as CpuWeight;
-    const qlat = this.internalActivation('qlat', T, heads * kvr);
-    const olat = this.internalActivation('olat', T, heads * kvr);
-    const qHead = nope + rope;
-    // q_lat[t, h] = W_UKᵀ[h] · q_nope[t, h]: one [kvr, nope] matrix per head.
-    {
-      const qv = this.at(q, wkb.shard, 'read');
-      const qlatPtr = this.shards.locate(qlat, wkb.shard, 'write');
-      const headBytes = bytesFor(wkb.dtype, [kvr, nope]);
-      const xq = this.quantizeHeads(wkb.shard, wkb.dtype, qv.ptr, qv.stride, qHead, heads, nope, T);
-      this.runCalls(wkb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-        kernel: `matmul_${wkb.dtype}_i16`,
-        args: [wkb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
-      } : {
-        kernel: `matmul_${wkb.dtype}`,
-        args: [wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
-      })), kvr * nope * T * heads);
-    }
-    // Scores against c and k_pe, softmax, o_lat = Σ p·c — the cache stays latent.
-    {
-      const qv = this.at(q, shard, 'read');
-      const qlatPtr = this.shards.locate(qlat, shard, 'read');
-      const olatPtr = this.shards.locate(olat, shard, 'write');
-      const scores = this.scratch.get(shard, 0, heads * (pos0 + T) * 4);
-      this.kernels(shard).mla_attend(
-        qlatPtr, qv.ptr + nope * 4, qv.stride, qHead, cachePtr, cache.width, kvr, rope,
-        heads, T, pos0, shape.softmaxScale, olatPtr, scores,
-      );
-    }
-    // out[t, h] = W_UV[h] · o_lat[t, h]
-    {
-      const olatPtr = this.shards.locate(olat, wvb.shard, 'read');
-      const ov = this.at(out, wvb.shard, 'readwrite');
-      const headBytes = bytesFor(wvb.dtype, [v, kvr]);
-      const xq = this.quantizeHeads(wvb.shard, wvb.dtype, olatPtr, heads * kvr, kvr, heads, kvr, T);
-      this.runCalls(wvb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-        kernel: `matmul_${wvb.dtype}_i16`,
-        args: [wvb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
-      } : {
-        kernel: `matmul_${wvb.dtype}`,
-        args: [wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
-      })), v * kvr * T * heads);
-    }
+    absorbedAttention(this, q, cache, layer, pos0, weights, shape, out);
   }
 
   route(routerLogits: Operand, params: GatingParams): RoutePlan {
@@ -366,60 +271,7 @@ export class CpuBackend implements Backend {
   }
 
   moeExperts(x: Operand, plan: RoutePlan, experts: ExpertWeights, out: Operand): void {
-    const p = plan as CpuRoutePlan;
-    const gate = experts.gate as CpuWeight;
-    const up = experts.up as CpuWeight;
-    const down = experts.down as CpuWeight;
-    const [E, I, H] = gate.shape;
-    // Group the (token, slot) pairs by expert (moe_group, in Wasm) so each
-    // expert's weights are read once per batch.
-    const home = this.shards.home(viewOf(x).act as CpuActivation);
-    const slots = p.tokens * p.topK;
-    const idx = this.scratch.get(home, 5, slots * 4);
-    const counts = this.scratch.get(home, 6, E * 4);
-    const order = this.scratch.get(home, 7, (slots + E) * 4);
-    this.instances[home].i32().set(p.experts, idx / 4);
-    this.kernels(home).moe_group(idx, p.tokens, p.topK, E, counts, order);
-    // Each expert sees at most one row per token. Every step runs in the memory
-    // of its weight; in a single-memory model nothing is ever copied.
-    const xs = this.internalActivation('moe.x', p.tokens, H);
-    const g = this.internalActivation('moe.g', p.tokens, I);
-    const u = this.internalActivation('moe.u', p.tokens, I);
-    const d = this.internalActivation('moe.d', p.tokens, H);
-    const rows = this.scratch.get(home, 3, p.tokens * 4);
-    const weights = this.scratch.get(home, 4, p.tokens * 4);
-    let first = 0;
-    for (let e = 0; e < E; e++) {
-      const i32 = this.instances[home].i32();
-      const n = i32[counts / 4 + e];
-      if (n === 0) continue;
-      const f32 = this.instances[home].f32();
-      for (let i = 0; i < n; i++) {
-        const slot = i32[order / 4 + first + i];
-        i32[rows / 4 + i] = (slot / p.topK) | 0;
-        f32[weights / 4 + i] = p.weights[slot];
-      }
-      first += n;
-      const xv = this.at(x, home, 'read');
-      this.kernels(home).gather_rows(xv.ptr, xv.stride, rows, n, H, this.shards.locate(xs, home, 'write'));
-      this.expertMatmul(gate, e, xs, g, n);
-      this.expertMatmul(up, e, xs, u, n);
-      const gs = this.shards.home(g);
-      this.kernels(gs).swiglu(
-        this.shards.locate(g, gs, 'readwrite'), I, this.shards.locate(u, gs, 'read'), I, this.shards.locate(g, gs, 'readwrite'), I, n, I,
-      );
-      this.expertMatmul(down, e, g, d, n);
-      const ov = this.at(out, home, 'readwrite');
-      this.kernels(home).scatter_add_rows(this.shards.locate(d, home, 'read'), H, rows, weights, n, ov.ptr, ov.stride);
-    }
-  }
-
-  /** out[0..n) = W[e] · x[0..n) for one expert of a stacked [E, N, K] weight, in the weight's memory. */
-  private expertMatmul(w: CpuWeight, e: number, x: CpuActivation, out: CpuActivation, n: number): void {
-    const [, N, K] = w.shape;
-    const xPtr = this.shards.locate(x, w.shard, 'read');
-    const outPtr = this.shards.locate(out, w.shard, 'write');
-    this.runMatmul(w.shard, w.dtype, w.ptr + e * bytesFor(w.dtype, [N, K]), xPtr, K, outPtr, N, N, K, n);
+    routedExperts(this, x, plan, experts, out);
   }
 
   dispose(): void {
@@ -427,76 +279,24 @@ export class CpuBackend implements Backend {
     this.instances.length = 0;
   }
 
-  private kernels(shard: number): KernelExports {
+  kernels(shard: number): KernelExports {
     return this.instances[shard].exports;
   }
 
-  /** A matmul, split into row ranges across threads when there is a pool and enough work. */
-  private runMatmul(
-    shard: number, dtype: DType, w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number,
-  ): void {
-    // Int16 activations are quantized once, here on the calling thread; row ranges then share them.
-    const xq = this.quantizeHeads(shard, dtype, x, xStride, 0, 1, K, T);
-    const threads = this.pool?.threads ?? 1;
-    if (threads === 1 || N * K * T < this.parallelMinMacs || N < threads) {
-      const k = this.kernels(shard);
-      if (xq) k[`matmul_${dtype as 'q8_0' | 'q4_0'}_i16`](w, xq.ptr, out, outStride, N, K, T);
-      else k[`matmul_${dtype}`](w, x, xStride, out, outStride, N, K, T);
-      return;
-    }
-    const rowBytes = bytesFor(dtype, [1, K]);
-    const per = Math.ceil(N / threads);
-    const calls: KernelCall[] = [];
-    for (let n0 = 0; n0 < N; n0 += per) {
-      const rows = Math.min(per, N - n0);
-      calls.push(xq
-        ? { kernel: `matmul_${dtype}_i16`, args: [w + n0 * rowBytes, xq.ptr, out + n0 * 4, outStride, rows, K, T] }
-        : { kernel: `matmul_${dtype}`, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T] });
-    }
-    this.runCalls(shard, calls, N * K * T);
-  }
-
-  /**
-   * With int16 activations and a Q8_0/Q4_0 weight: x[T, K] of each of `heads`
-   * heads (head h at x + h·headStride·4, rows xStride apart) quantized by
-   * quantize_act_i16 into this shard's XQ_SLOT scratch, head h at ptr + h·headBytes.
-   * Otherwise undefined: the f32 kernels read x as it is.
-   */
-  private quantizeHeads(
-    shard: number, dtype: DType, x: number, xStride: number, headStride: number, heads: number, K: number, T: number,
-  ): { ptr: number; headBytes: number } | undefined {
-    if (this.activations !== 'int16' || (dtype !== 'q8_0' && dtype !== 'q4_0')) return undefined;
-    const headBytes = T * (K / 32) * ACT_I16_BLOCK_BYTES;
-    const ptr = this.scratch.get(shard, XQ_SLOT, heads * headBytes);
-    const k = this.kernels(shard);
-    for (let h = 0; h < heads; h++) k.quantize_act_i16(x + h * headStride * 4, xStride, T, K, ptr + h * headBytes);
-    return { ptr, headBytes };
-  }
-
-  /** Runs independent kernel calls, over the thread pool when there is one and the work (in MACs) is worth it. */
-  private runCalls(shard: number, calls: KernelCall[], macs: number): void {
-    const exports = this.kernels(shard) as unknown as Record<string, (...args: number[]) => void>;
-    if (!this.pool || macs < this.parallelMinMacs) {
-      for (const call of calls) exports[call.kernel](...call.args);
-      return;
-    }
-    this.pool.run(shard, calls, (call) => exports[call.kernel](...call.args));
-  }
-
-  private at(op: Operand, shard: number, access: 'read' | 'readwrite'): { ptr: number; stride: number } {
+  at(op: Operand, shard: number, access: 'read' | 'readwrite'): { ptr: number; stride: number } {
     const v: View = viewOf(op);
     const act = v.act as CpuActivation;
     return { ptr: this.shards.locate(act, shard, access) + v.offset * 4, stride: act.cols };
   }
 
-  private cacheLayer(cache: LatentCache, layer: number): { shard: number; ptr: number } {
+  cacheLayer(cache: LatentCache, layer: number): { shard: number; ptr: number } {
     const c = cache as CpuCache;
     if (c.released) throw new Error('CPU backend: use of a released latent cache');
     return c.perLayer[layer];
   }
 
   /** Scratch activations for ops that may cross memories, kept per (purpose, rows) and reused. */
-  private internalActivation(purpose: string, rows: number, cols: number): CpuActivation {
+  internalActivation(purpose: string, rows: number, cols: number): CpuActivation {
     const key = `${purpose}:${rows}x${cols}`;
     let act = this.internal.get(key);
     if (!act) { act = new CpuActivation(rows, cols); this.internal.set(key, act); }

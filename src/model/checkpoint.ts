@@ -29,7 +29,8 @@ export interface Checkpoint {
 export async function openCheckpoint(source: ModelSource): Promise<Checkpoint> {
   const hasHf = (await source.has(SAFETENSORS_FILE)) || (await source.has(SAFETENSORS_INDEX));
   if (hasHf) return openSafetensors(source);
-  const files = source.list ? await source.list() : [];
+  // Sources that cannot list (URLs, asset bindings) can still serve a GGUF named model.gguf.
+  const files = source.list ? await source.list() : (await source.has('model.gguf')) ? ['model.gguf'] : [];
   const ggufs = files.filter((f) => f.endsWith('.gguf'));
   const file = ggufs.length === 1 ? ggufs[0] : ggufs.find((f) => f === 'model.gguf');
   if (file) return openGgufCheckpoint(source, file);

@@ -7,22 +7,7 @@
 // within a tile, each decoded half-block (16 weights, 4 registers) is reused
 // for 8 or 4 tokens.
 import { halfToF32, hsum } from './half';
-
-// Q8_0 = 34-byte blocks (i8 quants); Q4_0 = 18-byte blocks (nibbles − 8).
-@inline function blockBytes<Q>(): usize { return isSigned<Q>() ? 34 : 18; }
-
-/** Quants 0..15 of the block at p, as signed bytes. */
-@inline function quantsLow<Q>(p: usize): v128 {
-  if (isSigned<Q>()) return v128.load(p, 2);
-  return i8x16.sub(v128.and(v128.load(p, 2), i8x16.splat(0x0f)), i8x16.splat(8));
-}
-
-/** Quants 16..31 of the block at p, as signed bytes. */
-@inline function quantsHigh<Q>(p: usize): v128 {
-  if (isSigned<Q>()) return v128.load(p, 18);
-  // A 16-bit shift then a mask: the high nibbles without i8x16.shr_u's emulation on x64.
-  return i8x16.sub(v128.and(i16x8.shr_u(v128.load(p, 2), 4), i8x16.splat(0x0f)), i8x16.splat(8));
-}
+import { blockBytes, quantsHigh, quantsLow } from './quant_blocks';
 
 // Lanes 0..3, 4..7, 8..11, 12..15 of 16 signed bytes as f32x4.
 @inline function f0(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
@@ -39,7 +24,7 @@ import { halfToF32, hsum } from './half';
 }
 
 /** 4 tokens at x0, x0 + xs, ...: each decoded half-block is used 4 times. */
-@inline function rowTimes4<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+@inline export function f32RowTimes4<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
   const bb = blockBytes<Q>();
   const x1 = x0 + xs;
   const x2 = x1 + xs;
@@ -71,7 +56,7 @@ import { halfToF32, hsum } from './half';
 }
 
 /** 8 tokens: each decoded half-block is used 8 times (prefill). */
-@inline function rowTimes8<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+@inline export function f32RowTimes8<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
   const bb = blockBytes<Q>();
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
@@ -114,7 +99,7 @@ import { halfToF32, hsum } from './half';
 }
 
 /** One token: the block's two 16-sums are scaled by d together; two chains keep the adds independent. */
-@inline function rowTimes1<Q>(wr: usize, blocks: i32, x0: usize): f32 {
+@inline export function f32RowTimes1<Q>(wr: usize, blocks: i32, x0: usize): f32 {
   const bb = blockBytes<Q>();
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
   let p = wr;
@@ -137,43 +122,4 @@ import { halfToF32, hsum } from './half';
     a0 = f32x4.add(a0, f32x4.mul(s, f32x4.splat(halfToF32(load<u16>(p)))));
   }
   return hsum(f32x4.add(a0, a1));
-}
-
-// Weight rows per tile: about 128 KiB, so a tile stays in L2 while every
-// token group passes over it and the weights leave memory once per call.
-const TILE_BYTES: usize = 128 << 10;
-
-@inline function matmulQuant<Q>(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  const blocks = K >> 5;
-  const rowBytes = <usize>blocks * blockBytes<Q>();
-  const xs = <usize>xStride << 2;
-  const os = <usize>outStride << 2;
-  const tileRows = T > 1 ? max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1))) : N;
-  for (let n0 = 0; n0 < N; n0 += tileRows) {
-    const n1 = min(N, n0 + tileRows);
-    let t = 0;
-    for (; t + 8 <= T; t += 8) {
-      for (let n = n0; n < n1; n++) {
-        rowTimes8<Q>(w + <usize>n * rowBytes, blocks, x + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
-      }
-    }
-    for (; t + 4 <= T; t += 4) {
-      for (let n = n0; n < n1; n++) {
-        rowTimes4<Q>(w + <usize>n * rowBytes, blocks, x + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
-      }
-    }
-    for (; t < T; t++) {
-      for (let n = n0; n < n1; n++) {
-        store<f32>(out + <usize>t * os + (<usize>n << 2), rowTimes1<Q>(w + <usize>n * rowBytes, blocks, x + <usize>t * xs));
-      }
-    }
-  }
-}
-
-export function matmul_q8_0(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  matmulQuant<i8>(w, x, xStride, out, outStride, N, K, T);
-}
-
-export function matmul_q4_0(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  matmulQuant<u8>(w, x, xStride, out, outStride, N, K, T);
 }

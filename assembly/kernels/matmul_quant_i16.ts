@@ -10,8 +10,9 @@
 // so x ≈ q·s with |x − q·s| ≤ amax / 65534. Sums stay exact in i32: a block's
 // dot is at most 32 · 128 · 32767 < 2^31.
 import { halfToF32, hsum } from './half';
+import { blockBytes, quantsHigh, quantsLow } from './quant_blocks';
 
-const ACT_BLOCK_BYTES: usize = 68;
+export const ACT_BLOCK_BYTES: usize = 68;
 
 /** dst[t, b] = [s, q0..q31] for t < T, b < K/32 (K a multiple of 32); x row t at x + t·xStride·4. */
 export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: usize): void {
@@ -49,21 +50,6 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
   );
 }
 
-// Q8_0 = 34-byte blocks (i8 quants); Q4_0 = 18-byte blocks (nibbles − 8).
-@inline function blockBytes<Q>(): usize { return isSigned<Q>() ? 34 : 18; }
-
-/** Quants 0..15 of the block at p, as signed bytes. */
-@inline function quantsLow<Q>(p: usize): v128 {
-  if (isSigned<Q>()) return v128.load(p, 2);
-  return i8x16.sub(v128.and(v128.load(p, 2), i8x16.splat(0x0f)), i8x16.splat(8));
-}
-
-/** Quants 16..31 of the block at p, as signed bytes. */
-@inline function quantsHigh<Q>(p: usize): v128 {
-  if (isSigned<Q>()) return v128.load(p, 18);
-  return i8x16.sub(v128.and(i16x8.shr_u(v128.load(p, 2), 4), i8x16.splat(0x0f)), i8x16.splat(8));
-}
-
 /** Σ w·q over one block as i32x4 partial sums; w0..w3 are the weight quants as i16x8, a the activation block. */
 @inline function blockDot(w0: v128, w1: v128, w2: v128, w3: v128, a: usize): v128 {
   return i32x4.add(
@@ -78,7 +64,7 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
 }
 
 /** 8 tokens, xs bytes apart: each block's widened weights are used 8 times (prefill). */
-@inline function rowTimes8<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+@inline export function i16RowTimes8<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
   const bb = blockBytes<Q>();
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
@@ -111,7 +97,7 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
 }
 
 /** 4 tokens, xs bytes apart. */
-@inline function rowTimes4<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
+@inline export function i16RowTimes4<Q>(wr: usize, blocks: i32, x0: usize, xs: usize, o0: usize, os: usize): void {
   const bb = blockBytes<Q>();
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let p = wr;
@@ -135,7 +121,7 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
 }
 
 /** One token (decode): two blocks per step on independent accumulators. */
-@inline function rowTimes1<Q>(wr: usize, blocks: i32, x0: usize): f32 {
+@inline export function i16RowTimes1<Q>(wr: usize, blocks: i32, x0: usize): f32 {
   const bb = blockBytes<Q>();
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
   let p = wr;
@@ -165,45 +151,4 @@ export function quantize_act_i16(x: usize, xStride: i32, T: i32, K: i32, dst: us
     a0 = accumulate(a0, dot, f32x4.splat(halfToF32(load<u16>(p))), a);
   }
   return hsum(f32x4.add(a0, a1));
-}
-
-// Weight rows per tile, as in matmul_quant.ts: a ~128 KiB tile stays in L2
-// while every token group passes over it.
-const TILE_BYTES: usize = 128 << 10;
-
-@inline function matmulQuantI16<Q>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  const blocks = K >> 5;
-  const rowBytes = <usize>blocks * blockBytes<Q>();
-  const xs = <usize>blocks * ACT_BLOCK_BYTES;
-  const os = <usize>outStride << 2;
-  const tileRows = T > 1 ? max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1))) : N;
-  for (let n0 = 0; n0 < N; n0 += tileRows) {
-    const n1 = min(N, n0 + tileRows);
-    let t = 0;
-    for (; t + 8 <= T; t += 8) {
-      for (let n = n0; n < n1; n++) {
-        rowTimes8<Q>(w + <usize>n * rowBytes, blocks, xq + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
-      }
-    }
-    for (; t + 4 <= T; t += 4) {
-      for (let n = n0; n < n1; n++) {
-        rowTimes4<Q>(w + <usize>n * rowBytes, blocks, xq + <usize>t * xs, xs, out + <usize>t * os + (<usize>n << 2), os);
-      }
-    }
-    for (; t < T; t++) {
-      for (let n = n0; n < n1; n++) {
-        store<f32>(out + <usize>t * os + (<usize>n << 2), rowTimes1<Q>(w + <usize>n * rowBytes, blocks, xq + <usize>t * xs));
-      }
-    }
-  }
-}
-
-/** out[t·outStride + n] = Σ_b d_nb · s_tb · Σ_i q_nbi · xq_tbi for Q8_0 weights and xq from quantize_act_i16. */
-export function matmul_q8_0_i16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  matmulQuantI16<i8>(w, xq, out, outStride, N, K, T);
-}
-
-/** As matmul_q8_0_i16, for Q4_0 weights. */
-export function matmul_q4_0_i16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
-  matmulQuantI16<u8>(w, xq, out, outStride, N, K, T);
 }

@@ -53,9 +53,10 @@ export class ForwardPass {
 
   /**
    * Runs ids at positions [pos0, pos0 + T) and returns the logits of the last
-   * position [V], or of all positions [T × V] when allLogits.
+   * position [V], of all positions [T × V], or none (a prompt chunk that is not
+   * the last: the cache is all it leaves behind).
    */
-  async run(cache: LatentCache, pos0: number, ids: readonly number[], allLogits: boolean): Promise<Float32Array> {
+  async run(cache: LatentCache, pos0: number, ids: readonly number[], logits: 'last' | 'all' | 'none'): Promise<Float32Array | undefined> {
     const { backend: b, weights: w, config: c, mla } = this;
     const T = ids.length;
     const s = this.scratchFor(T);
@@ -106,14 +107,18 @@ export class ForwardPass {
       }
     }
 
-    if (allLogits) {
-      const logits = b.createActivation(T, c.vocabSize);
+    if (logits === 'none') {
+      b.flush();
+      return undefined;
+    }
+    if (logits === 'all') {
+      const all = b.createActivation(T, c.vocabSize);
       try {
         b.rmsnorm(s.x, w.norm, eps, s.xn);
-        b.matmul(s.xn, w.lmHead, logits);
-        return await b.read(logits);
+        b.matmul(s.xn, w.lmHead, all);
+        return await b.read(all);
       } finally {
-        b.release(logits);
+        b.release(all);
       }
     }
     b.copyRows(s.x, T - 1, 1, this.lastRow);

@@ -122,9 +122,9 @@ class Runner implements ModelRunner {
     for (let start = 0; start < ids.length; start += this.maxBatch) {
       const chunk = ids.slice(start, start + this.maxBatch);
       const isLast = start + chunk.length === ids.length;
-      const logits = await this.forwardPass.run(seq.cache, seq.length, chunk, Boolean(all));
+      const logits = await this.forwardPass.run(seq.cache, seq.length, chunk, all ? 'all' : isLast ? 'last' : 'none');
       seq.length += chunk.length;
-      if (all) all.set(logits, start * vocab);
+      if (all) all.set(logits!, start * vocab);
       else if (isLast) last = logits;
     }
     return all ?? last!;

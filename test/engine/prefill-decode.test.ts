@@ -6,6 +6,7 @@ import type { ModelRunner } from '../../src/engine/runner-types.ts';
 import { GOLDEN_DIR, readGolden } from '../support/golden.ts';
 import { relativeError } from '../support/logits.ts';
 import { openRunner } from '../support/runner.ts';
+import { NO_GPU } from '../webgpu/gpu-backend.ts';
 
 const ids = readGolden().sequences[1].ids; // 33 tokens
 
@@ -41,8 +42,8 @@ describe('prefill then decode equals one prefill (tiny-a, CPU)', () => {
     runner.release(seq);
   });
 
-  it('a prompt prefilled in chunks of 7 gives the same logits as one batch', async () => {
-    const chunked = await openRunner(GOLDEN_DIR, { maxBatch: 7 });
+  it.each((['cpu', 'webgpu'] as const).filter((b) => b === 'cpu' || !NO_GPU))('a prompt prefilled in chunks of 7 on %s gives the same logits as one batch', async (backend) => {
+    const chunked = await openRunner(GOLDEN_DIR, { maxBatch: 7, backend });
     try {
       const a = runner.newSequence(ids.length);
       const b = chunked.newSequence(ids.length);

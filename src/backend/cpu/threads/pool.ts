@@ -1,4 +1,4 @@
-// Optional multi-threaded CPU backend (Node worker_threads): worker threads
+// Optional multi-threaded CPU backend (node:worker_threads, in Node and Deno): worker threads
 // instantiate the threads build of the Wasm module (build/edgeseek-threads.wasm,
 // shared memory) over the same memories as the main thread, and a batch of
 // kernel calls is spread across main + workers. The main thread always takes a

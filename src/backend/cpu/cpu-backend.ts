@@ -20,7 +20,7 @@ import type { ThreadPool } from './threads/pool.ts';
 
 export interface CpuBackendOptions {
   /**
-   * Threads for matmuls and per-head attention (Node only; default 1). Above 1
+   * Threads for matmuls and per-head attention (Node and Deno; default 1). Above 1
    * this needs `threadsModule`, the shared-memory build build/edgeseek-threads.wasm.
    */
   threads?: number;

@@ -120,6 +120,13 @@ export interface Backend {
   readonly weightDTypes: readonly DType[];
 
   uploadWeight(data: WeightData, placement: Placement): Weight;
+  /**
+   * Optional: allocates a weight stored as is and lets `fill` write its bytes
+   * straight into the backend's memory (no intermediate copy while loading).
+   */
+  uploadWeightFrom?(
+    meta: Omit<WeightData, 'bytes'>, placement: Placement, fill: (dst: Uint8Array) => Promise<void>,
+  ): Promise<Weight>;
   createActivation(rows: number, cols: number): Activation;
   createLatentCache(layers: number, capacity: number, width: number): LatentCache;
   /** Releases an activation, weight or cache. Using it afterwards is an error. */

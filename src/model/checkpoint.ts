@@ -24,6 +24,50 @@ export interface Checkpoint {
   hasLayer(layer: number, tensor: LayerTensor): boolean;
   readGlobal(tensor: GlobalTensor, shape: readonly number[]): Promise<WeightData>;
   readLayer(layer: number, tensor: LayerTensor, shape: readonly number[]): Promise<WeightData>;
+  /** Where a tensor's bytes are (several parts for HF's per-expert tensors), shape-checked. */
+  locateGlobal(tensor: GlobalTensor, shape: readonly number[]): LocatedTensor;
+  locateLayer(layer: number, tensor: LayerTensor, shape: readonly number[]): LocatedTensor;
+  readLocated(tensor: LocatedTensor): Promise<WeightData>;
+  /** Reads a located tensor straight into `dst`, when the source can (no intermediate copy). */
+  readInto?(tensor: LocatedTensor, dst: Uint8Array): Promise<void>;
+}
+
+export interface LocatedTensor {
+  readonly name: string;
+  readonly dtype: WeightData['dtype'];
+  readonly shape: readonly number[];
+  readonly byteLength: number;
+  readonly parts: readonly StoredTensor[];
+}
+
+type CheckpointBase = Omit<Checkpoint, 'readGlobal' | 'readLayer' | 'readLocated' | 'readInto'>;
+
+/** Reading on top of locating: one part is read as it is, several are stacked. */
+function withReads(base: CheckpointBase, source: ModelSource): Checkpoint {
+  const read = async (located: LocatedTensor): Promise<WeightData> => {
+    const { name, dtype, shape, parts } = located;
+    if (parts.length === 1) return { name, dtype, shape, bytes: await source.read(parts[0].file, parts[0].offset, parts[0].byteLength) };
+    const bytes = new Uint8Array(located.byteLength);
+    let at = 0;
+    for (const part of parts) { bytes.set(await source.read(part.file, part.offset, part.byteLength), at); at += part.byteLength; }
+    return { name, dtype, shape, bytes };
+  };
+  const readInto = source.readInto?.bind(source);
+  return {
+    ...base,
+    readGlobal: (t, shape) => read(base.locateGlobal(t, shape)),
+    readLayer: (layer, t, shape) => read(base.locateLayer(layer, t, shape)),
+    readLocated: read,
+    readInto: readInto && (async (located, dst) => {
+      let at = 0;
+      for (const part of located.parts) { await readInto(part.file, part.offset, dst.subarray(at, at + part.byteLength)); at += part.byteLength; }
+    }),
+  };
+}
+
+function single(stored: StoredTensor, shape: readonly number[]): LocatedTensor {
+  checkShape(stored, shape);
+  return { name: stored.name, dtype: stored.dtype, shape, byteLength: stored.byteLength, parts: [stored] };
 }
 
 export async function openCheckpoint(source: ModelSource): Promise<Checkpoint> {
@@ -38,11 +82,6 @@ export async function openCheckpoint(source: ModelSource): Promise<Checkpoint> {
     throw new WeightFileError(`${source.label}: several GGUF files (${ggufs.join(', ')}); name one of them as the model path`);
   }
   throw new WeightFileError(`${source.label}: no model found (expected config.json + ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX}, or a .gguf file)`);
-}
-
-async function readTensor(source: ModelSource, stored: StoredTensor, shape: readonly number[]): Promise<WeightData> {
-  checkShape(stored, shape);
-  return { name: stored.name, dtype: stored.dtype, shape, bytes: await source.read(stored.file, stored.offset, stored.byteLength) };
 }
 
 function checkShape(stored: StoredTensor, shape: readonly number[]): void {
@@ -66,7 +105,7 @@ async function openSafetensors(source: ModelSource): Promise<Checkpoint> {
     if (!stored) throw new WeightFileError(`${source.label}/${file}: tensor ${name} is missing`);
     return stored;
   };
-  return {
+  return withReads({
     format: 'safetensors',
     file: `${source.label}/${file}`,
     config,
@@ -74,21 +113,18 @@ async function openSafetensors(source: ModelSource): Promise<Checkpoint> {
     hasLayer: (layer, t) => (t === 'gateExps' || t === 'upExps' || t === 'downExps'
       ? tensors.has(hfExpertName(layer, 0, t))
       : t !== 'kB' && t !== 'vB' && tensors.has(hfLayerName(layer, t))),
-    readGlobal: (t, shape) => readTensor(source, need(HF_GLOBAL[t]), shape),
-    readLayer: async (layer, t, shape) => {
-      if (t !== 'gateExps' && t !== 'upExps' && t !== 'downExps') return readTensor(source, need(hfLayerName(layer, t)), shape);
-      // Routed experts are separate tensors in HF; stack them into [E, N, K].
+    locateGlobal: (t, shape) => single(need(HF_GLOBAL[t]), shape),
+    locateLayer: (layer, t, shape) => {
+      if (t !== 'gateExps' && t !== 'upExps' && t !== 'downExps') return single(need(hfLayerName(layer, t)), shape);
+      // Routed experts are separate tensors in HF; they are stacked into [E, N, K].
       const [experts, ...inner] = shape;
-      const parts: WeightData[] = [];
-      for (let e = 0; e < experts; e++) parts.push(await readTensor(source, need(hfExpertName(layer, e, t)), inner));
+      const parts = Array.from({ length: experts }, (_, e) => single(need(hfExpertName(layer, e, t)), inner).parts[0]);
       const dtypes = new Set(parts.map((p) => p.dtype));
       if (dtypes.size > 1) throw new WeightFileError(`${source.label}: experts of layer ${layer} ${t} mix dtypes ${[...dtypes].join(', ')}`);
-      const bytes = new Uint8Array(parts.reduce((a, p) => a + p.bytes.byteLength, 0));
-      let at = 0;
-      for (const part of parts) { bytes.set(part.bytes, at); at += part.bytes.byteLength; }
-      return { name: `model.layers.${layer}.mlp.experts.*.${t}`, dtype: parts[0].dtype, shape, bytes };
+      const name = `model.layers.${layer}.mlp.experts.*.${t}`;
+      return { name, dtype: parts[0].dtype, shape, byteLength: parts.reduce((a, p) => a + p.byteLength, 0), parts };
     },
-  };
+  }, source);
 }
 
 async function openGgufCheckpoint(source: ModelSource, file: string): Promise<Checkpoint> {
@@ -101,14 +137,14 @@ async function openGgufCheckpoint(source: ModelSource, file: string): Promise<Ch
     if (!stored) throw new WeightFileError(`${label}: tensor ${name} is missing`);
     return stored;
   };
-  return {
+  return withReads({
     format: 'gguf',
     file: label,
     config,
     ggufMetadata: parsed.metadata,
     hasGlobal: (t) => parsed.tensors.has(GGUF_GLOBAL[t]),
     hasLayer: (layer, t) => parsed.tensors.has(ggufLayerName(layer, t)),
-    readGlobal: (t, shape) => readTensor(source, need(GGUF_GLOBAL[t]), shape),
-    readLayer: (layer, t, shape) => readTensor(source, need(ggufLayerName(layer, t)), shape),
-  };
+    locateGlobal: (t, shape) => single(need(GGUF_GLOBAL[t]), shape),
+    locateLayer: (layer, t, shape) => single(need(ggufLayerName(layer, t)), shape),
+  }, source);
 }

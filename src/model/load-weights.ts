@@ -6,7 +6,7 @@
 import type {
   AbsorbedAttentionWeights, Backend, DType, ExpertWeights, Weight, WeightData,
 } from '../backend/backend.ts';
-import type { Checkpoint } from './checkpoint.ts';
+import type { Checkpoint, LocatedTensor } from './checkpoint.ts';
 import { isMoeLayer, type ModelConfig } from './config.ts';
 import { fromF32, toF32 } from './dtype.ts';
 import type { LayerTensor } from './names.ts';
@@ -58,20 +58,32 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
   const uploaded: Weight[] = [];
   const total = 3 + c.numLayers;
   let step = 0;
+  const targetOf = (role: Role): DType | undefined => (role === 'f32' ? 'f32' : role === 'matmul' ? options.quantize : undefined);
   const upload = (data: WeightData, layer: number, role: Role): Weight => {
-    const converted = convert(data, backend, role === 'f32' ? 'f32' : role === 'matmul' ? options.quantize : undefined);
-    const weight = backend.uploadWeight(converted, { layer });
+    const weight = backend.uploadWeight(convert(data, backend, targetOf(role)), { layer });
     uploaded.push(weight);
     return weight;
   };
+  // A tensor kept as stored goes from the file straight into the backend's
+  // memory where both allow it, so loading holds no second copy of it.
+  const load = async (located: LocatedTensor, layer: number, role: Role): Promise<Weight> => {
+    const readInto = checkpoint.readInto;
+    if (readInto && backend.uploadWeightFrom && dtypeFor(located.dtype, located.shape, backend, targetOf(role)) === located.dtype) {
+      const { name, dtype, shape } = located;
+      const weight = await backend.uploadWeightFrom({ name, dtype, shape }, { layer }, (dst) => readInto(located, dst));
+      uploaded.push(weight);
+      return weight;
+    }
+    return upload(await checkpoint.readLocated(located), layer, role);
+  };
   try {
     const H = c.hiddenSize;
-    const embed = upload(await checkpoint.readGlobal('embed', [c.vocabSize, H]), -1, 'matmul');
+    const embed = await load(checkpoint.locateGlobal('embed', [c.vocabSize, H]), -1, 'matmul');
     options.onProgress?.(++step, total, 'embed');
     const layers: LayerWeights[] = [];
     for (let l = 0; l < c.numLayers; l++) {
       const read = (t: LayerTensor, shape: number[], role: Role = 'matmul'): Promise<Weight> =>
-        checkpoint.readLayer(l, t, shape).then((d) => upload(d, l, role));
+        load(checkpoint.locateLayer(l, t, shape), l, role);
       const qHead = c.qkNopeHeadDim + c.qkRopeHeadDim;
       const attnNorm = await read('attnNorm', [H], 'f32');
       const query: QueryWeights = c.qLoraRank === null
@@ -111,14 +123,14 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
       layers.push({ attnNorm, query, kvA, kvANorm, absorbed, o, ffnNorm, ffn });
       options.onProgress?.(++step, total, `layer ${l}`);
     }
-    const norm = upload(await checkpoint.readGlobal('norm', [H]), -2, 'f32');
+    const norm = await load(checkpoint.locateGlobal('norm', [H]), -2, 'f32');
     options.onProgress?.(++step, total, 'norm');
     let lmHead = embed;
     if (!c.tieWordEmbeddings) {
       if (!checkpoint.hasGlobal('lmHead')) {
         throw new WeightFileError(`${checkpoint.file}: the output head (lm_head) is missing and tie_word_embeddings is false`);
       }
-      lmHead = upload(await checkpoint.readGlobal('lmHead', [c.vocabSize, H]), -2, 'matmul');
+      lmHead = await load(checkpoint.locateGlobal('lmHead', [c.vocabSize, H]), -2, 'matmul');
     }
     options.onProgress?.(++step, total, 'lm_head');
     return { embed, layers, norm, lmHead, all: uploaded };
@@ -191,13 +203,18 @@ export function splitKvB(kvB: WeightData, heads: number, nope: number, v: number
   };
 }
 
-/** Converts to a dtype the backend holds: `target` when given and possible, else the nearest the backend supports. */
-function convert(data: WeightData, backend: Backend, target: DType | undefined): WeightData {
-  const K = data.shape[data.shape.length - 1];
-  let want: DType = data.dtype;
+/** The dtype a weight is held in: `target` when given and possible, else the nearest the backend supports. */
+function dtypeFor(stored: DType, shape: readonly number[], backend: Backend, target: DType | undefined): DType {
+  const K = shape[shape.length - 1];
+  let want: DType = stored;
   if (target === 'f32') want = 'f32';
-  else if (target && data.dtype !== target && data.shape.length >= 2 && K % 32 === 0) want = target;
+  else if (target && stored !== target && shape.length >= 2 && K % 32 === 0) want = target;
   if (!backend.weightDTypes.includes(want)) want = 'f32';
+  return want;
+}
+
+function convert(data: WeightData, backend: Backend, target: DType | undefined): WeightData {
+  const want = dtypeFor(data.dtype, data.shape, backend, target);
   if (want === data.dtype) return data;
   const count = data.shape.reduce((a, b) => a * b, 1);
   return { ...data, dtype: want, bytes: fromF32(want, toF32(data.dtype, data.bytes, count)) };

@@ -21,6 +21,23 @@ export async function fsSource(path: string): Promise<ModelSource> {
       throw new Error(`${join(dir, file)}: model file not found`);
     }
   };
+  const readInto = async (file: string, offset: number, target: Uint8Array): Promise<void> => {
+    const full = resolve(file);
+    const handle = await open(full, 'r').catch(() => { throw new Error(`${full}: model file not found`); });
+    try {
+      const length = target.byteLength;
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(target, done, length - done, offset + done);
+        if (bytesRead === 0) {
+          throw new Error(`${full}: truncated — wanted ${length} bytes at offset ${offset}, file ends after ${offset + done}`);
+        }
+        done += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+  };
   return {
     label: path,
     has: async (file) => {
@@ -30,22 +47,10 @@ export async function fsSource(path: string): Promise<ModelSource> {
     size: sizeOf,
     list: async () => (only !== undefined ? [only] : readdir(dir)),
     read: async (file, offset, length) => {
-      const full = resolve(file);
-      const handle = await open(full, 'r').catch(() => { throw new Error(`${full}: model file not found`); });
-      try {
-        const out = new Uint8Array(length);
-        let done = 0;
-        while (done < length) {
-          const { bytesRead } = await handle.read(out, done, length - done, offset + done);
-          if (bytesRead === 0) {
-            throw new Error(`${full}: truncated — wanted ${length} bytes at offset ${offset}, file ends after ${offset + done}`);
-          }
-          done += bytesRead;
-        }
-        return out;
-      } finally {
-        await handle.close();
-      }
+      const out = new Uint8Array(length);
+      await readInto(file, offset, out);
+      return out;
     },
+    readInto: (file, offset, target) => readInto(file, offset, target),
   };
 }

@@ -80,20 +80,37 @@ export class CpuBackend implements Backend, CpuContext {
   get shardCount(): number { return this.instances.length; }
 
   uploadWeight(data: WeightData, placement: Placement): Weight {
-    const expected = bytesFor(data.dtype, data.shape);
-    if (data.bytes.byteLength !== expected) {
-      throw new Error(`${data.name}: ${data.bytes.byteLength} bytes for ${data.dtype} [${data.shape.join(', ')}], expected ${expected}`);
+    const weight = this.allocateWeight(data, placement);
+    if (data.bytes.byteLength !== weight.byteLength) {
+      this.release(weight);
+      throw new Error(`${data.name}: ${data.bytes.byteLength} bytes for ${data.dtype} [${data.shape.join(', ')}], expected ${weight.byteLength}`);
     }
-    const shard = this.placement.place(data.name, placement.layer, expected);
+    this.instances[weight.shard].u8().set(data.bytes, weight.ptr);
+    return weight;
+  }
+
+  async uploadWeightFrom(meta: Omit<WeightData, 'bytes'>, placement: Placement, fill: (dst: Uint8Array) => Promise<void>): Promise<Weight> {
+    const weight = this.allocateWeight(meta, placement);
+    try {
+      // Loads are sequential, so nothing grows this memory (detaching the view) while fill runs.
+      await fill(this.instances[weight.shard].u8().subarray(weight.ptr, weight.ptr + weight.byteLength));
+    } catch (error) {
+      this.release(weight);
+      throw error;
+    }
+    return weight;
+  }
+
+  private allocateWeight(meta: Omit<WeightData, 'bytes'>, placement: Placement): CpuWeight {
+    const bytes = bytesFor(meta.dtype, meta.shape);
+    const shard = this.placement.place(meta.name, placement.layer, bytes);
     while (shard >= this.instances.length) {
       const instance = this.pool ? instantiateSharedKernels(this.module) : instantiateKernelsSync(this.module);
       this.pool?.addShard(this.instances.length, this.module, instance.memory);
       this.instances.push(instance);
     }
-    const instance = this.instances[shard];
-    const ptr = instance.heap.alloc(expected);
-    instance.u8().set(data.bytes, ptr);
-    return { name: data.name, dtype: data.dtype, shape: [...data.shape], byteLength: expected, shard, ptr, released: false } as CpuWeight;
+    const ptr = this.instances[shard].heap.alloc(bytes);
+    return { name: meta.name, dtype: meta.dtype, shape: [...meta.shape], byteLength: bytes, shard, ptr, released: false };
   }
 
   createActivation(rows: number, cols: number): Activation {

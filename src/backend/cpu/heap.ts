@@ -22,8 +22,6 @@ export class WasmHeap {
 
   /** Bytes currently allocated. */
   get allocatedBytes(): number { return this.used; }
-  /** Bytes the heap could still hand out without exceeding wasm32's 4 GiB. */
-  get headroom(): number { return MAX_BYTES - this.top + this.free.reduce((a, b) => a + b.size, 0); }
 
   alloc(bytes: number): number {
     const size = align(Math.max(bytes, 1));

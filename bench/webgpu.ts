@@ -13,13 +13,11 @@
 // bandwidth, as a fraction of --peak-gbs (the GPU's datasheet figure) and of
 // a measured buffer-copy bandwidth.
 import { writeFileSync } from 'node:fs';
-import { columns } from '../src/backend/backend.ts';
 import { loadWasmModuleFromDisk } from '../src/backend/cpu/wasm-module-node.ts';
 import type { KernelTiming } from '../src/backend/webgpu/recorder.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/webgpu-backend.ts';
 import { loadModelRunner } from '../src/engine/runner.ts';
-import { fromF32 } from '../src/model/dtype.ts';
-import { splitKvB } from '../src/model/load-weights.ts';
+import { filledCache, MLA_DIMS, mlaStep } from './mla-step.ts';
 import { fsSource } from '../src/model/source-fs.ts';
 
 const args = new Map<string, string>();
@@ -44,13 +42,6 @@ async function gpuEntry(): Promise<GPU> {
   const flags = args.has('dawn') ? [`backend=${args.get('dawn')}`] : [];
   if (args.has('dawn-flags')) flags.push(...args.get('dawn-flags')!.split(';'));
   return create(flags);
-}
-
-function random(n: number, seed: number, scale = 0.1): Float32Array {
-  let s = seed;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2 ** 31; out[i] = (s / 2 ** 31 - 0.5) * 2 * scale; }
-  return out;
 }
 
 /** Sums per-dispatch times by kernel (first word of the label, weight names folded by role). */
@@ -94,26 +85,13 @@ async function copyBandwidth(b: WebGpuBackend): Promise<number> {
 
 /** One absorbed MLA decode step (T = 1) over L cached positions, V2-Lite attention dims, per layer. */
 async function attentionAtContexts(b: WebGpuBackend): Promise<unknown[]> {
-  const heads = 16, nope = 128, rope = 64, v = 128, kvr = 512;
-  const kvB = fromF32('q8_0', random(heads * (nope + v) * kvr, 1));
-  const split = splitKvB({ name: 'kv_b', dtype: 'q8_0', shape: [heads * (nope + v), kvr], bytes: kvB }, heads, nope, v, kvr);
-  const wkb = b.uploadWeight(split.wkb, { layer: 0 });
-  const wvb = b.uploadWeight(split.wvb, { layer: 0 });
-  const shape = { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale: 0.07 };
-  const q = b.createActivation(1, heads * (nope + rope));
-  b.write(q, random(heads * (nope + rope), 2));
-  const out = b.createActivation(1, heads * v);
+  const { rope, kvr } = MLA_DIMS;
+  const step = mlaStep(b, 'q8_0');
+  const { q, out, weights, shape } = step;
+  const { wkb, wvb } = weights;
   const rows = [];
   for (const L of contexts) {
-    const cache = b.createLatentCache(1, L, kvr + rope);
-    const chunk = Math.min(1024, L);
-    const fill = b.createActivation(chunk, kvr + rope);
-    for (let p = 0; p < L; p += chunk) {
-      const n = Math.min(chunk, L - p);
-      b.write(fill, random(chunk * (kvr + rope), 3 + p, 1));
-      b.cacheWrite(cache, 0, p, columns(fill, 0, kvr), columns(fill, kvr, rope));
-      if (n < chunk) break;
-    }
+    const cache = await filledCache(b, L);
     b.mlaAttention(q, cache, 0, L - 1, { wkb, wvb }, shape, out);
     await b.read(out);
     const runs = Math.max(3, Math.min(50, Math.round(200_000 / L)));
@@ -126,9 +104,9 @@ async function attentionAtContexts(b: WebGpuBackend): Promise<unknown[]> {
     const kernels = byKernel(await b.stopProfiling());
     const bytes = L * (kvr + rope) * 4 + wkb.byteLength + wvb.byteLength;
     rows.push({ context: L, ms_per_layer_step: ms, bytes_read: bytes, gb_s: bytes / (ms / 1000) / 1e9, kernels });
-    b.release(cache); b.release(fill);
+    b.release(cache);
   }
-  b.release(q); b.release(out); b.release(wkb); b.release(wvb);
+  step.release();
   return rows;
 }
 

@@ -8,7 +8,7 @@ import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { ACT_I16_BLOCK_BYTES, type MatmulKernel, type QuantI16MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
   allocRegion, encodeQ4_0, encodeQ8_0, fenceIntact, kernelInstance, poisonedF32, printRecordedErrors, putBytes, putF32,
-  randomF32, readF32, recordRel, relError, release,
+  randomF32, readF32, recordRel, relError, release, stridedMatmulRef,
 } from './support.ts';
 
 /**
@@ -52,17 +52,6 @@ function quantizeRef(x: Float32Array, xStride: number, T: number, K: number): Ui
   return out;
 }
 
-function matmulRef(x: Float32Array, xStride: number, w: Float64Array, N: number, K: number, T: number): Float64Array {
-  const ref = new Float64Array(T * N);
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += x[t * xStride + k] * w[n * K + k];
-      ref[t * N + n] = s;
-    }
-  }
-  return ref;
-}
 
 /** The valid [T, N] part of a strided, poisoned output, after checking nothing past N or past the buffer was written. */
 function pickOutput(name: string, got: Float32Array, N: number, T: number, outStride: number): Float64Array {
@@ -96,7 +85,7 @@ function runI16(dtype: QuantDType, N: number, K: number, T: number, seed: number
   const exact = pickOutput(`matmul_${dtype}`, readF32(inst, exactR), N, T, outStride);
   expect(fenceIntact(inst, xqR), 'quantize_act_i16: memory past dst untouched').toBe(true);
   expect(fenceIntact(inst, outR), `${name}: memory past out untouched`).toBe(true);
-  const result = { ref: relError(got, matmulRef(x, xStride, weight.values, N, K, T)), exact: relError(got, exact) };
+  const result = { ref: relError(got, stridedMatmulRef(x, xStride, weight.values, N, K, T)), exact: relError(got, exact) };
   release(inst, wR, xR, xqR, outR, exactR);
   return result;
 }

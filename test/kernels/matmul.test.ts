@@ -7,7 +7,7 @@ import type { MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
   encodeBf16, encodeF16, encodeF32, encodeQ4_0, encodeQ8_0, f64ToHalf, fenceIntact, halfToF64, kernelInstance,
   poisonedF32, printRecordedErrors, putBytes, putF32, randomF32, readF32, recordRel, relError, release,
-  type EncodedWeight,
+  type EncodedWeight, stridedMatmulRef,
 } from './support.ts';
 
 type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
@@ -31,17 +31,6 @@ describe('f16 encoder used by the references', () => {
   });
 });
 
-function matmulRef(x: Float32Array, xStride: number, w: Float64Array, N: number, K: number, T: number): Float64Array {
-  const ref = new Float64Array(T * N);
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += x[t * xStride + k] * w[n * K + k];
-      ref[t * N + n] = s;
-    }
-  }
-  return ref;
-}
 
 function runMatmul(dtype: DType, N: number, K: number, T: number, seed: number, tiny = false): number {
   const src = randomF32(N * K, seed, 0.5);
@@ -65,7 +54,7 @@ function runMatmul(dtype: DType, N: number, K: number, T: number, seed: number, 
     }
   }
   expect(fenceIntact(inst, outR), `matmul_${dtype}: memory past out untouched`).toBe(true);
-  const rel = relError(picked, matmulRef(x, xStride, weight.values, N, K, T));
+  const rel = relError(picked, stridedMatmulRef(x, xStride, weight.values, N, K, T));
   release(inst, wR, xR, outR);
   return rel;
 }

@@ -197,3 +197,16 @@ export function recordRel(name: string, rel: number): number {
 export function printRecordedErrors(): void {
   if (process.env.EDGESEEK_KERNEL_ERRORS) console.info(measured.join('\n'));
 }
+
+/** float64 out[t, n] = Σ_k x[t·xStride + k] · w[n, k] (w [N, K] as the file stores it, decoded). */
+export function stridedMatmulRef(x: Float32Array, xStride: number, w: Float64Array, N: number, K: number, T: number): Float64Array {
+  const ref = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += x[t * xStride + k] * w[n * K + k];
+      ref[t * N + n] = s;
+    }
+  }
+  return ref;
+}

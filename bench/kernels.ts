@@ -1,18 +1,21 @@
 // Matmul kernel throughput on the CPU backend's Wasm module: weight GB/s
 // streamed for decode (T = 1) and tokens·rows/s for prefill-sized batches,
 // against the single-thread read bandwidth measured in the same run.
-// Run: npx tsx bench/kernels.ts [--n 2048 --k 2048 --t 1,16,64]
+// q8_0_i16 / q4_0_i16 are the int16-activation kernels (activations quantized
+// once per call by quantize_act_i16, included in the time).
+// Run: npx tsx bench/kernels.ts [--n 2048 --k 2048 --t 1,16,64 --dtypes q8_0,q8_0_i16]
 import { instantiateKernels } from '../src/backend/cpu/wasm-instance.ts';
 import { loadWasmModuleFromDisk } from '../src/backend/cpu/wasm-module-node.ts';
 import { measureReadBandwidth } from '../src/backend/cpu/bandwidth.ts';
 import { bytesFor, type DType } from '../src/backend/backend.ts';
+import { ACT_I16_BLOCK_BYTES } from '../src/backend/cpu/kernel-exports.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
 const N = Number(args.get('n') ?? 2048);
 const K = Number(args.get('k') ?? 2048);
 const batches = (args.get('t') ?? '1,4,16,64').split(',').map(Number);
-const dtypes = (args.get('dtypes') ?? 'q8_0,q4_0,f16,bf16,f32').split(',') as DType[];
+const kinds = (args.get('dtypes') ?? 'q8_0,q8_0_i16,q4_0,q4_0_i16,f16,bf16,f32').split(',');
 // Enough distinct matrices that the working set (≥ 256 MB) never sits in cache.
 const module = await loadWasmModuleFromDisk();
 const inst = await instantiateKernels(module);
@@ -20,7 +23,9 @@ const bandwidth = await measureReadBandwidth(module);
 console.log(`single-thread Wasm read bandwidth: ${(bandwidth / 1e9).toFixed(2)} GB/s (${new Date().toISOString().slice(0, 10)})`);
 console.log('| dtype | T | GB/s of weights | fraction of read bandwidth | GFLOP/s |');
 console.log('|---|---|---|---|---|');
-for (const dtype of dtypes) {
+for (const kind of kinds) {
+  const int16 = kind.endsWith('_i16');
+  const dtype = kind.replace(/_i16$/, '') as DType;
   const matrixBytes = bytesFor(dtype, [N, K]);
   const copies = Math.max(2, Math.ceil((256 * 1024 * 1024) / matrixBytes));
   const w = inst.heap.alloc(matrixBytes * copies);
@@ -31,16 +36,20 @@ for (const dtype of dtypes) {
     const out = inst.heap.alloc(T * N * 4);
     const f32 = inst.f32();
     for (let i = 0; i < T * K; i++) f32[x / 4 + i] = Math.sin(i);
-    const kernel = inst.exports[`matmul_${dtype}`];
+    const xq = inst.heap.alloc(T * (K / 32) * ACT_I16_BLOCK_BYTES);
+    const e = inst.exports;
+    const kernel = int16
+      ? (wp: number) => { e.quantize_act_i16(x, K, T, K, xq); e[`matmul_${dtype as 'q8_0' | 'q4_0'}_i16`](wp, xq, out, N, N, K, T); }
+      : (wp: number) => e[`matmul_${dtype}`](wp, x, K, out, N, N, K, T);
     const reps = Math.max(copies, Math.ceil(copies * 4 / T));
-    kernel(w, x, K, out, N, N, K, T);
+    kernel(w);
     const t0 = performance.now();
-    for (let r = 0; r < reps; r++) kernel(w + (r % copies) * matrixBytes, x, K, out, N, N, K, T);
+    for (let r = 0; r < reps; r++) kernel(w + (r % copies) * matrixBytes);
     const seconds = (performance.now() - t0) / 1000;
     const gbs = (matrixBytes * reps) / seconds;
     const flops = (2 * N * K * T * reps) / seconds;
-    console.log(`| ${dtype} | ${T} | ${(gbs / 1e9).toFixed(2)} | ${(gbs / bandwidth).toFixed(2)} | ${(flops / 1e9).toFixed(1)} |`);
-    inst.heap.release(x); inst.heap.release(out);
+    console.log(`| ${kind} | ${T} | ${(gbs / 1e9).toFixed(2)} | ${(gbs / bandwidth).toFixed(2)} | ${(flops / 1e9).toFixed(1)} |`);
+    inst.heap.release(x); inst.heap.release(out); inst.heap.release(xq);
   }
   inst.heap.release(w);
 }

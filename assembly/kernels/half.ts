@@ -14,6 +14,17 @@ export function halfToF32(h: u32): f32 {
   return reinterpret<f32>(reinterpret<u32>(magnitude) | ((h & 0x8000) << 16));
 }
 
+/**
+ * The half at p → f32, as halfToF32 but in four scalar instructions: the
+ * sign-extended load puts the sign in bit 31 already, the mask keeps it and
+ * the 15 magnitude bits (now exponent − 112 and mantissa of an f32), and one
+ * multiply rebases — the per-block scale of the quantized decode kernels.
+ */
+@inline
+export function loadHalf(p: usize): f32 {
+  return reinterpret<f32>((<i32>load<i16>(p) << 13) & 0x8fffe000) * HALF_REBASE;
+}
+
 /** Four halves (u16 in the low halves of each i32 lane, zero-extended) → f32x4;
  *  exact for every finite half, and no subnormal ever reaches the FPU. */
 @inline

@@ -6,8 +6,8 @@
 // Rows are tiled so a tile of weights is streamed from memory once per batch;
 // within a tile, each decoded half-block (16 weights, 4 registers) is reused
 // for 8 or 4 tokens.
-import { halfToF32, hsum } from './half';
-import { blockBytes, quantsHigh, quantsLow } from './quant_blocks';
+import { halfToF32, hsum, loadHalf } from './half';
+import { blockBytes, quantsHigh, quantsI16x8, quantsLow } from './quant_blocks';
 
 // Lanes 0..3, 4..7, 8..11, 12..15 of 16 signed bytes as f32x4.
 @inline function f0(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
@@ -98,7 +98,24 @@ import { blockBytes, quantsHigh, quantsLow } from './quant_blocks';
   store<f32>(o0 + 7 * os, hsum(a7));
 }
 
-/** One token: the block's two 16-sums are scaled by d together; two chains keep the adds independent. */
+/** Σ of 8 quants at q (as i16 lanes, see quantsI16x8) times the f32 activations at x as f32x4. */
+@inline function dot8(q: v128, x: usize): v128 {
+  return f32x4.add(
+    f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q)), v128.load(x)),
+    f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q)), v128.load(x, 16)),
+  );
+}
+
+/** acc + d · Σ over the block at p of q·x (x at o): quants widened straight from their loads. */
+@inline function decodeBlock<Q>(acc: v128, p: usize, o: usize): v128 {
+  const s = f32x4.add(
+    f32x4.add(dot8(quantsI16x8<Q>(p, 0), o), dot8(quantsI16x8<Q>(p, 1), o + 32)),
+    f32x4.add(dot8(quantsI16x8<Q>(p, 2), o + 64), dot8(quantsI16x8<Q>(p, 3), o + 96)),
+  );
+  return f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadHalf(p))));
+}
+
+/** One token: two blocks a step on independent accumulators (see i16RowTimes1 on the shape). */
 @inline export function f32RowTimes1<Q>(wr: usize, blocks: i32, x0: usize): f32 {
   const bb = blockBytes<Q>();
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
@@ -106,20 +123,11 @@ import { blockBytes, quantsHigh, quantsLow } from './quant_blocks';
   let o = x0;
   let b = 0;
   for (; b + 2 <= blocks; b += 2) {
-    const lo0 = quantsLow<Q>(p), hi0 = quantsHigh<Q>(p);
-    const s0 = f32x4.add(dot16(f0(lo0), f1(lo0), f2(lo0), f3(lo0), o), dot16(f0(hi0), f1(hi0), f2(hi0), f3(hi0), o + 64));
-    a0 = f32x4.add(a0, f32x4.mul(s0, f32x4.splat(halfToF32(load<u16>(p)))));
-    const q = p + bb;
-    const lo1 = quantsLow<Q>(q), hi1 = quantsHigh<Q>(q);
-    const s1 = f32x4.add(dot16(f0(lo1), f1(lo1), f2(lo1), f3(lo1), o + 128), dot16(f0(hi1), f1(hi1), f2(hi1), f3(hi1), o + 192));
-    a1 = f32x4.add(a1, f32x4.mul(s1, f32x4.splat(halfToF32(load<u16>(q)))));
+    a0 = decodeBlock<Q>(a0, p, o);
+    a1 = decodeBlock<Q>(a1, p + bb, o + 128);
     p += 2 * bb;
     o += 256;
   }
-  if (b < blocks) {
-    const lo = quantsLow<Q>(p), hi = quantsHigh<Q>(p);
-    const s = f32x4.add(dot16(f0(lo), f1(lo), f2(lo), f3(lo), o), dot16(f0(hi), f1(hi), f2(hi), f3(hi), o + 64));
-    a0 = f32x4.add(a0, f32x4.mul(s, f32x4.splat(halfToF32(load<u16>(p)))));
-  }
+  if (b < blocks) a0 = decodeBlock<Q>(a0, p, o);
   return hsum(f32x4.add(a0, a1));
 }

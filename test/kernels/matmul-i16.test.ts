@@ -8,7 +8,7 @@ import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { ACT_I16_BLOCK_BYTES, type MatmulKernel, type QuantI16MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
   allocRegion, encodeQ4_0, encodeQ8_0, fenceIntact, kernelInstance, poisonedF32, printRecordedErrors, putBytes, putF32,
-  randomF32, readF32, recordRel, relError, release, stridedMatmulRef,
+  randomF32, readF32, recordRel, relError, release, stridedMatmulRef, tinyWeights,
 } from './support.ts';
 
 /**
@@ -64,8 +64,12 @@ function pickOutput(name: string, got: Float32Array, N: number, T: number, outSt
 }
 
 /** Runs the int16 path; returns its error against the float64 product and against the exact f32 kernel. */
-function runI16(dtype: QuantDType, N: number, K: number, T: number, seed: number, outlier = false): { ref: number; exact: number } {
-  const weight = ENCODE[dtype](randomF32(N * K, seed, 0.5));
+function runI16(
+  dtype: QuantDType, N: number, K: number, T: number, seed: number, outlier = false, tiny = false,
+): { ref: number; exact: number } {
+  const src = randomF32(N * K, seed, 0.5);
+  if (tiny) tinyWeights(dtype, src);
+  const weight = ENCODE[dtype](src);
   const xStride = K + 3;
   const outStride = N + 5;
   const x = randomF32(T * xStride, seed + 1);
@@ -124,6 +128,13 @@ describe('matmul_<q8_0|q4_0>_i16', () => {
       recordRel(`matmul_${dtype}_i16 outlier vs float64`, rel.ref);
       expect(rel.ref, `matmul_${dtype}_i16 outlier rel=${rel.ref}`).toBeLessThan(OUTLIER_TOLERANCE);
     });
+    for (const T of [1, 5]) {
+      it(`matmul_${dtype}_i16 N=37 K=96 T=${T}, a third of the blocks with zero or subnormal scales`, () => {
+        const rel = runI16(dtype, 37, 96, T, 800 + T, false, true);
+        recordRel(`matmul_${dtype}_i16 subnormal scales T=${T} vs float64`, rel.ref);
+        expect(rel.ref, `matmul_${dtype}_i16 subnormal scales T=${T} rel=${rel.ref}`).toBeLessThan(TOLERANCE);
+      });
+    }
     it(`matmul_${dtype}_i16 at model width (N=67, K=2048, T=13)`, () => {
       const rel = runI16(dtype, 67, 2048, 13, 9);
       recordRel(`matmul_${dtype}_i16 wide vs float64`, rel.ref);

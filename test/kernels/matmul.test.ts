@@ -7,7 +7,7 @@ import type { MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
   encodeBf16, encodeF16, encodeF32, encodeQ4_0, encodeQ8_0, f64ToHalf, fenceIntact, halfToF64, kernelInstance,
   poisonedF32, printRecordedErrors, putBytes, putF32, randomF32, readF32, recordRel, relError, release,
-  type EncodedWeight, stridedMatmulRef,
+  type EncodedWeight, stridedMatmulRef, tinyWeights,
 } from './support.ts';
 
 type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
@@ -35,7 +35,7 @@ describe('f16 encoder used by the references', () => {
 function runMatmul(dtype: DType, N: number, K: number, T: number, seed: number, tiny = false): number {
   const src = randomF32(N * K, seed, 0.5);
   // Every third weight zero or below half's normal range (2^-14): both f16 decode paths, in most 8-wide chunks.
-  if (tiny) for (let i = 0; i < src.length; i += 3) src[i] = i % 2 ? src[i] * 1e-4 : 0;
+  if (tiny) tinyWeights(dtype, src);
   const weight = ENCODE[dtype](src);
   const xStride = K + 3;
   const outStride = N + 5;
@@ -76,12 +76,15 @@ describe('matmul kernels', () => {
   }
 });
 
-describe('matmul_f16 with zero and subnormal halves', () => {
-  for (const T of [1, 5]) {
-    it(`matmul_f16 N=37 K=77 T=${T}, a third of the weights zero or subnormal`, () => {
-      const rel = recordRel(`matmul_f16 subnormal T=${T}`, runMatmul('f16', 37, 77, T, 300 + T, true));
-      expect(rel, `matmul_f16 subnormal T=${T} rel=${rel}`).toBeLessThan(TOLERANCE);
-    });
+describe('matmul_f16 with zero and subnormal halves, Q8_0/Q4_0 with zero and subnormal block scales', () => {
+  for (const dtype of ['f16', 'q8_0', 'q4_0'] as DType[]) {
+    const K = dtype === 'f16' ? 77 : 96;
+    for (const T of [1, 5]) {
+      it(`matmul_${dtype} N=37 K=${K} T=${T}, a third of the weights zero or subnormal`, () => {
+        const rel = recordRel(`matmul_${dtype} subnormal T=${T}`, runMatmul(dtype, 37, K, T, 300 + T, true));
+        expect(rel, `matmul_${dtype} subnormal T=${T} rel=${rel}`).toBeLessThan(TOLERANCE);
+      });
+    }
   }
 });
 

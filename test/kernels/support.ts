@@ -210,3 +210,19 @@ export function stridedMatmulRef(x: Float32Array, xStride: number, w: Float64Arr
   }
   return ref;
 }
+
+/**
+ * F16: every third weight zero or below half's normal range (2^-14), both f16
+ * decode paths in most 8-wide chunks. Q8_0/Q4_0: whole blocks scaled by 1e-4
+ * (their scale d a subnormal half) or zeroed (d = 0), among normal blocks.
+ */
+export function tinyWeights(dtype: string, src: Float32Array): void {
+  if (!dtype.startsWith('q')) {
+    for (let i = 0; i < src.length; i += 3) src[i] = i % 2 ? src[i] * 1e-4 : 0;
+    return;
+  }
+  for (let b = 0; b * 32 < src.length; b++) {
+    if (b % 3 === 0) continue;
+    for (let i = b * 32; i < (b + 1) * 32; i++) src[i] = b % 3 === 1 ? src[i] * 1e-4 : 0;
+  }
+}

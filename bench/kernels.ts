@@ -8,7 +8,7 @@ import { instantiateKernels } from '../src/backend/cpu/wasm-instance.ts';
 import { loadWasmModuleFromDisk } from '../src/backend/cpu/wasm-module-node.ts';
 import { measureReadBandwidth } from '../src/backend/cpu/bandwidth.ts';
 import { bytesFor, type DType } from '../src/backend/backend.ts';
-import { ACT_I16_BLOCK_BYTES } from '../src/backend/cpu/kernel-exports.ts';
+import { ACT_I16_BLOCK_BYTES, rowScratchBytes } from '../src/backend/cpu/kernel-exports.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -37,10 +37,11 @@ for (const kind of kinds) {
     const f32 = inst.f32();
     for (let i = 0; i < T * K; i++) f32[x / 4 + i] = Math.sin(i);
     const xq = inst.heap.alloc(T * (K / 32) * ACT_I16_BLOCK_BYTES);
+    const scratch = inst.heap.alloc(rowScratchBytes(K));
     const e = inst.exports;
     const kernel = int16
       ? (wp: number) => { e.quantize_act_i16(x, K, T, K, xq); e[`matmul_${dtype as 'q8_0' | 'q4_0'}_i16`](wp, xq, out, N, N, K, T); }
-      : (wp: number) => e[`matmul_${dtype}`](wp, x, K, out, N, N, K, T);
+      : (wp: number) => e[`matmul_${dtype}`](wp, x, K, out, N, N, K, T, scratch);
     const reps = Math.max(copies, Math.ceil(copies * 4 / T));
     kernel(w);
     const t0 = performance.now();
@@ -49,7 +50,7 @@ for (const kind of kinds) {
     const gbs = (matrixBytes * reps) / seconds;
     const flops = (2 * N * K * T * reps) / seconds;
     console.log(`| ${kind} | ${T} | ${(gbs / 1e9).toFixed(2)} | ${(gbs / bandwidth).toFixed(2)} | ${(flops / 1e9).toFixed(1)} |`);
-    inst.heap.release(x); inst.heap.release(out); inst.heap.release(xq);
+    inst.heap.release(x); inst.heap.release(out); inst.heap.release(xq); inst.heap.release(scratch);
   }
   inst.heap.release(w);
 }

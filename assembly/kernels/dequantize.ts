@@ -1,12 +1,23 @@
 // Weight rows → f32 (embedding gathers, and anywhere a row is needed whole).
 // Layouts: see src/backend/cpu/kernel-exports.ts.
-import { halfToF32, loadBf16x8High, loadBf16x8Low, loadHalf8High, loadHalf8Low } from './half';
+import {
+  halfToF32, halvesNormal, interleaveHigh, interleaveLow, loadBf16x8High, loadBf16x8Low, loadHalf8High, loadHalf8Low, normalHalvesUpper,
+} from './half';
 
 export function dequantize_f16(src: usize, dst: usize, count: i32): void {
   let i = 0;
   for (; i + 8 <= count; i += 8) {
-    v128.store(dst + (<usize>i << 2), loadHalf8Low(src + (<usize>i << 1)));
-    v128.store(dst + (<usize>i << 2), loadHalf8High(src + (<usize>i << 1)), 16);
+    const raw = v128.load(src + (<usize>i << 1));
+    if (halvesNormal(raw)) {
+      // The integer-only path of normal halves (half.ts): f32 bits assembled by shuffles.
+      const lower = i16x8.shl(raw, 13);
+      const upper = normalHalvesUpper(raw);
+      v128.store(dst + (<usize>i << 2), interleaveLow(lower, upper));
+      v128.store(dst + (<usize>i << 2), interleaveHigh(lower, upper), 16);
+    } else {
+      v128.store(dst + (<usize>i << 2), loadHalf8Low(src + (<usize>i << 1)));
+      v128.store(dst + (<usize>i << 2), loadHalf8High(src + (<usize>i << 1)), 16);
+    }
   }
   for (; i < count; i++) store<f32>(dst + (<usize>i << 2), halfToF32(load<u16>(src + (<usize>i << 1))));
 }

@@ -1,13 +1,18 @@
 // out[t, n] = Σ_k x[t, k] · W[n, k] for IEEE half weights W [N, K].
-// Same shape as matmul_float.ts (rows outer, 4 tokens per pass, eight columns
-// per step, scalar tail for K % 8); eight halves decode on the integer path
-// unless one of them is zero or subnormal (see half.ts), and the decode is
-// shared by the pass's tokens. (8 tokens per pass measured slower here.)
+// Below 8 tokens: the shape of matmul_float.ts (rows outer, 4 tokens per
+// pass, eight columns per step, scalar tail for K % 8); eight halves decode on
+// the integer path unless one of them is zero or subnormal (see half.ts), and
+// the decode is shared by the pass's tokens. From 8 tokens each row is decoded
+// once to f32 instead (matmul_decoded_rows.ts): measured 1.0x at 8 tokens,
+// 1.15x at 16, 1.4x at 64; 0.8x at 2-4, where the row decode is shared by
+// too few tokens (`npx tsx bench/kernels.ts --dtypes f16`).
 import {
   halfToF32, halvesNormal, halvesToF32x4, hsum, interleaveHigh, interleaveLow, normalHalvesUpper,
 } from './half';
+import { matmulDecodedRows } from './matmul_decoded_rows';
 
-export function matmul_f16(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+/** Each 8-half group decoded in the loop and shared by a pass's 4 tokens; the decode path (T = 1) and small batches. */
+@inline function decodeInLoop(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
   const K8 = K & ~7;
   const xs = <usize>xStride << 2;
   const os = <usize>outStride << 2;
@@ -78,4 +83,10 @@ export function matmul_f16(w: usize, x: usize, xStride: i32, out: usize, outStri
       store<f32>(out + <usize>t * os + (<usize>n << 2), s);
     }
   }
+}
+
+/** scratch: K f32 for the decoded row when T ≥ 8. */
+export function matmul_f16(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  if (T < 8) decodeInLoop(w, x, xStride, out, outStride, N, K, T);
+  else matmulDecodedRows<u16>(w, x, xStride, out, outStride, N, K, T, scratch);
 }

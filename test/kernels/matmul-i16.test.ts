@@ -5,7 +5,7 @@
 // passes and their tails, strided x and out, outputs poisoned with NaN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
-import { ACT_I16_BLOCK_BYTES, type MatmulKernel, type QuantI16MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
+import { ACT_I16_BLOCK_BYTES, rowScratchBytes, type MatmulKernel, type QuantI16MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
   allocRegion, encodeQ4_0, encodeQ8_0, fenceIntact, kernelInstance, poisonedF32, printRecordedErrors, putBytes, putF32,
   randomF32, readF32, recordRel, relError, release, stridedMatmulRef, tinyWeights,
@@ -83,14 +83,15 @@ function runI16(
   const exactR = poisonedF32(inst, T * outStride);
   inst.exports.quantize_act_i16(xR.ptr, xStride, T, K, xqR.ptr);
   (inst.exports[`matmul_${dtype}_i16`] as QuantI16MatmulKernel)(wR.ptr, xqR.ptr, outR.ptr, outStride, N, K, T);
-  (inst.exports[`matmul_${dtype}`] as MatmulKernel)(wR.ptr, xR.ptr, xStride, exactR.ptr, outStride, N, K, T);
+  const scratchR = allocRegion(inst, rowScratchBytes(K));
+  (inst.exports[`matmul_${dtype}`] as MatmulKernel)(wR.ptr, xR.ptr, xStride, exactR.ptr, outStride, N, K, T, scratchR.ptr);
   const name = `matmul_${dtype}_i16`;
   const got = pickOutput(name, readF32(inst, outR), N, T, outStride);
   const exact = pickOutput(`matmul_${dtype}`, readF32(inst, exactR), N, T, outStride);
   expect(fenceIntact(inst, xqR), 'quantize_act_i16: memory past dst untouched').toBe(true);
   expect(fenceIntact(inst, outR), `${name}: memory past out untouched`).toBe(true);
   const result = { ref: relError(got, stridedMatmulRef(x, xStride, weight.values, N, K, T)), exact: relError(got, exact) };
-  release(inst, wR, xR, xqR, outR, exactR);
+  release(inst, wR, xR, xqR, outR, exactR, scratchR);
   return result;
 }
 

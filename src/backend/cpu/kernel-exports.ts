@@ -8,12 +8,19 @@
 // q·d; Q4_0: f16 d + 16 bytes, element j<16 is the low nibble of byte j,
 // element j+16 its high nibble, value (q − 8)·d).
 
-/** matmul_<dtype>(w, x, xStride, out, outStride, N, K, T):
+/** matmul_<dtype>(w, x, xStride, out, outStride, N, K, T, scratch):
  *  out[t·outStride + n] = Σ_k x[t·xStride + k] · W[n, k] for t < T, n < N.
- *  W is [N, K] row-major in <dtype>. K is a multiple of 32 for q8_0/q4_0. */
+ *  W is [N, K] row-major in <dtype>. K is a multiple of 32 for q8_0/q4_0.
+ *  scratch: K f32 (rowScratchBytes) where q8_0/q4_0 (T > 1) and f16 (T ≥ 8)
+ *  decode one weight row; one per concurrently running call. f32 and bf16 ignore it. */
 export type MatmulKernel = (
-  w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number,
+  w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number, scratch: number,
 ) => void;
+
+/** Bytes of a matmul call's row scratch (see MatmulKernel). */
+export function rowScratchBytes(K: number): number {
+  return K * 4;
+}
 
 /** matmul_<q8_0|q4_0>_i16(w, xq, out, outStride, N, K, T); see KernelExports.matmul_q8_0_i16. */
 export type QuantI16MatmulKernel = (

@@ -3,13 +3,15 @@
 // work is worth waking it; with exact f32 activations, or with activations
 // quantized once to int16 blocks for the Q8_0/Q4_0 integer kernels (opt-in).
 import { bytesFor, type DType } from '../backend.ts';
-import { ACT_I16_BLOCK_BYTES } from './kernel-exports.ts';
+import { ACT_I16_BLOCK_BYTES, rowScratchBytes } from './kernel-exports.ts';
 import type { Scratch } from './shards.ts';
 import type { KernelCall, ThreadPool } from './threads/pool.ts';
 import type { WasmInstance } from './wasm-instance.ts';
 
 /** Scratch slot of the int16-quantized activations of one matmul (or one per-head batch of them). */
 const XQ_SLOT = 8;
+/** Scratch slot of the decoded weight rows of f32-activation prefill calls, one per call (rowScratchBytes). */
+const ROW_SLOT = 9;
 
 /** Below this many multiply-adds a matmul runs on one thread: waking workers costs more. */
 const DEFAULT_PARALLEL_MIN_MACS = 1 << 16;
@@ -39,17 +41,18 @@ export class MatmulDispatch {
     if (threads === 1 || N * K * T < this.parallelMinMacs || N < threads) {
       const k = this.instances[shard].exports;
       if (xq) k[`matmul_${dtype as 'q8_0' | 'q4_0'}_i16`](w, xq.ptr, out, outStride, N, K, T);
-      else k[`matmul_${dtype}`](w, x, xStride, out, outStride, N, K, T);
+      else k[`matmul_${dtype}`](w, x, xStride, out, outStride, N, K, T, this.rowScratch(shard, 1, K));
       return;
     }
     const rowBytes = bytesFor(dtype, [1, K]);
     const per = Math.ceil(N / threads);
+    const scratch = xq ? 0 : this.rowScratch(shard, Math.ceil(N / per), K);
     const calls: KernelCall[] = [];
-    for (let n0 = 0; n0 < N; n0 += per) {
+    for (let n0 = 0, c = 0; n0 < N; n0 += per, c++) {
       const rows = Math.min(per, N - n0);
       calls.push(xq
         ? { kernel: `matmul_${dtype}_i16`, args: [w + n0 * rowBytes, xq.ptr, out + n0 * 4, outStride, rows, K, T] }
-        : { kernel: `matmul_${dtype}`, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T] });
+        : { kernel: `matmul_${dtype}`, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T, scratch + c * rowScratchBytes(K)] });
     }
     this.runCalls(shard, calls, N * K * T);
   }
@@ -69,6 +72,11 @@ export class MatmulDispatch {
     const k = this.instances[shard].exports;
     for (let h = 0; h < heads; h++) k.quantize_act_i16(x + h * headStride * 4, xStride, T, K, ptr + h * headBytes);
     return { ptr, headBytes };
+  }
+
+  /** Row scratch for `calls` f32-activation matmul calls of width K that may run at once, call c at ptr + c·rowScratchBytes(K). */
+  rowScratch(shard: number, calls: number, K: number): number {
+    return this.scratch.get(shard, ROW_SLOT, calls * rowScratchBytes(K));
   }
 
   /** Runs independent kernel calls, over the thread pool when there is one and the work (in MACs) is worth it. */

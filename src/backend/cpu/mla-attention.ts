@@ -7,6 +7,7 @@ import {
 } from '../backend.ts';
 import type { CpuContext } from './cpu-context.ts';
 import type { CpuWeight } from './cpu-types.ts';
+import { rowScratchBytes } from './kernel-exports.ts';
 
 export function absorbedAttention(
   ctx: CpuContext, q: Operand, cache: LatentCache, layer: number, pos0: number,
@@ -27,12 +28,13 @@ export function absorbedAttention(
     const qlatPtr = ctx.shards.locate(qlat, wkb.shard, 'write');
     const headBytes = bytesFor(wkb.dtype, [kvr, nope]);
     const xq = ctx.dispatch.quantizeHeads(wkb.shard, wkb.dtype, qv.ptr, qv.stride, qHead, heads, nope, T);
+    const rows = xq ? 0 : ctx.dispatch.rowScratch(wkb.shard, heads, nope);
     ctx.dispatch.runCalls(wkb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
       kernel: `matmul_${wkb.dtype}_i16`,
       args: [wkb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
     } : {
       kernel: `matmul_${wkb.dtype}`,
-      args: [wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
+      args: [wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T, rows + h * rowScratchBytes(nope)],
     })), kvr * nope * T * heads);
   }
   // Scores against c and k_pe, softmax, o_lat = Σ p·c — the cache stays latent.
@@ -52,12 +54,13 @@ export function absorbedAttention(
     const ov = ctx.at(out, wvb.shard, 'readwrite');
     const headBytes = bytesFor(wvb.dtype, [v, kvr]);
     const xq = ctx.dispatch.quantizeHeads(wvb.shard, wvb.dtype, olatPtr, heads * kvr, kvr, heads, kvr, T);
+    const rows = xq ? 0 : ctx.dispatch.rowScratch(wvb.shard, heads, kvr);
     ctx.dispatch.runCalls(wvb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
       kernel: `matmul_${wvb.dtype}_i16`,
       args: [wvb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
     } : {
       kernel: `matmul_${wvb.dtype}`,
-      args: [wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
+      args: [wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T, rows + h * rowScratchBytes(kvr)],
     })), v * kvr * T * heads);
   }
 }

@@ -1,8 +1,14 @@
 // The opt-in int16-activation mode of the CPU backend (CpuBackendOptions.activations)
-// on whole models: the golden Q8_0 GGUF still matches its float64 reference to
-// ≤ 1e-3 relative per position with identical greedy continuations, on one
+// on whole models: the golden Q8_0 GGUF matches its float64 reference to
+// ≤ 3e-4 relative per position with identical greedy continuations, on one
 // thread, across sharded memories and with every matmul split across threads; a Q4_0 model (quantized
-// at load) stays within 1e-3 of the exact f32-activation mode.
+// at load) stays within 3e-4 of the exact f32-activation mode.
+//
+// This mode is lossy by design, like llama.cpp's 8-bit activations for Q8_0 dot
+// products: the golden README's 1e-4 is the bound for an f32 implementation,
+// which the default (exact) mode meets at 8e-7; int16 activations measure
+// 1.1e-4 .. 1.4e-4 here (the attention projections contribute the most, each
+// matmul ≈ 1.5e-5, test/kernels/matmul-i16.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 import type { RunnerOptions } from '../../src/engine/runner.ts';
@@ -12,8 +18,8 @@ import { greedyContinuation } from '../support/greedy.ts';
 import { relativeError } from '../support/logits.ts';
 import { openRunner } from '../support/runner.ts';
 
-/** The golden README's bound for the Q8_0 GGUF; int16 activations add ≈1e-5 per matmul to it. */
-const TOLERANCE = 1e-3;
+/** Measured 1.1e-4 .. 1.4e-4 (Q8_0 against the reference, Q4_0 against exact mode); about twice that. */
+const TOLERANCE = 3e-4;
 
 const golden = readGolden();
 

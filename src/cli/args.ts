@@ -1,31 +1,37 @@
 // A small flag parser for the CLI: `--name value` and `--flag`, nothing else.
+// Each command names the options it accepts, so a misspelt one is an error
+// instead of a silently ignored setting.
 
 export class CliError extends Error {}
 
 export class Args {
   private readonly values = new Map<string, string | true>();
 
-  constructor(argv: string[], private readonly command: string) {
+  constructor(argv: string[], accepted: readonly string[]) {
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
       if (!arg.startsWith('--')) throw new CliError(`unexpected argument '${arg}'`);
       const eq = arg.indexOf('=');
-      if (eq > 0) { this.values.set(arg.slice(2, eq), arg.slice(eq + 1)); continue; }
+      const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+      if (!accepted.includes(name)) {
+        throw new CliError(`unknown option --${name} (accepted: ${accepted.map((a) => `--${a}`).join(', ')})`);
+      }
+      if (eq > 0) { this.values.set(name, arg.slice(eq + 1)); continue; }
       const next = argv[i + 1];
-      if (next !== undefined && !next.startsWith('--')) { this.values.set(arg.slice(2), next); i++; }
-      else this.values.set(arg.slice(2), true);
+      if (next !== undefined && !next.startsWith('--')) { this.values.set(name, next); i++; }
+      else this.values.set(name, true);
     }
   }
 
   string(name: string): string | undefined {
     const value = this.values.get(name);
-    if (value === true) throw new CliError(`${this.command}: --${name} needs a value`);
+    if (value === true) throw new CliError(`--${name} needs a value`);
     return value;
   }
 
   required(name: string): string {
     const value = this.string(name);
-    if (value === undefined) throw new CliError(`${this.command}: --${name} is required`);
+    if (value === undefined) throw new CliError(`--${name} is required`);
     return value;
   }
 
@@ -33,7 +39,7 @@ export class Args {
     const value = this.string(name);
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!Number.isFinite(n)) throw new CliError(`${this.command}: --${name} must be a number, got '${value}'`);
+    if (!Number.isFinite(n)) throw new CliError(`--${name} must be a number, got '${value}'`);
     return n;
   }
 

@@ -3,12 +3,14 @@
 // decode memory-bandwidth bound: the weight bytes one decode step reads ÷ the
 // single-thread read bandwidth measured in this same run.
 import { Args } from './args.ts';
-import { openRunnerFromArgs } from './open-runner.ts';
+import { openRunnerFromArgs, RUNNER_OPTIONS } from './open-runner.ts';
 import { measureReadBandwidth } from '../backend/cpu/bandwidth.ts';
 import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
 
+export const options = [...RUNNER_OPTIONS, 'prompt-tokens', 'gen-tokens', 'max-batch'];
+
 export async function run(argv: string[]): Promise<void> {
-  const args = new Args(argv, 'bench');
+  const args = new Args(argv, options);
   const promptTokens = args.number('prompt-tokens', 128)!;
   const genTokens = args.number('gen-tokens', 32)!;
   const runner = await openRunnerFromArgs(args, { maxBatch: Math.max(1, Math.min(promptTokens, args.number('max-batch', 128)!)) });

@@ -6,8 +6,10 @@ import { createEngine } from '../engine/engine.ts';
 import { Args, CliError } from './args.ts';
 import { defaultModelPath } from './package-root.ts';
 
+export const options = ['model', 'backend', 'prompt', 'max-tokens', 'temperature', 'seed', 'top-k', 'top-p', 'stop', 'chat'];
+
 export async function run(argv: string[]): Promise<void> {
-  const args = new Args(argv, 'generate');
+  const args = new Args(argv, options);
   const prompt = args.required('prompt');
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);

@@ -3,10 +3,12 @@
 // raw little-endian f32 [N × V] to FILE and the header (without logits) on stdout.
 import { writeFile } from 'node:fs/promises';
 import { Args, CliError } from './args.ts';
-import { openRunnerFromArgs } from './open-runner.ts';
+import { openRunnerFromArgs, RUNNER_OPTIONS } from './open-runner.ts';
+
+export const options = [...RUNNER_OPTIONS, 'ids', 'out'];
 
 export async function run(argv: string[]): Promise<void> {
-  const args = new Args(argv, 'logits');
+  const args = new Args(argv, options);
   const idsText = args.required('ids');
   const ids = idsText.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
     const n = Number(s);

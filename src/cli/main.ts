@@ -2,7 +2,7 @@
 // demand, so `tokenize` never pays for the model code and vice versa.
 import { CliError } from './args.ts';
 
-interface Command { run(argv: string[]): Promise<void> }
+interface Command { readonly options: readonly string[]; run(argv: string[]): Promise<void> }
 
 const commands: Record<string, () => Promise<Command>> = {
   logits: () => import('./logits.ts'),
@@ -21,13 +21,22 @@ const usage = `usage: edgeseek <command> [options]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
   const load = name ? commands[name] : undefined;
   if (!load) {
     process.stderr.write(`${name ? `edgeseek: unknown command '${name}'\n` : ''}${usage}\n`);
     return 2;
   }
   try {
-    await (await load()).run(rest);
+    const command = await load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`usage: edgeseek ${name} ${command.options.map((o) => `[--${o}]`).join(' ')}\n${usage}\n`);
+      return 0;
+    }
+    await command.run(rest);
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

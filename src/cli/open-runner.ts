@@ -9,6 +9,9 @@ import { Args, CliError } from './args.ts';
 import { defaultModelPath } from './package-root.ts';
 import { nodeGpu } from '../backend/webgpu/node-gpu.ts';
 
+/** The options openRunnerFromArgs reads. */
+export const RUNNER_OPTIONS = ['model', 'backend', 'quantize', 'activations', 'shard-bytes', 'threads'] as const;
+
 export async function openRunnerFromArgs(args: Args, options: { maxBatch?: number } = {}): Promise<ModelRunner> {
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);

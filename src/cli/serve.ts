@@ -5,8 +5,12 @@ import type { BackendKind } from '../backend/create-backend.ts';
 import { serveNode } from '../entries/node.ts';
 import { Args, CliError } from './args.ts';
 
+export const options = [
+  'model', 'backend', 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
+];
+
 export async function run(argv: string[]): Promise<void> {
-  const args = new Args(argv, 'serve');
+  const args = new Args(argv, options);
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
   const server = await serveNode({

@@ -20,12 +20,14 @@ async function openTokenizer(path: string): Promise<Tokenizer> {
   return loadTokenizer(await fsSource(path));
 }
 
+export const options = ['tokenizer', 'text', 'file', 'out', 'bos'];
+
 export async function run(argv: string[]): Promise<void> {
-  const args = new Args(argv, 'tokenize');
+  const args = new Args(argv, options);
   const path = args.required('tokenizer');
   const text = args.string('text');
   const file = args.string('file');
-  if ((text === undefined) === (file === undefined)) throw new CliError('tokenize: give exactly one of --text or --file');
+  if ((text === undefined) === (file === undefined)) throw new CliError('give exactly one of --text or --file');
   const out = args.string('out');
   const bytes = text !== undefined ? new TextEncoder().encode(text) : await readFile(file!).catch(() => { throw new CliError(`--file: cannot read ${file}`); });
   const tokenizer = await openTokenizer(path);

@@ -1,0 +1,31 @@
+// Every command names the options it accepts: a misspelt option is an error
+// that lists the accepted ones (never a silently ignored setting), and --help
+// prints usage without running anything.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/edgeseek.js', import.meta.url));
+
+describe('edgeseek options', () => {
+  it('an unknown option exits 2 naming it and the accepted options', async () => {
+    const failure = await run('node', [BIN, 'bench', '--model', 'x', '--thread', '2']).catch((e) => e);
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain('unknown option --thread');
+    expect(failure.stderr).toContain('--threads');
+  });
+
+  it('--help after a command prints its options and exits 0 without running it', async () => {
+    const { stdout } = await run('node', [BIN, 'bench', '--help']);
+    expect(stdout).toContain('usage: edgeseek bench');
+    expect(stdout).toContain('[--activations]');
+    expect(stdout).not.toContain('prefill_tok_s');
+  });
+
+  it('--help alone prints the command list and exits 0', async () => {
+    const { stdout } = await run('node', [BIN, '--help']);
+    expect(stdout).toContain('usage: edgeseek <command>');
+  });
+});

@@ -14,6 +14,8 @@ export interface KernelCall {
 }
 
 const MAX_CALLS = 256;
+/** How long an idle thread polls for the next batch before it sleeps (ms). */
+const SPIN_MS = 5;
 const MAX_ARGS = 16;
 // Per-worker control words: state (0 idle, 1 run, 2 stop), shard, first call, call stride.
 const CTRL = 4;
@@ -28,7 +30,12 @@ const callView = new Float64Array(calls);
 const instances = [];
 const base = index * ${CTRL};
 for (;;) {
-  Atomics.wait(ctrlView, base, 0);
+  // Spin a while before sleeping: in decode, batches come every few hundred
+  // microseconds, and a futex wake-up costs tens of them each time.
+  const spinUntil = performance.now() + ${SPIN_MS};
+  for (let i = 0; Atomics.load(ctrlView, base) === 0; i++) {
+    if ((i & 255) === 255 && performance.now() > spinUntil) { Atomics.wait(ctrlView, base, 0); break; }
+  }
   const state = Atomics.load(ctrlView, base);
   if (state === 2) break;
   let message;
@@ -116,8 +123,10 @@ export class ThreadPool {
       Atomics.notify(ctrl, base);
     }
     for (let c = 0; c < calls.length; c += workers + 1) local(calls[c]);
-    for (let left = Atomics.load(ctrl, pending); left > 0; left = Atomics.load(ctrl, pending)) {
-      Atomics.wait(ctrl, pending, left);
+    // The workers' shares usually end about when this thread's does: poll briefly before sleeping.
+    const spinUntil = performance.now() + SPIN_MS;
+    for (let i = 0, left = Atomics.load(ctrl, pending); left > 0; i++, left = Atomics.load(ctrl, pending)) {
+      if ((i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(ctrl, pending, left);
     }
   }
 

@@ -1,4 +1,4 @@
-// Matmul with in-shader dequantization (weights.wgsl is prepended):
+// Matmul with in-shader dequantization (weights.wgsl and tile_matmul.wgsl are prepended):
 //   out[z][t, n] = Σ_k x[z][t, k] · W[z][n, k]
 // for one weight part; z batches independent matrices of a stacked weight
 // (per-head W_UKᵀ / W_UV of MLA) with their own x and out column offsets.
@@ -10,10 +10,8 @@
 //   3 out: storage rw    f32 activation, out[z][t, n] at oOff + z·oBatch + t·oStride + n
 // Workgroup: 64 invocations = 64/TPR output rows (TPR = threads per row,
 // override, a power of two chosen from K so short rows do not idle threads)
-// and a tile of up to TB = 16 tokens; each invocation accumulates groups of 4
-// along K (g = lane, lane + TPR, ...) for every token of the tile, then each
-// row's TPR invocations tree-reduce. Weight rows are decoded once per tile,
-// so prefill reads W ⌈T/16⌉ times.
+// and a tile of up to TB = 16 tokens (tile_matmul.wgsl). Weight rows are
+// decoded once per tile, so prefill reads W ⌈T/16⌉ times.
 // Dispatch: (groupsX, groupsY, batches), linear id = wid.x + wid.y·groupsX
 // over ⌈N·TPR/64⌉ · ⌈T/16⌉ workgroups.
 
@@ -24,16 +22,14 @@ struct Params {
   groupsX: u32, pad0: u32, pad1: u32, pad2: u32,
 }
 
-const WG = 64u;
-const TB = 16u;
-override TPR: u32 = 64u;
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 1024>; // TB · WG
+// ctx = (x offset of batch z, first token t0, out offset of batch z, row n).
+fn tileXRow(ctx: vec4<u32>, i: u32) -> u32 { return ctx.x + (ctx.y + i) * p.xStride; }
+fn tileStore(ctx: vec4<u32>, i: u32, value: f32) { out[ctx.z + (ctx.y + i) * p.oStride + ctx.w] = value; }
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -42,40 +38,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let tiles = (p.T + TB - 1u) / TB;
   let rowsPerGroup = WG / TPR;
   let rowGroups = (p.N + rowsPerGroup - 1u) / rowsPerGroup;
-  let lane = lid % TPR;
   let n = (id % rowGroups) * rowsPerGroup + lid / TPR;
   let t0 = (id / rowGroups) * TB;
   let valid = id < rowGroups * tiles && n < p.N;
   let count = select(0u, min(TB, p.T - min(t0, p.T)), valid);
-  let row = p.wRow0 + z * p.wBatchRows + n;
-  let xBase = p.xOff + z * p.xBatch;
-  let groups = (p.K + 3u) / 4u;
-
-  var acc: array<f32, 16>;
-  for (var g = lane; g < groups; g += TPR) {
-    if (count == 0u) { break; }
-    let wv = weight4(row, g, p.K, p.qBase);
-    let k = 4u * g;
-    for (var i = 0u; i < count; i++) {
-      let xr = xBase + (t0 + i) * p.xStride + k;
-      var xv = vec4<f32>(x[xr], 0.0, 0.0, 0.0);
-      if (k + 1u < p.K) { xv.y = x[xr + 1u]; }
-      if (k + 2u < p.K) { xv.z = x[xr + 2u]; }
-      if (k + 3u < p.K) { xv.w = x[xr + 3u]; }
-      acc[i] += dot(wv, xv);
-    }
-  }
-  for (var i = 0u; i < count; i++) { red[i * WG + lid] = acc[i]; }
-  workgroupBarrier();
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lane < s) {
-      for (var i = 0u; i < count; i++) { red[i * WG + lid] += red[i * WG + lid + s]; }
-    }
-    workgroupBarrier();
-  }
-  if (lane == 0u) {
-    for (var i = 0u; i < count; i++) {
-      out[p.oOff + z * p.oBatch + (t0 + i) * p.oStride + n] = red[i * WG + lid];
-    }
-  }
+  tileMatmul(lid, p.wRow0 + z * p.wBatchRows + n, count, vec4<u32>(p.xOff + z * p.xBatch, t0, p.oOff + z * p.oBatch, n));
 }

@@ -1,4 +1,4 @@
-// DeepSeekMoE expert FFN over a route plan (weights.wgsl is prepended).
+// DeepSeekMoE expert FFN over a route plan (weights.wgsl and tile_matmul.wgsl are prepended).
 // The plan (src/backend/webgpu/moe-plan.ts) lists S = T·k rows, one per
 // (token, selected expert), grouped into tiles of ≤ 16 rows of one expert:
 // for prefill the rows are sorted by expert, so an expert's weights are read
@@ -10,8 +10,8 @@
 //   0 p: uniform Params; 1 x: storage read f32; 2 w: storage read u32 weight
 //   part holding experts [eFirst, eFirst + eCount); 3 plan: storage read u32;
 //   4 y: storage rw f32 [S, N]
-//   Workgroup: 64 invocations = 64/TPR output columns of one tile (as
-//   matmul.wgsl); tiles of experts outside this part do nothing.
+//   Workgroup: 64 invocations = 64/TPR output columns of one tile
+//   (tile_matmul.wgsl); tiles of experts outside this part do nothing.
 //   Dispatch: ⌈N·TPR/64⌉ · tiles workgroups (linear id = wid.x + wid.y·groupsX).
 // combine: out[t, h] += Σ_j weights[t·k + j] · y[tokenRows[t·k + j], h]
 //   0 p; 3 plan; 4 y; 5 out: storage rw f32. One invocation per (t, h).
@@ -23,10 +23,6 @@ struct Params {
   oOff: u32, oStride: u32, T: u32, pad0: u32,
 }
 
-const WG = 64u;
-const TB = 16u;
-override TPR: u32 = 64u;
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
@@ -34,14 +30,18 @@ override TPR: u32 = 64u;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 1024>; // TB · WG
+// ctx = (first plan row r0 of the tile, output column n, -, -).
+fn tileXRow(ctx: vec4<u32>, i: u32) -> u32 {
+  let r = ctx.x + i;
+  return p.xOff + select(r, plan[2u * p.S + r], p.gather == 1u) * p.xStride;
+}
+fn tileStore(ctx: vec4<u32>, i: u32, value: f32) { y[(ctx.x + i) * p.N + ctx.y] = value; }
 
 @compute @workgroup_size(64)
 fn expert_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let id = wid.x + wid.y * p.groupsX;
   let rowsPerGroup = WG / TPR;
   let rowGroups = (p.N + rowsPerGroup - 1u) / rowsPerGroup;
-  let lane = lid % TPR;
   let n = (id % rowGroups) * rowsPerGroup + lid / TPR;
   let tile = min(id / rowGroups, p.tiles - 1u);
   let tb = 4u * p.S + 3u * tile;
@@ -49,36 +49,7 @@ fn expert_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   let e = plan[tb + 2u];
   let mine = id < rowGroups * p.tiles && n < p.N && e >= p.eFirst && e < p.eFirst + p.eCount;
   let count = select(0u, min(plan[tb + 1u], TB), mine);
-  let row = (e - p.eFirst) * p.N + n;
-  let groups = (p.K + 3u) / 4u;
-
-  var acc: array<f32, 16>;
-  for (var g = lane; g < groups; g += TPR) {
-    if (count == 0u) { break; }
-    let wv = weight4(row, g, p.K, p.qBase);
-    let k = 4u * g;
-    for (var i = 0u; i < count; i++) {
-      let r = r0 + i;
-      let xrow = select(r, plan[2u * p.S + r], p.gather == 1u);
-      let xr = p.xOff + xrow * p.xStride + k;
-      var xv = vec4<f32>(x[xr], 0.0, 0.0, 0.0);
-      if (k + 1u < p.K) { xv.y = x[xr + 1u]; }
-      if (k + 2u < p.K) { xv.z = x[xr + 2u]; }
-      if (k + 3u < p.K) { xv.w = x[xr + 3u]; }
-      acc[i] += dot(wv, xv);
-    }
-  }
-  for (var i = 0u; i < count; i++) { red[i * WG + lid] = acc[i]; }
-  workgroupBarrier();
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lane < s) {
-      for (var i = 0u; i < count; i++) { red[i * WG + lid] += red[i * WG + lid + s]; }
-    }
-    workgroupBarrier();
-  }
-  if (lane == 0u) {
-    for (var i = 0u; i < count; i++) { y[(r0 + i) * p.N + n] = red[i * WG + lid]; }
-  }
+  tileMatmul(lid, (e - p.eFirst) * p.N + n, count, vec4<u32>(r0, n, 0u, 0u));
 }
 
 @compute @workgroup_size(64)

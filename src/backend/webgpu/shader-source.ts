@@ -1,10 +1,12 @@
 // WGSL sources from shaders/ at the repository root, read once per backend.
 // weights.wgsl (weight decoding) is prepended to the kernels that read
-// weights: WGSL has no include, and this is the only template step.
+// weights, and tile_matmul.wgsl (the tiled matvec core) to the two matmul
+// kernels: WGSL has no include, and this is the only template step.
 
 export type ShaderName = 'matmul' | 'rmsnorm' | 'rope' | 'elementwise' | 'embed' | 'mla_attention' | 'route' | 'moe';
 
 const NEEDS_WEIGHTS: ReadonlySet<ShaderName> = new Set(['matmul', 'embed', 'moe']);
+const NEEDS_TILE_MATMUL: ReadonlySet<ShaderName> = new Set(['matmul', 'moe']);
 const NAMES: readonly ShaderName[] = ['matmul', 'rmsnorm', 'rope', 'elementwise', 'embed', 'mla_attention', 'route', 'moe'];
 
 export type ShaderSources = ReadonlyMap<ShaderName, string>;
@@ -32,11 +34,14 @@ export async function loadShaderSources(dir?: URL): Promise<ShaderSources> {
   for (const root of roots) {
     const weights = await readText(new URL('weights.wgsl', root));
     if (weights === null) continue;
+    const tileMatmul = await readText(new URL('tile_matmul.wgsl', root));
+    if (tileMatmul === null) throw new Error(`WebGPU backend: cannot read shader ${new URL('tile_matmul.wgsl', root).href}`);
     const sources = new Map<ShaderName, string>();
     for (const name of NAMES) {
       const text = await readText(new URL(`${name}.wgsl`, root));
       if (text === null) throw new Error(`WebGPU backend: cannot read shader ${new URL(`${name}.wgsl`, root).href}`);
-      sources.set(name, NEEDS_WEIGHTS.has(name) ? `${weights}\n${text}` : text);
+      const parts = [...(NEEDS_WEIGHTS.has(name) ? [weights] : []), ...(NEEDS_TILE_MATMUL.has(name) ? [tileMatmul] : []), text];
+      sources.set(name, parts.join('\n'));
     }
     return sources;
   }

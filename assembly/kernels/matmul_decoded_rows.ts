@@ -3,8 +3,9 @@
 // f32 scratch (K values, L1-resident) and the f32 kernel's 4-token passes
 // reuse it for every token, so the decode is paid once per row instead of once
 // per 4 or 8 tokens, and the inner loop is the f32 one (2 loads, 2 mul, 2 add
-// per 8 multiply-adds and token, no spills). Measured 1.5x the block-decoding
-// 8-token passes at 16-64 tokens (`npx tsx bench/kernels.ts`), equal at T = 2.
+// per 8 multiply-adds and token, no spills). Measured against the 8-token
+// passes that decoded every block in the loop, which this replaced: Q8_0 1.5x
+// at 16-64 tokens, equal at T = 2 (`npx tsx bench/kernels.ts`, BENCHMARKS.md).
 // The result is bit-identical to decoding each block in the loop: the decoded
 // value is the same f32 either way.
 import { dequantize_f16, dequantize_q4_0, dequantize_q8_0 } from './dequantize';

@@ -108,9 +108,12 @@ describe.each(targets)('%s server: bad input', (_kind, start) => {
 
 describe('busy: past the cache budget and the queue', () => {
   let server: TestServer;
+  // The first request stays in flight (after its first token) until the test lets it go.
+  let release!: () => void;
+  const hold = new Promise<void>((resolve) => { release = resolve; });
   // Room for one request of ~500 positions (tiny-a: 3 layers × 40 values × 4 bytes per position); no queue.
-  beforeAll(async () => { server = await startNodeServer({ cacheBudgetBytes: 700 * 3 * 40 * 4, maxQueue: 0 }); });
-  afterAll(async () => { await server?.close(); });
+  beforeAll(async () => { server = await startNodeServer({ cacheBudgetBytes: 700 * 3 * 40 * 4, maxQueue: 0, holdAfterFirstToken: hold }); });
+  afterAll(async () => { release(); await server?.close(); });
 
   it('answers 429 with Retry-After and an OpenAI-shaped error, then serves again', async () => {
     const body = JSON.stringify({ model: TINY_MODEL_ID, prompt: 'hello', max_tokens: 500, temperature: 0, stream: true });
@@ -118,6 +121,7 @@ describe('busy: past the cache budget and the queue', () => {
     const first = fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
     while ((await server.cacheBytesInUse()) === 0) await new Promise((r) => setTimeout(r, 1));
     const second = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
+    release();
     expect(second.status).toBe(429);
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const error = (await second.json()).error;

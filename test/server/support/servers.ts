@@ -26,10 +26,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startNodeServer(options: Partial<EngineOptions> & AppOptions = {}): Promise<TestServer> {
+export interface NodeServerOptions extends Partial<EngineOptions>, AppOptions {
+  /** Every generation pauses after its first token until this settles: a request that deterministically stays in flight. */
+  holdAfterFirstToken?: Promise<void>;
+}
+
+export async function startNodeServer(options: NodeServerOptions = {}): Promise<TestServer> {
   const engine = await createEngine({ model: TINY_MODEL, ...options });
   const generations: Generation[] = [];
-  const app = createApp(recording(engine, generations), { apiKey: API_KEY, ...options });
+  const app = createApp(recording(engine, generations, options.holdAfterFirstToken), { apiKey: API_KEY, ...options });
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server, port: info.port }));
   });
@@ -54,8 +59,8 @@ export interface Generation {
   tokens: number;
 }
 
-/** The engine, recording how each generation ended. */
-function recording(engine: Engine, generations: Generation[]): Engine {
+/** The engine, recording how each generation ended (and holding each after its first token when `hold` is given). */
+function recording(engine: Engine, generations: Generation[], hold?: Promise<void>): Engine {
   return Object.create(engine, {
     generate: {
       value: (request: Parameters<Engine['generate']>[0]) => ({
@@ -67,6 +72,7 @@ function recording(engine: Engine, generations: Generation[]): Engine {
               if (event.type === 'token') tokens++;
               else reason = event.reason;
               yield event;
+              if (tokens === 1 && hold) await hold;
             }
           } finally {
             generations.push({ reason, tokens });

@@ -20,7 +20,7 @@ for (const type of ['q8_0', 'q4_0', 'f16']) {
     const out = execFileSync('node', [`${root}/bin/edgeseek.js`, 'bench', '--model', model, '--threads', t,
       '--prompt-tokens', args.get('prompt-tokens') ?? '128', '--gen-tokens', args.get('gen-tokens') ?? '32', ...extra], { encoding: 'utf8' });
     const r = JSON.parse(out);
-    rows.push(`| ${type} | ${t} | ${(r.weight_bytes / 1e9).toFixed(2)} GB | ${r.wasm_memories} | ${r.prefill_tok_s.toFixed(1)} | ${r.decode_tok_s.toFixed(1)} | ${(r.read_bandwidth_bytes_s / 1e9).toFixed(1)} | ${r.decode_bound_tok_s.toFixed(1)} | ${r.decode_fraction_of_bound.toFixed(2)} | ${r.peak_rss_over_weights_and_cache.toFixed(2)} |`);
+    rows.push(`| ${type} | ${t} | ${(r.weight_bytes / 1e9).toFixed(2)} GB | ${r.wasm_memories} | ${r.prefill_tok_s.toFixed(1)} | ${r.decode_tok_s?.toFixed(1) ?? '—'} | ${(r.read_bandwidth_bytes_s / 1e9).toFixed(1)} | ${r.decode_bound_tok_s.toFixed(1)} | ${r.decode_fraction_of_bound?.toFixed(2) ?? '—'} | ${r.peak_rss_over_weights_and_cache.toFixed(2)} |`);
     console.error(rows[rows.length - 1]);
   }
 }

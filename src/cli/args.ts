@@ -43,6 +43,13 @@ export class Args {
     return n;
   }
 
+  /** An integer ≥ min (default 0). */
+  integer(name: string, fallback: number, min = 0): number {
+    const n = this.number(name, fallback)!;
+    if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer ≥ ${min}, got '${this.string(name)}'`);
+    return n;
+  }
+
   flag(name: string): boolean {
     return this.values.has(name);
   }

@@ -11,9 +11,9 @@ export const options = [...RUNNER_OPTIONS, 'prompt-tokens', 'gen-tokens', 'max-b
 
 export async function run(argv: string[]): Promise<void> {
   const args = new Args(argv, options);
-  const promptTokens = args.number('prompt-tokens', 128)!;
-  const genTokens = args.number('gen-tokens', 32)!;
-  const runner = await openRunnerFromArgs(args, { maxBatch: Math.max(1, Math.min(promptTokens, args.number('max-batch', 128)!)) });
+  const promptTokens = args.integer('prompt-tokens', 128, 1);
+  const genTokens = args.integer('gen-tokens', 32, 0);
+  const runner = await openRunnerFromArgs(args, { maxBatch: Math.min(promptTokens, args.integer('max-batch', 128, 1)) });
   try {
     const c = runner.config;
     // Deterministic prompt ids (an LCG over the vocabulary), so runs compare.
@@ -35,7 +35,8 @@ export async function run(argv: string[]): Promise<void> {
     // Peak resident memory of load + prefill + decode, read before the bandwidth probe adds its buffer.
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
     const bandwidth = await measureReadBandwidth(await loadWasmModuleFromDisk());
-    const decodeTokS = genTokens / (decodeMs / 1000);
+    // No decoded tokens, no decode figure (null rather than a measured-looking 0).
+    const decodeTokS = genTokens > 0 ? genTokens / (decodeMs / 1000) : null;
     const boundTokS = bandwidth / runner.decodeWeightBytes;
     const mhaBytesPerToken = c.numLayers * c.numHeads * (c.qkNopeHeadDim + c.qkRopeHeadDim + c.vHeadDim) * 4;
     const report = {
@@ -58,7 +59,7 @@ export async function run(argv: string[]): Promise<void> {
       kv_reduction_vs_mha: 1 - runner.kvBytesPerToken / mhaBytesPerToken,
       read_bandwidth_bytes_s: bandwidth,
       decode_bound_tok_s: boundTokS,
-      decode_fraction_of_bound: decodeTokS / boundTokS,
+      decode_fraction_of_bound: decodeTokS === null ? null : decodeTokS / boundTokS,
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

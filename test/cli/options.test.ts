@@ -17,6 +17,12 @@ describe('edgeseek options', () => {
     expect(failure.stderr).toContain('--threads');
   });
 
+  it('a count that is not a whole number in range exits 2 naming the option', async () => {
+    const failure = await run('node', [BIN, 'bench', '--model', 'x', '--prompt-tokens', '-5']).catch((e) => e);
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain("--prompt-tokens must be an integer ≥ 1, got '-5'");
+  });
+
   it('--help after a command prints its options and exits 0 without running it', async () => {
     const { stdout } = await run('node', [BIN, 'bench', '--help']);
     expect(stdout).toContain('usage: edgeseek bench');

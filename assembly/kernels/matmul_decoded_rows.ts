@@ -10,11 +10,12 @@
 // value is the same f32 either way.
 import { dequantize_f16, dequantize_q4_0, dequantize_q8_0 } from './dequantize';
 import { matmul_f32 } from './matmul_float';
+import { blockBytes } from './quant_blocks';
 
-/** W selects the format: u16 = f16, i8 = Q8_0, u8 = Q4_0. */
+/** W selects the format: u16 = f16, i8 = Q8_0, u8 = Q4_0 (quant_blocks.ts). */
 @inline function rowBytes<W>(K: i32): usize {
   if (sizeof<W>() == 2) return <usize>K << 1;
-  return <usize>(K >> 5) * (isSigned<W>() ? 34 : 18);
+  return <usize>(K >> 5) * blockBytes<W>();
 }
 
 @inline function decodeRow<W>(src: usize, dst: usize, K: i32): void {

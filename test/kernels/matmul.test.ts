@@ -5,15 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { rowScratchBytes, type MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
-  allocRegion, encodeBf16, encodeF16, encodeF32, encodeQ4_0, encodeQ8_0, f64ToHalf, fenceIntact, halfToF64, kernelInstance,
-  poisonedF32, printRecordedErrors, putBytes, putF32, randomF32, readF32, recordRel, relError, release,
-  type EncodedWeight, stridedMatmulRef, tinyWeights,
+  allocRegion, ENCODERS, f64ToHalf, fenceIntact, halfToF64, kernelInstance, matmulCase, poisonedF32, printRecordedErrors,
+  putBytes, putF32, randomF32, readF32, recordRel, relError, release, stridedMatmulRef,
 } from './support.ts';
 
 type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
-const ENCODE: Record<DType, (src: Float32Array) => EncodedWeight> = {
-  f32: encodeF32, f16: encodeF16, bf16: encodeBf16, q8_0: encodeQ8_0, q4_0: encodeQ4_0,
-};
 /** Activations and the stored weight values are exact inputs, so only f32 accumulation order differs. */
 const TOLERANCE = 1e-6;
 
@@ -33,13 +29,7 @@ describe('f16 encoder used by the references', () => {
 
 
 function runMatmul(dtype: DType, N: number, K: number, T: number, seed: number, tiny = false): number {
-  const src = randomF32(N * K, seed, 0.5);
-  // Every third weight zero or below half's normal range (2^-14): both f16 decode paths, in most 8-wide chunks.
-  if (tiny) tinyWeights(dtype, src);
-  const weight = ENCODE[dtype](src);
-  const xStride = K + 3;
-  const outStride = N + 5;
-  const x = randomF32(T * xStride, seed + 1);
+  const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, seed, tiny);
   const wR = putBytes(inst, weight.bytes);
   const xR = putF32(inst, x);
   const outR = poisonedF32(inst, T * outStride);
@@ -97,7 +87,7 @@ describe('dequantize kernels', () => {
     it(`dequantize_${dtype} count=${count} is exact`, () => {
       const values = randomF32(count, 31, 2);
       for (let i = 0; i < count; i += 5) values[i] *= 1e-5; // subnormal halves among normal ones
-      const weight = ENCODE[dtype](values);
+      const weight = ENCODERS[dtype](values);
       const src = putBytes(inst, weight.bytes);
       const dst = poisonedF32(inst, count);
       inst.exports[`dequantize_${dtype}`](src.ptr, dst.ptr, count);

@@ -3,6 +3,7 @@
 // poisoned with NaN and fenced by a sentinel, and the normalized error.
 import { instantiateKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import { randomArray } from '../ops/reference.ts';
 
 export async function kernelInstance(): Promise<WasmInstance> {
   return instantiateKernels(await loadWasmModuleFromDisk());
@@ -225,4 +226,23 @@ export function tinyWeights(dtype: string, src: Float32Array): void {
     if (b % 3 === 0) continue;
     for (let i = b * 32; i < (b + 1) * 32; i++) src[i] = b % 3 === 1 ? src[i] * 1e-4 : 0;
   }
+}
+
+/** Each weight format's encoder, by dtype name. */
+export const ENCODERS = {
+  f32: encodeF32, f16: encodeF16, bf16: encodeBf16, q8_0: encodeQ8_0, q4_0: encodeQ4_0,
+} as const satisfies Record<string, (src: Float32Array) => EncodedWeight>;
+
+/**
+ * One matmul test case: a random [N, K] weight in `dtype` (tinyWeights when
+ * `tiny`), activations x [T, K] with rows xStride = K + 3 apart, and the out
+ * row stride N + 5 — strides that are never the dense ones.
+ */
+export function matmulCase(
+  dtype: keyof typeof ENCODERS, N: number, K: number, T: number, seed: number, tiny = false,
+): { weight: EncodedWeight; x: Float32Array; xStride: number; outStride: number } {
+  const src = randomArray(N * K, seed, 0.5);
+  if (tiny) tinyWeights(dtype, src);
+  const xStride = K + 3;
+  return { weight: ENCODERS[dtype](src), x: randomArray(T * xStride, seed + 1), xStride, outStride: N + 5 };
 }

@@ -19,7 +19,7 @@ import { createApp } from '../src/server/app.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
-const model = args.get('model') ?? (existsSync(`${DEFAULT_MODEL_DIR}/config.json`) ? DEFAULT_MODEL_DIR : '../shared/golden/tiny-a');
+const model = args.get('model') ?? (existsSync(`${DEFAULT_MODEL_DIR}/config.json`) ? DEFAULT_MODEL_DIR : 'test/fixtures/golden/tiny-a');
 const maxTokens = Number(args.get('tokens') ?? 128);
 const runs = Number(args.get('runs') ?? 7);
 const prompt = 'The history of the city begins with a small settlement on the river, where';

@@ -1,4 +1,4 @@
-// The features ../shared/golden does not exercise (YaRN past the original
+// The features the golden model (test/fixtures/golden) does not exercise (YaRN past the original
 // context, group-limited routing, q_lora_rank null, norm_topk_prob,
 // routed_scaling_factor, no shared experts, dense/MoE placement, tied
 // embeddings, split attn_k_b/attn_v_b, every GGUF type, sharded BF16/F16

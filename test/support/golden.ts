@@ -1,8 +1,8 @@
-// Readers for ../shared/golden (see its README for formats and tolerances).
+// Readers for the golden model test/fixtures/golden/tiny-a (see its README for formats and tolerances).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const GOLDEN_DIR = fileURLToPath(new URL('../../../shared/golden/tiny-a/', import.meta.url));
+export const GOLDEN_DIR = fileURLToPath(new URL('../fixtures/golden/tiny-a/', import.meta.url));
 
 export interface GoldenSequence { ids: number[]; logits_file: string; argmax: number[]; top1_margin?: number[] }
 export interface GoldenGreedy { prompt_ids: number[]; continuation_ids: number[] }

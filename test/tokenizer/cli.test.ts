@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { shared, tinyDir } from './support.ts';
+import { fixtures, tinyDir } from './support.ts';
 
 async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '', stderr = '';
@@ -41,7 +41,7 @@ describe('edgeseek tokenize', () => {
   });
 
   it('--bos prepends BOS; the DeepSeek-LLM GGUF works too', async () => {
-    const { stdout } = await runCli(['tokenize', '--tokenizer', join(shared, 'vocab', 'ggml-vocab-deepseek-llm.gguf'), '--text', 'Hello world', '--bos']);
+    const { stdout } = await runCli(['tokenize', '--tokenizer', join(fixtures, 'vocab', 'ggml-vocab-deepseek-llm.gguf'), '--text', 'Hello world', '--bos']);
     expect(JSON.parse(stdout)).toEqual([100000, 17464, 1843]);
   });
 

@@ -1,4 +1,4 @@
-// Exact ids against the shared goldens: tiny-a's tokenize.json (from its
+// Exact ids against the goldens: tiny-a's tokenize.json (from its
 // tokenizer.json and from its GGUF) and llama.cpp's test vectors for the real
 // DeepSeek-LLM/V2 vocabulary (ggml-vocab-deepseek-llm.gguf, pre deepseek-llm).
 import { readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fsSource } from '../../src/model/source-fs.ts';
 import { loadTokenizer } from '../../src/tokenizer/index.ts';
-import { shared, tinyDir } from './support.ts';
+import { fixtures, tinyDir } from './support.ts';
 
 const golden = JSON.parse(readFileSync(join(tinyDir, 'tokenize.json'), 'utf8')) as { cases: { text: string; ids: number[] }[] };
 
@@ -24,7 +24,7 @@ describe('tiny-a tokenize.json', () => {
 
 describe('llama.cpp test vectors, ggml-vocab-deepseek-llm.gguf', () => {
   it('every .inp text encodes to its .out ids', async () => {
-    const vocab = join(shared, 'vocab', 'ggml-vocab-deepseek-llm.gguf');
+    const vocab = join(fixtures, 'vocab', 'ggml-vocab-deepseek-llm.gguf');
     const texts = readFileSync(`${vocab}.inp`, 'utf8').split('\n__ggml_vocab_test__\n');
     const expected = readFileSync(`${vocab}.out`, 'utf8').split('\n');
     const tokenizer = await loadTokenizer(await fsSource(vocab));

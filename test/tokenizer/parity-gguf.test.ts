@@ -10,9 +10,9 @@ import { fsSource } from '../../src/model/source-fs.ts';
 import { loadTokenizer } from '../../src/tokenizer/index.ts';
 import { DEEPSEEK_LLM_PRE_TOKENIZER } from '../../src/tokenizer/pretokenizer-configs.ts';
 import type { Tokenizer } from '../../src/tokenizer/types.ts';
-import { chunks, corpus, hfReference, randomText, shared } from './support.ts';
+import { chunks, corpus, hfReference, randomText, fixtures } from './support.ts';
 
-const gguf = join(shared, 'vocab', 'ggml-vocab-deepseek-llm.gguf');
+const gguf = join(fixtures, 'vocab', 'ggml-vocab-deepseek-llm.gguf');
 
 async function tokenizerJsonFromGguf(): Promise<string> {
   const meta = (await readGguf(await fsSource(gguf), 'ggml-vocab-deepseek-llm.gguf')).metadata;

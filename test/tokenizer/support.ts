@@ -11,11 +11,12 @@ import { tokenizerFromJson, type LoadTokenizerOptions } from '../../src/tokenize
 import type { Tokenizer } from '../../src/tokenizer/types.ts';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const shared = join(root, '..', 'shared');
+/** The in-repo golden model and DeepSeek vocabulary (test/fixtures/golden, test/fixtures/vocab). */
+export const fixtures = join(root, 'test', 'fixtures');
 const v3Dir = join(root, 'node_modules', '@lenml', 'tokenizer-deepseek_v3', 'models');
 export const v3Json = readFileSync(join(v3Dir, 'tokenizer.json'), 'utf8');
 export const v3Config = readFileSync(join(v3Dir, 'tokenizer_config.json'), 'utf8');
-export const tinyDir = join(shared, 'golden', 'tiny-a');
+export const tinyDir = join(fixtures, 'golden', 'tiny-a');
 export const tinyJson = readFileSync(join(tinyDir, 'tokenizer.json'), 'utf8');
 export const tinyConfig = readFileSync(join(tinyDir, 'tokenizer_config.json'), 'utf8');
 

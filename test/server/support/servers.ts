@@ -1,5 +1,5 @@
 // The servers the HTTP suites run against, all on the real engine and the
-// real tiny model (../shared/golden/tiny-a): the Node server in-process, and
+// real tiny model (test/fixtures/golden/tiny-a): the Node server in-process, and
 // the real Worker bundle under Miniflare (wrangler's unstable_startWorker).
 import { serve, type ServerType } from '@hono/node-server';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { createApp, type AppOptions } from '../../../src/server/app.ts';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** The test model. (The default model, models/default, is what `npm start` serves.) */
-export const TINY_MODEL = fileURLToPath(new URL('../../../../shared/golden/tiny-a', import.meta.url));
+export const TINY_MODEL = fileURLToPath(new URL('../../fixtures/golden/tiny-a', import.meta.url));
 export const TINY_MODEL_ID = 'tiny-a';
 export const API_KEY = 'sk-test-edgeseek-0123456789';
 

@@ -72,10 +72,11 @@ export interface RespondOptions {
    * do not always report a disconnect (wrangler dev's proxy, sometimes).
    */
   stallTimeoutMs: number;
+  /** The longest a made token waits for the next one to share its write (ms). Default 2. */
+  coalesceMs?: number;
 }
 
-/** The longest a made token waits for the next one to share its write (ms). */
-const COALESCE_MS = 2;
+const DEFAULT_COALESCE_MS = 2;
 
 const encoder = new TextEncoder();
 const sse = (objects: object[]): Uint8Array => encoder.encode(objects.map((o) => `data: ${JSON.stringify(o)}\n\n`).join(''));
@@ -88,6 +89,7 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
   if (!options.stream) return wholeResponse(events, first, dialect, meta);
 
   const withUsage = options.includeUsage;
+  const coalesceMs = options.coalesceMs ?? DEFAULT_COALESCE_MS;
   let offset = 0;
   let finished = false;
   // Turns one engine event into the chunks it produces (possibly none).
@@ -124,7 +126,7 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
     },
     async pull(controller) {
       clearTimeout(stall);
-      // Tokens made within COALESCE_MS of the pull go out in one write: a model
+      // Tokens made within coalesceMs of the pull go out in one write: a model
       // that makes a token in a fraction of that would otherwise pay the
       // per-write cost (chunk, socket write, the client's wake-up) for each one.
       const started = performance.now();
@@ -148,7 +150,7 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
           }
           // Where the clock stands still during compute (Workers), every token is sent at once.
           const elapsed = performance.now() - started;
-          if (pending.length && (elapsed === 0 || elapsed >= COALESCE_MS)) {
+          if (pending.length && (elapsed === 0 || elapsed >= coalesceMs)) {
             controller.enqueue(sse(pending));
             watchStall(controller);
             return;

@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 it('Deno: 2 threads over shared Wasm memory match the golden logits (≤ 1e-4 per position)', async () => {
   const { stdout } = await promisify(execFile)(`${root}/node_modules/.bin/deno`, ['run', '-A', 'test/engine/deno-threads.mts'], {
-    cwd: root, timeout: 120_000,
+    cwd: root,
   });
   const report = JSON.parse(stdout.trim().split('\n').pop()!) as { worst: number; positions: number };
   expect(report.positions).toBe(33);

@@ -23,9 +23,9 @@ function fakeEngine(count: number, delayMs: number): Engine {
 }
 
 /** The body's writes, each as the list of its `data:` payloads. */
-async function writes(engine: Engine): Promise<string[][]> {
+async function writes(engine: Engine, coalesceMs: number): Promise<string[][]> {
   const response = await respond(engine, {} as GenerateRequest, completionDialect, {
-    stream: true, includeUsage: false, modelId: 'm', abort: new AbortController(), stallTimeoutMs: 10_000,
+    stream: true, includeUsage: false, modelId: 'm', abort: new AbortController(), stallTimeoutMs: 60_000, coalesceMs,
   });
   const reader = response.body!.getReader();
   const out: string[][] = [];
@@ -39,14 +39,16 @@ const textOf = (frames: string[][]) => frames.flat().filter((f) => f !== '[DONE]
 
 describe('SSE write coalescing', () => {
   it('tokens made in microseconds share writes; each is still its own chunk, in order', async () => {
-    const frames = await writes(fakeEngine(200, 0));
+    // A window far longer than 200 instant tokens take, however loaded the machine: the grouping is what is tested.
+    const frames = await writes(fakeEngine(200, 0), 1000);
     expect(textOf(frames)).toBe(Array.from({ length: 200 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(''));
     expect(frames.flat().filter((f) => f !== '[DONE]')).toHaveLength(201); // 200 tokens + the finish chunk
     expect(frames.length, `${frames.length} writes for 200 tokens`).toBeLessThan(50);
   });
 
   it('a token that takes longer than the window is written on its own, without waiting for the next', async () => {
-    const frames = await writes(fakeEngine(6, 4));
+    // Each token's busy work (4 ms of wall time) outlasts the 2 ms window however fast the machine is.
+    const frames = await writes(fakeEngine(6, 4), 2);
     // The first token answers with the headers; then one write per token, the last one with the finish chunk and [DONE].
     expect(frames.slice(1, -1).every((w) => w.length === 1), JSON.stringify(frames)).toBe(true);
     expect(textOf(frames)).toBe('abcdef');

@@ -24,6 +24,9 @@ async function streamThenDisconnect(url: string, body: object, frames: number): 
   return seen;
 }
 
+/** How long a condition that should hold within a few tokens may take on a loaded 2-core machine before the test gives up. */
+const WAIT_MS = 30_000;
+
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -48,19 +51,19 @@ describe('node server: streaming on the real engine', () => {
     const baseline = engine.cacheBytesInUse;
     expect(baseline).toBe(0);
     let tokensAfterAbort = 0;
+    const recordedBefore = server.generations!.length;
     const frames = await streamThenDisconnect(server.url, { model: TINY_MODEL_ID, prompt: 'Once upon a time', max_tokens: 400, temperature: 0 }, 3);
     expect(frames).toHaveLength(3);
-    // The generation notices the closed connection within a token or so and frees its reservation.
-    expect(await waitFor(async () => engine.cacheBytesInUse === baseline, 2000)).toBe(true);
+    // The generation notices the closed connection within a token or so and frees its reservation
+    // (the bound only matters when it never does: a loaded machine just takes longer).
+    expect(await waitFor(async () => engine.cacheBytesInUse === baseline && server.generations!.length > recordedBefore, WAIT_MS)).toBe(true);
     const generation = server.generations!.at(-1)!;
     expect(['abort', 'cancelled']).toContain(generation.reason);
     expect(generation.tokens).toBeLessThan(400);
-    // Nothing keeps running: a later request gets the whole budget and the engine is idle.
-    const before = Date.now();
+    // Nothing keeps running (the generation above has ended: it is recorded): a later request is served.
     const out = await client.completions.create({ model: TINY_MODEL_ID, prompt: 'x', max_tokens: 2, temperature: 0 });
     tokensAfterAbort = out.usage!.completion_tokens;
     expect(tokensAfterAbort).toBeGreaterThan(0);
-    expect(Date.now() - before).toBeLessThan(2000);
     expect(engine.cacheBytesInUse).toBe(baseline);
     expect(engine.queued).toBe(0);
   });
@@ -158,7 +161,7 @@ describe('worker under Miniflare: client disconnect and concurrency', () => {
   it('a client that disconnects mid-stream has its generation stopped and cache freed (asserted through /health)', async () => {
     expect(await server.cacheBytesInUse()).toBe(0);
     await streamThenDisconnect(server.url, { model: TINY_MODEL_ID, prompt: 'Once upon a time', max_tokens: 400, temperature: 0 }, 3);
-    expect(await waitFor(async () => (await server.cacheBytesInUse()) === 0, 5000)).toBe(true);
+    expect(await waitFor(async () => (await server.cacheBytesInUse()) === 0, WAIT_MS)).toBe(true);
   });
 
   it('concurrent seeded streams in one isolate equal sequential ones', async () => {

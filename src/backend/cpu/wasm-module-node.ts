@@ -7,7 +7,11 @@ const compiled = new Map<string, Promise<WebAssembly.Module>>();
 function compileOnce(file: string): Promise<WebAssembly.Module> {
   let module = compiled.get(file);
   if (!module) {
-    module = readFile(join(packageRoot(), 'build', file)).then((bytes) => WebAssembly.compile(bytes));
+    const path = join(packageRoot(), 'build', file);
+    module = readFile(path).then((bytes) => WebAssembly.compile(bytes), (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      throw new Error(`${path} is missing: the Wasm module is not built (an install with scripts skipped, e.g. --ignore-scripts, skips it). Run \`npm run build\` in ${packageRoot()}.`);
+    });
     compiled.set(file, module);
   }
   return module;

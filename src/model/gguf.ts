@@ -7,6 +7,7 @@ import type { DType } from '../backend/backend.ts';
 import { bytesFor } from '../backend/backend.ts';
 import type { ModelSource } from './source.ts';
 import { WeightFileError, type StoredTensor } from './safetensors.ts';
+import { checkTensorLayout } from './tensor-layout.ts';
 
 const GGML_TYPES: Record<number, DType> = { 0: 'f32', 1: 'f16', 2: 'q4_0', 8: 'q8_0', 30: 'bf16' };
 const GGML_TYPE_NAMES: Record<number, string> = {
@@ -49,6 +50,9 @@ export async function readGguf(source: ModelSource, file: string): Promise<GgufF
   const version = metadata.version;
   if (version !== 3 && version !== 2) throw new WeightFileError(`${file}: GGUF version ${String(version)} is not supported (2 or 3)`);
   const dataStart = Number(parsed.tensorDataOffset);
+  if (dataStart > fileSize) throw new WeightFileError(`${file}: the tensor directory ends at byte ${dataStart} but the file has ${fileSize} bytes (truncated)`);
+  const alignment = ggufAlignment(file, metadata);
+  if (dataStart % alignment !== 0) throw new WeightFileError(`${file}: tensor data starts at byte ${dataStart}, not aligned to general.alignment ${alignment}`);
   const tensors = new Map<string, StoredTensor>();
   for (const info of parsed.tensorInfos) {
     const dtype = GGML_TYPES[info.dtype];
@@ -65,7 +69,19 @@ export async function readGguf(source: ModelSource, file: string): Promise<GgufF
     if (offset + byteLength > fileSize) {
       throw new WeightFileError(`${file}: tensor ${info.name} ends at byte ${offset + byteLength} but the file has ${fileSize} bytes (truncated?)`);
     }
+    if (tensors.has(info.name)) throw new WeightFileError(`${file}: tensor ${info.name} is listed twice`);
     tensors.set(info.name, { name: info.name, file, dtype, shape, offset, byteLength });
   }
+  checkTensorLayout(file, [...tensors.values()], fileSize, { alignment, dataStart });
   return { file, metadata, tensors };
+}
+
+/** general.alignment (default 32): a positive power of two, or the file is refused. */
+function ggufAlignment(file: string, metadata: GgufMetadata): number {
+  const value = metadata['general.alignment'] ?? 32;
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || (n & (n - 1)) !== 0) {
+    throw new WeightFileError(`${file}: general.alignment ${String(value)} is not a positive power of two`);
+  }
+  return n;
 }

@@ -8,6 +8,7 @@ import type {
 } from '../backend/backend.ts';
 import type { Checkpoint, LocatedTensor } from './checkpoint.ts';
 import { isMoeLayer, type ModelConfig } from './config.ts';
+import { assertFiniteWeights } from './check-tensors.ts';
 import { fromF32, toF32 } from './dtype.ts';
 import type { LayerTensor } from './names.ts';
 import { WeightFileError } from './safetensors.ts';
@@ -50,6 +51,8 @@ export interface ModelWeights {
 
 export interface LoadWeightsOptions {
   quantize?: QuantizeMode;
+  /** Check every weight for NaN/Inf (see check-tensors.ts). */
+  checkTensors?: boolean;
   onProgress?: (loaded: number, total: number, tensor: string) => void;
 }
 
@@ -59,8 +62,13 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
   const total = 3 + c.numLayers;
   let step = 0;
   const targetOf = (role: Role): DType | undefined => (role === 'f32' ? 'f32' : role === 'matmul' ? options.quantize : undefined);
+  const check = (name: string, dtype: DType, shape: readonly number[], bytes: Uint8Array): void => {
+    if (options.checkTensors) assertFiniteWeights(checkpoint.file, name, dtype, shape, bytes);
+  };
   const upload = (data: WeightData, layer: number, role: Role): Weight => {
-    const weight = backend.uploadWeight(convert(data, backend, targetOf(role)), { layer });
+    const converted = convert(data, backend, targetOf(role));
+    check(converted.name, converted.dtype, converted.shape, converted.bytes);
+    const weight = backend.uploadWeight(converted, { layer });
     uploaded.push(weight);
     return weight;
   };
@@ -70,7 +78,10 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
     const readInto = checkpoint.readInto;
     if (readInto && backend.uploadWeightFrom && dtypeFor(located.dtype, located.shape, backend, targetOf(role)) === located.dtype) {
       const { name, dtype, shape } = located;
-      const weight = await backend.uploadWeightFrom({ name, dtype, shape }, { layer }, (dst) => readInto(located, dst));
+      const weight = await backend.uploadWeightFrom({ name, dtype, shape }, { layer }, async (dst) => {
+        await readInto(located, dst);
+        check(name, dtype, shape, dst);
+      });
       uploaded.push(weight);
       return weight;
     }

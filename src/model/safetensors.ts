@@ -5,6 +5,7 @@
 import type { DType } from '../backend/backend.ts';
 import type { ModelSource } from './source.ts';
 import { readText } from './source.ts';
+import { checkTensorLayout, duplicateTopLevelKey } from './tensor-layout.ts';
 
 export class WeightFileError extends Error {}
 
@@ -64,14 +65,18 @@ export async function readSafetensorsHeader(source: ModelSource, file: string): 
     throw new WeightFileError(`${file}: header length ${headerLength} does not fit a ${fileSize}-byte file (not safetensors, or truncated)`);
   }
   let header: Record<string, unknown>;
+  let headerText: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await source.read(file, 8, headerLength)));
+    headerText = new TextDecoder('utf-8', { fatal: true }).decode(await source.read(file, 8, headerLength));
+    header = JSON.parse(headerText);
   } catch (error) {
     throw new WeightFileError(`${file}: header is not valid JSON (${(error as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new WeightFileError(`${file}: header is not a JSON object`);
   }
+  const duplicate = duplicateTopLevelKey(headerText);
+  if (duplicate !== undefined) throw new WeightFileError(`${file}: tensor ${duplicate} is listed twice in the header`);
   const dataStart = 8 + headerLength;
   const dataSize = fileSize - dataStart;
   const tensors = new Map<string, StoredTensor>();
@@ -97,5 +102,6 @@ export async function readSafetensorsHeader(source: ModelSource, file: string): 
     }
     tensors.set(name, { name, file, dtype: kind.dtype, shape, offset: dataStart + offsets[0], byteLength: expected });
   }
+  checkTensorLayout(file, [...tensors.values()], fileSize);
   return tensors;
 }

@@ -105,6 +105,39 @@ describe('safetensors faults', () => {
     expect(await loadError(hf(safetensors, new TextEncoder().encode(JSON.stringify(json))))).toMatch(/config\.json: scoring_func "sigmoid" is not supported/);
   });
 
+  it('a tensor listed twice in the header (JSON keeps only the last): names it', async () => {
+    const { header, data } = safetensorsHeader(safetensors);
+    const name = 'model.norm.weight';
+    const json = JSON.stringify(header).replace('{', `{${JSON.stringify(name)}:${JSON.stringify(header[name])},`);
+    const bytes = new TextEncoder().encode(json);
+    const file = new Uint8Array(8 + bytes.length + data.length);
+    new DataView(file.buffer).setBigUint64(0, BigInt(bytes.length), true);
+    file.set(bytes, 8);
+    file.set(data, 8 + bytes.length);
+    expect(await loadError(hf(file))).toBe(`model.safetensors: tensor ${name} is listed twice in the header`);
+  });
+
+  it('two tensors sharing bytes: names both', async () => {
+    const { header, data } = safetensorsHeader(safetensors);
+    const [a, b] = ['model.layers.0.input_layernorm.weight', 'model.layers.0.post_attention_layernorm.weight'];
+    header[b].data_offsets = [...header[a].data_offsets];
+    expect(await loadError(hf(withHeader(header, data)))).toMatch(/model\.safetensors: tensors \S+ \(bytes \d+\.\.\d+\) and \S+ \(from byte \d+\) overlap/);
+  });
+
+  it('a NaN weight with checkTensors: names the tensor and the element; without it the load succeeds', async () => {
+    const { header, data } = safetensorsHeader(safetensors);
+    const name = 'model.layers.1.self_attn.o_proj.weight';
+    const bad = data.slice();
+    new DataView(bad.buffer).setFloat32(header[name].data_offsets[0] + 4 * 7, NaN, true);
+    const files = hf(withHeader(header, bad));
+    const before = backend.allocatedBytes;
+    const error = await loadWeights(await openCheckpoint(memorySource(files, 'test-model')), backend, { checkTensors: true }).catch((e: Error) => e);
+    expect((error as Error).message).toBe(`test-model/model.safetensors: tensor ${name} holds NaN at element 7 (--check-tensors / checkTensors)`);
+    expect(backend.allocatedBytes, 'memory of a failed load is released').toBe(before);
+    const weights = await loadWeights(await openCheckpoint(memorySource(files, 'test-model')), backend);
+    for (const w of weights.all) backend.release(w);
+  });
+
   it('missing config field: names the field', async () => {
     const json = JSON.parse(config.toString());
     delete json.kv_lora_rank;
@@ -146,8 +179,40 @@ describe('GGUF faults', () => {
     expect(await loadError(file(gguf.subarray(0, gguf.length - 5000)))).toMatch(/model\.gguf: tensor \S+ ends at byte \d+ but the file has \d+ bytes/);
   });
 
-  it('header cut inside the tensor directory', async () => {
-    expect(await loadError(file(gguf.subarray(0, 600)))).toMatch(/model\.gguf/);
+  it('header cut inside the tensor directory: says so, naming no phantom tensor', async () => {
+    for (const cut of [600, 900, 1200]) {
+      const message = await loadError(file(gguf.subarray(0, cut)));
+      expect(message, `cut at ${cut}`).toMatch(/^model\.gguf: .*truncated/);
+      expect(message, `cut at ${cut}`).not.toMatch(/tensor {2}/);
+    }
+  });
+
+  it('a tensor listed twice: names it', async () => {
+    const bad = gguf.slice();
+    const from = new TextEncoder().encode('blk.1.attn_output.weight');
+    const to = new TextEncoder().encode('blk.0.attn_output.weight');
+    const at = ggufTypeOffset(bad, 'blk.1.attn_output.weight');
+    // The name sits before its dims: find it again to overwrite it in place (same length).
+    const nameAt = bad.subarray(0, at).findLastIndex((_, i) => from.every((b, j) => bad[i + j] === b));
+    bad.set(to, nameAt);
+    expect(await loadError(file(bad))).toBe('model.gguf: tensor blk.0.attn_output.weight is listed twice');
+  });
+
+  it('tensor data not aligned to general.alignment: names the tensor', async () => {
+    const bad = gguf.slice();
+    const offsetAt = ggufTypeOffset(bad, 'blk.0.attn_norm.weight') + 4;
+    const view = new DataView(bad.buffer);
+    view.setBigUint64(offsetAt, view.getBigUint64(offsetAt, true) + 4n, true);
+    expect(await loadError(file(bad))).toMatch(/model\.gguf: tensor blk\.0\.attn_norm\.weight starts at byte \d+, not aligned to the file's 32-byte alignment/);
+  });
+
+  it('two tensors sharing bytes: names both', async () => {
+    const bad = gguf.slice();
+    const view = new DataView(bad.buffer);
+    const a = ggufTypeOffset(bad, 'blk.0.attn_norm.weight') + 4;
+    const b = ggufTypeOffset(bad, 'blk.0.ffn_norm.weight') + 4;
+    view.setBigUint64(b, view.getBigUint64(a, true), true);
+    expect(await loadError(file(bad))).toMatch(/model\.gguf: tensors blk\.0\.(attn|ffn)_norm\.weight \(bytes \d+\.\.\d+\) and blk\.0\.(attn|ffn)_norm\.weight \(from byte \d+\) overlap/);
   });
 
   it('unsupported tensor type: names the tensor and the type', async () => {

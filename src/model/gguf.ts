@@ -50,7 +50,10 @@ export async function readGguf(source: ModelSource, file: string): Promise<GgufF
   const version = metadata.version;
   if (version !== 3 && version !== 2) throw new WeightFileError(`${file}: GGUF version ${String(version)} is not supported (2 or 3)`);
   const dataStart = Number(parsed.tensorDataOffset);
-  if (dataStart > fileSize) throw new WeightFileError(`${file}: the tensor directory ends at byte ${dataStart} but the file has ${fileSize} bytes (truncated)`);
+  // (A vocabulary-only file has no tensors and may end before its data section's aligned start.)
+  if (dataStart > fileSize && parsed.tensorInfos.length > 0) {
+    throw new WeightFileError(`${file}: the tensor directory ends at byte ${dataStart} but the file has ${fileSize} bytes (truncated)`);
+  }
   const alignment = ggufAlignment(file, metadata);
   if (dataStart % alignment !== 0) throw new WeightFileError(`${file}: tensor data starts at byte ${dataStart}, not aligned to general.alignment ${alignment}`);
   const tensors = new Map<string, StoredTensor>();

@@ -9,6 +9,7 @@ import { createEngine } from './engine/engine.ts';
 import { fetchSource, r2Source, type R2BucketLike } from './entries/fetch-source.ts';
 import type { ModelSource } from './model/source.ts';
 import { createApp } from './server/app.ts';
+import { corsSetting } from './server/cors-setting.ts';
 import { errorResponse } from './server/errors.ts';
 
 export interface Env {
@@ -22,6 +23,8 @@ export interface Env {
   CACHE_BUDGET_BYTES?: string;
   MAX_QUEUE?: string;
   STREAM_STALL_TIMEOUT_MS?: string;
+  /** Which other origins' pages may call the API: *, none, or comma-separated origins (default: see AppOptions.cors). */
+  CORS_ORIGINS?: string;
 }
 
 type App = Hono;
@@ -47,7 +50,7 @@ async function build(env: Env): Promise<App> {
     maxQueue: number(env.MAX_QUEUE),
   });
   return createApp(engine, { apiKey: env.API_KEY || undefined, maxTokensLimit: number(env.MAX_TOKENS_LIMIT),
-    streamStallTimeoutMs: number(env.STREAM_STALL_TIMEOUT_MS),
+    streamStallTimeoutMs: number(env.STREAM_STALL_TIMEOUT_MS), cors: corsSetting(env.CORS_ORIGINS),
   });
 }
 

@@ -10,7 +10,7 @@ import { defaultModelPath } from './package-root.ts';
 import { nodeGpu } from '../backend/webgpu/node-gpu.ts';
 
 /** The options openRunnerFromArgs reads. */
-export const RUNNER_OPTIONS = ['model', 'backend', 'quantize', 'activations', 'shard-bytes', 'threads'] as const;
+export const RUNNER_OPTIONS = ['model', 'backend', 'quantize', 'activations', 'shard-bytes', 'threads', 'check-tensors'] as const;
 
 export async function openRunnerFromArgs(args: Args, options: { maxBatch?: number } = {}): Promise<ModelRunner> {
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
@@ -28,6 +28,7 @@ export async function openRunnerFromArgs(args: Args, options: { maxBatch?: numbe
     threadsModule: (args.number('threads') ?? 1) > 1 ? await loadWasmThreadsModuleFromDisk() : undefined,
     activations,
     quantize,
+    checkTensors: args.flag('check-tensors'),
     maxBatch: options.maxBatch,
   });
 }

@@ -1,12 +1,23 @@
 // `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto]
-//   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]`
+//   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]
+//   [--cors *|none|ORIGINS] [--check-tensors]`
 // → the OpenAI-compatible API on Node. The API key can also come from EDGESEEK_API_KEY.
 import type { BackendKind } from '../backend/create-backend.ts';
 import { serveNode } from '../entries/node.ts';
+import { corsSetting } from '../server/cors-setting.ts';
 import { Args, CliError } from './args.ts';
+
+function corsSettingOf(text: string | undefined): ReturnType<typeof corsSetting> {
+  try {
+    return corsSetting(text);
+  } catch (error) {
+    throw new CliError(`--cors: ${(error as Error).message}`);
+  }
+}
 
 export const options = [
   'model', 'backend', 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
+  'cors', 'check-tensors',
 ];
 
 export async function run(argv: string[]): Promise<void> {
@@ -23,6 +34,8 @@ export async function run(argv: string[]): Promise<void> {
     maxTokensLimit: args.number('max-tokens-limit'),
     cacheBudgetBytes: args.number('cache-budget-bytes'),
     maxQueue: args.number('max-queue'),
+    cors: corsSettingOf(args.string('cors')),
+    checkTensors: args.flag('check-tensors'),
   });
   process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1\n`);
   await new Promise<void>((resolve) => {

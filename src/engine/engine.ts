@@ -36,6 +36,14 @@ export interface EngineOptions {
   maxQueue?: number;
   /** Prompt tokens one forward step takes before other requests get a turn. Default 128. */
   prefillChunk?: number;
+  /**
+   * Let chat message content contain control tokens ("<｜User｜>" typed by a user
+   * becomes the role marker). Default false: content is plain text, as OpenAI
+   * treats it, and only the chat template's own markers are control tokens.
+   */
+  specialTokensInContent?: boolean;
+  /** Check every weight for NaN/Inf while loading (llama.cpp's --check-tensors); a bad one fails the load naming the tensor. */
+  checkTensors?: boolean;
   onProgress?: (progress: LoadProgress) => void;
 }
 
@@ -52,6 +60,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const progress = options.onProgress;
   const runner = await loadModelRunner(source, backend, {
     quantize: options.quantize,
+    checkTensors: options.checkTensors,
     onProgress: progress && ((loaded, total, tensor) => progress({ stage: 'weights', loaded, total, tensor })),
   });
   try {
@@ -73,7 +82,9 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
     cacheBudgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
   });
-  const ctx: GenerationContext = { runner, tokenizer, scheduler, contextLength, prefillChunk: options.prefillChunk ?? 128 };
+  const ctx: GenerationContext = {
+    runner, tokenizer, scheduler, contextLength, prefillChunk: options.prefillChunk ?? 128, specialTokensInContent: options.specialTokensInContent,
+  };
   const model: ModelInfo = {
     id: options.modelId ?? 'edgeseek',
     contextLength,

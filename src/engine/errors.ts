@@ -45,3 +45,15 @@ export class EngineClosedError extends Error {
     super(message);
   }
 }
+
+/**
+ * The model produced logits that are not finite numbers (NaN or ±Infinity),
+ * e.g. from NaN weights: the request ends with this error instead of sampling
+ * noise. HTTP 500.
+ */
+export class NonFiniteLogitsError extends Error {
+  override readonly name = 'NonFiniteLogitsError';
+  constructor(readonly tokenId: number, readonly value: number) {
+    super(`the model produced a non-finite logit (${value} for token ${tokenId}); its weights or inputs are broken (load with checkTensors / --check-tensors to find a NaN or Inf weight)`);
+  }
+}

@@ -2,6 +2,7 @@
 // latent cache, prefill in chunks and decode token by token — each forward
 // step taken in turn through the scheduler — with incremental detokenizing
 // (whole UTF-8 characters only) and stop-string hold-back.
+import { ChatContentError, chatPromptIds, type ChatPromptOptions } from '../tokenizer/chat-prompt.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { AbortedError, ContextLengthError, InvalidRequestError } from './errors.ts';
 import type { ModelRunner, Sequence } from './runner-types.ts';
@@ -17,18 +18,23 @@ export interface GenerationContext {
   contextLength: number;
   /** Tokens one prefill step takes before other requests get a turn. */
   prefillChunk: number;
+  /** Parse control-token text in chat message content (EngineOptions.specialTokensInContent). */
+  specialTokensInContent?: boolean;
 }
 
 /** Prompt ids for a request: explicit ids, chat messages through the template, or text with BOS. */
-export function promptIdsOf(tokenizer: Tokenizer, request: GenerateRequest): number[] {
+export function promptIdsOf(tokenizer: Tokenizer, request: GenerateRequest, options: ChatPromptOptions = {}): number[] {
   const given = [request.promptIds !== undefined, request.messages !== undefined, request.prompt !== undefined].filter(Boolean).length;
   if (given !== 1) throw new InvalidRequestError('give exactly one of prompt, promptIds or messages', 'prompt');
   if (request.promptIds) return [...request.promptIds];
   if (request.messages) {
     if (request.messages.length === 0) throw new InvalidRequestError('messages must not be empty', 'messages');
-    // The template writes BOS itself (DeepSeek templates start with {{ bos_token }}).
-    const text = tokenizer.applyChatTemplate(request.messages, { addGenerationPrompt: true });
-    return tokenizer.encode(text, { addSpecialTokens: false, parseSpecial: true });
+    try {
+      return chatPromptIds(tokenizer, request.messages, options);
+    } catch (error) {
+      if (error instanceof ChatContentError) throw new InvalidRequestError(error.message, `messages.${error.messageIndex}.content`);
+      throw error;
+    }
   }
   // User text never turns into special tokens: parseSpecial off, BOS per the tokenizer config.
   return tokenizer.encode(request.prompt!, { addSpecialTokens: true, parseSpecial: false });
@@ -61,7 +67,7 @@ export interface PreparedRequest {
 
 /** Everything that can fail before any work: throws typed errors synchronously-ish, reserves nothing. */
 export function prepare(ctx: GenerationContext, request: GenerateRequest): PreparedRequest {
-  const promptIds = promptIdsOf(ctx.tokenizer, request);
+  const promptIds = promptIdsOf(ctx.tokenizer, request, { specialTokensInContent: ctx.specialTokensInContent });
   const vocab = ctx.runner.config.vocabSize;
   for (const id of promptIds) {
     if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new InvalidRequestError(`token id ${id} is outside the vocabulary (0..${vocab - 1})`, 'prompt');
@@ -83,6 +89,11 @@ function capacityOf(promptTokens: number, maxTokens: number): number {
   return promptTokens + maxTokens - 1;
 }
 
+/**
+ * The request's events: its tokens, then one finish event. The finish event is
+ * yielded only after the request's cache is released: a consumer that stops
+ * at the finish (and never calls return()) leaves nothing behind.
+ */
 export async function* runGeneration(ctx: GenerationContext, request: GenerateRequest, prepared: PreparedRequest): AsyncGenerator<GenerateEvent> {
   const { runner, tokenizer, scheduler } = ctx;
   const { promptIds, maxTokens, sampler, cacheBytes } = prepared;
@@ -101,9 +112,19 @@ export async function* runGeneration(ctx: GenerationContext, request: GenerateRe
     if (error instanceof AbortedError) { yield finish('abort', 0); return; }
     throw error;
   }
+  let ending: FinishEvent;
   let seq: Sequence | undefined;
   try {
-    if (signal?.aborted) { yield finish('abort', 0); return; }
+    ending = yield* decodeTokens();
+  } finally {
+    if (seq) runner.release(seq);
+    scheduler.release(cacheBytes);
+  }
+  yield ending;
+
+  /** Prefill, then decode until a stop: yields token events, returns the finish event. */
+  async function* decodeTokens(): AsyncGenerator<TokenEvent, FinishEvent> {
+    if (signal?.aborted) return finish('abort', 0);
     seq = runner.newSequence(capacityOf(promptIds.length, maxTokens));
     const s = seq;
     let sampled: SampledToken | undefined;
@@ -114,31 +135,23 @@ export async function* runGeneration(ctx: GenerationContext, request: GenerateRe
         const logits = await runner.forward(s, chunk);
         return last ? sampler.sample(logits, report) : undefined;
       });
-      if (signal?.aborted) { yield finish('abort', 0); return; }
+      if (signal?.aborted) return finish('abort', 0);
     }
     for (let n = 1; ; n++) {
       const token = sampled!;
       sampler.accept(token.id);
-      if (stopIds.has(token.id)) {
-        yield finish('stop', n, stops.flush() + decoder.flush());
-        return;
-      }
+      if (stopIds.has(token.id)) return finish('stop', n, stops.flush() + decoder.flush());
       const scan = stops.push(decoder.push(token.id));
-      const event: TokenEvent = { type: 'token', id: token.id, text: scan.text, ...logprobOf(tokenizer, token) };
-      yield event;
-      if (scan.stopped) { yield finish('stop', n); return; }
+      yield { type: 'token', id: token.id, text: scan.text, ...logprobOf(tokenizer, token) };
+      if (scan.stopped) return finish('stop', n);
       if (n >= maxTokens) {
         const tail = stops.push(decoder.flush());
-        yield finish(tail.stopped ? 'stop' : 'length', n, tail.stopped ? tail.text : tail.text + stops.flush());
-        return;
+        return finish(tail.stopped ? 'stop' : 'length', n, tail.stopped ? tail.text : tail.text + stops.flush());
       }
-      if (signal?.aborted) { yield finish('abort', n); return; }
+      if (signal?.aborted) return finish('abort', n);
       sampled = await scheduler.step(async () => sampler.sample(await runner.forward(s, [token.id]), report));
-      if (signal?.aborted) { yield finish('abort', n); return; }
+      if (signal?.aborted) return finish('abort', n);
     }
-  } finally {
-    if (seq) runner.release(seq);
-    scheduler.release(cacheBytes);
   }
 }
 

@@ -25,6 +25,8 @@ export interface RunnerOptions {
   /** CPU backend: activations of Q8_0/Q4_0 matmuls, 'f32' (exact, default) or 'int16' (faster; see CpuBackendOptions). */
   activations?: 'f32' | 'int16';
   quantize?: QuantizeMode;
+  /** Check every weight for NaN/Inf while loading (llama.cpp's --check-tensors). */
+  checkTensors?: boolean;
   /** Largest number of tokens one forward step processes (prefill is chunked). Default 128. */
   maxBatch?: number;
   onProgress?: (loaded: number, total: number, tensor: string) => void;

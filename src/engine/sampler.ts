@@ -4,7 +4,7 @@
 // temperature → top-k → softmax → top-p → min-p → draw with the request's
 // seeded PRNG. Reported logprobs are the model's own distribution
 // (log-softmax of the raw logits), as vLLM reports them by default.
-import { InvalidRequestError } from './errors.ts';
+import { InvalidRequestError, NonFiniteLogitsError } from './errors.ts';
 import type { SamplingOptions } from './types.ts';
 
 /** xoshiro128** seeded through splitmix32: small, fast, and the same stream on every runtime. */
@@ -59,6 +59,8 @@ interface Resolved {
   presencePenalty: number;
   frequencyPenalty: number;
   repetitionPenalty: number;
+  /** [id, bias] pairs of logit_bias. */
+  logitBias: [number, number][];
 }
 
 /** Checks ranges and fills defaults; greedy when temperature is 0, or unset with no other sampler. */
@@ -83,7 +85,24 @@ export function resolveSampling(options: SamplingOptions, vocabSize: number): Re
     greedy: temperature === 0 || noSampler || topK === 1,
     temperature, topK: Math.min(topK, vocabSize), topP, minP,
     presencePenalty, frequencyPenalty, repetitionPenalty,
+    logitBias: resolveLogitBias(options.logitBias, vocabSize),
   };
+}
+
+/** logit_bias as [id, bias] pairs: ids are integers in the vocabulary, biases numbers in [−100, 100] (OpenAI's range). */
+function resolveLogitBias(bias: SamplingOptions['logitBias'], vocabSize: number): [number, number][] {
+  if (bias === undefined || bias === null) return [];
+  if (typeof bias !== 'object' || Array.isArray(bias)) throw new InvalidRequestError('logitBias must map token ids to numbers', 'logitBias');
+  return Object.entries(bias).map(([key, value]) => {
+    const id = Number(key);
+    if (!/^\d+$/.test(key) || !Number.isSafeInteger(id) || id >= vocabSize) {
+      throw new InvalidRequestError(`logitBias: '${key}' is not a token id of this model (integers 0..${vocabSize - 1})`, 'logitBias');
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < -100 || value > 100) {
+      throw new InvalidRequestError(`logitBias: the bias of token ${key} must be a number from -100 to 100, got ${String(value)}`, 'logitBias');
+    }
+    return [id, value];
+  });
 }
 
 export class Sampler {
@@ -111,8 +130,11 @@ export class Sampler {
     this.seen.add(id);
   }
 
-  /** Samples from `logits` [vocab]; modifies it in place (penalties, temperature). */
+  /** Samples from `logits` [vocab]; modifies it in place (bias, penalties, temperature). Non-finite logits are an error. */
   sample(logits: Float32Array, report?: { topLogprobs: number }): SampledToken {
+    for (let i = 0; i < logits.length; i++) {
+      if (!Number.isFinite(logits[i])) throw new NonFiniteLogitsError(i, logits[i]);
+    }
     const result: SampledToken = { id: 0 };
     let logZ = 0;
     if (report) {
@@ -128,6 +150,7 @@ export class Sampler {
 
   private applyPenalties(logits: Float32Array): void {
     const { repetitionPenalty: rep, presencePenalty: presence, frequencyPenalty: frequency } = this.config;
+    for (const [id, bias] of this.config.logitBias) logits[id] += bias;
     if (rep !== 1) {
       for (const id of this.seen) logits[id] = logits[id] > 0 ? logits[id] / rep : logits[id] * rep;
     }

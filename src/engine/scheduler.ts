@@ -6,6 +6,12 @@
 // of steps, so each request's next step lines up behind everyone else's
 // (round-robin, token by token) — and the event loop gets a turn before each
 // step so streamed bytes go out while the model works.
+//
+// No request ever waits on a promise another request settles: Workers tie
+// promises to the request that made them, and resolving one from another
+// request's context cancels the waiting request as hung (leaving its
+// reservation behind). Admission and steps only set flags; each waiter polls
+// them on its own timers.
 import { AbortedError, BusyError, EngineClosedError, InvalidRequestError } from './errors.ts';
 
 export interface SchedulerOptions {
@@ -16,9 +22,9 @@ export interface SchedulerOptions {
 }
 
 interface Waiter {
-  bytes: number;
-  resolve(): void;
-  reject(error: Error): void;
+  readonly bytes: number;
+  /** Set by admitWaiting once the bytes are reserved for it. */
+  admitted: boolean;
 }
 
 export class Scheduler {
@@ -55,21 +61,17 @@ export class Scheduler {
     if (this.waiting.length >= this.options.maxQueue) {
       throw new BusyError(`the engine is busy: ${this.inUse} of ${this.options.cacheBudgetBytes} latent-cache bytes in use and ${this.waiting.length} requests waiting (queue limit ${this.options.maxQueue}); retry later`);
     }
-    await new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        bytes,
-        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); },
-        reject: (error) => { signal?.removeEventListener('abort', onAbort); reject(error); },
-      };
-      const onAbort = (): void => {
-        const at = this.waiting.indexOf(waiter);
-        if (at >= 0) this.waiting.splice(at, 1);
-        waiter.reject(new AbortedError());
+    const waiter: Waiter = { bytes, admitted: false };
+    this.waiting.push(waiter);
+    for (let polls = 0; !waiter.admitted; polls++) {
+      if (this.closed || signal?.aborted) {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
         this.admitWaiting();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(waiter);
-    });
+        throw this.closed ? new EngineClosedError() : new AbortedError();
+      }
+      // Quick turns first (admission usually follows a release within a step or two), then a slower poll.
+      await (polls < 64 ? yieldToEventLoop() : sleep(Math.min(20, polls - 63)));
+    }
   }
 
   release(bytes: number): void {
@@ -111,17 +113,16 @@ export class Scheduler {
     while (this.running || this.turns.length > 0) await sleep(1);
   }
 
-  /** Rejects every waiting request; running ones fail at their next step. */
+  /** Waiting requests fail with EngineClosedError at their next poll; running ones at their next step. */
   close(): void {
     this.closed = true;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(new EngineClosedError());
   }
 
   private admitWaiting(): void {
     while (this.waiting.length > 0 && this.inUse + this.waiting[0].bytes <= this.options.cacheBudgetBytes) {
       const waiter = this.waiting.shift()!;
       this.inUse += waiter.bytes;
-      waiter.resolve();
+      waiter.admitted = true;
     }
   }
 }

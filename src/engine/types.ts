@@ -12,6 +12,8 @@ export interface SamplingOptions {
   repetitionPenalty?: number;
   /** Same seed ⇒ same tokens on the same backend. */
   seed?: number;
+  /** Added to the logit of each token id before sampling (OpenAI logit_bias: −100 bans, +100 all but forces). */
+  logitBias?: Readonly<Record<number, number>>;
 }
 
 export interface GenerateRequest extends SamplingOptions {

@@ -1,9 +1,11 @@
 // Deno: `deno task serve` (deno.json). Environment: EDGESEEK_MODEL (a model
 // directory; default the bundled model), PORT (8787), EDGESEEK_API_KEY,
-// EDGESEEK_BACKEND (cpu | webgpu | auto).
+// EDGESEEK_BACKEND (cpu | webgpu | auto), EDGESEEK_CORS (*, none or origins;
+// see AppOptions.cors).
 import { createEngine } from '../engine/engine.ts';
 import type { BackendKind } from '../backend/create-backend.ts';
 import { createApp } from '../server/app.ts';
+import { corsSetting } from '../server/cors-setting.ts';
 import { DEFAULT_MODEL_DIR } from './default-model.ts';
 
 declare const Deno: {
@@ -14,7 +16,7 @@ declare const Deno: {
 const env = (name: string) => Deno.env.get(name);
 const model = env('EDGESEEK_MODEL') ?? new URL(`../../${DEFAULT_MODEL_DIR}`, import.meta.url).pathname;
 const engine = await createEngine({ model, backend: (env('EDGESEEK_BACKEND') ?? 'cpu') as BackendKind });
-const app = createApp(engine, { apiKey: env('EDGESEEK_API_KEY') });
+const app = createApp(engine, { apiKey: env('EDGESEEK_API_KEY'), cors: corsSetting(env('EDGESEEK_CORS')) });
 Deno.serve({
   port: Number(env('PORT') ?? 8787),
   hostname: env('HOST') ?? '127.0.0.1',

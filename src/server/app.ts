@@ -2,11 +2,14 @@
 // (design.md "The HTTP surface"). It knows HTTP and the protocol, never
 // tensors: it validates, calls engine.generate() and streams what comes back.
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { z } from 'zod';
 import type { Engine, GenerateRequest } from '../engine/types.ts';
 import { checkBearer, keyDigest } from './auth.ts';
-import { bodyTooLarge, errorResponse, invalidApiKey, malformedJson, modelNotFound, notFound, schemaError } from './errors.ts';
+import {
+  bodyTooLarge, errorResponse, invalidApiKey, malformedJson, modelNotFound, notFound, schemaError, unsupportedMediaType,
+} from './errors.ts';
 import { chatCompletionRequest, completionRequest as completionSchema, modelList } from './protocol.ts';
 import { chatRequest, completionRequest, type RequestLimits } from './requests.ts';
 import { chatDialect, completionDialect, respond, type Dialect } from './respond.ts';
@@ -18,24 +21,35 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Largest max_tokens a request may ask for; also the cap when it asks for none. Default 4096. */
   maxTokensLimit?: number;
-  /** CORS: true (any origin, the default), false, or the allowed origin(s). */
+  /**
+   * Which web pages on other origins may call the API from a browser: true (any
+   * origin), false (none: same-origin pages only), or the allowed origin(s).
+   * Default: any origin when an API key is required (a page elsewhere cannot
+   * call without the key), none otherwise — so a keyless server on localhost
+   * cannot be driven by whatever page its user happens to visit.
+   */
   cors?: boolean | string | string[];
   /** The id requests must name in `model`. Default engine.model.id. */
   modelId?: string;
-  /** A stream the client has not read for this long is stopped and its cache freed. Default 30 s. */
+  /**
+   * A stream the client has not read for this long is stopped and its cache
+   * freed. Default 10 s: an SSE client reads continuously, and under
+   * `wrangler dev` this is how a dropped connection is noticed (README "Serving").
+   */
   streamStallTimeoutMs?: number;
 }
 
 export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   const modelId = options.modelId ?? engine.model.id;
-  const limits: RequestLimits = { modelId, maxTokensLimit: options.maxTokensLimit ?? 4096 };
+  const limits: RequestLimits = { modelId, maxTokensLimit: options.maxTokensLimit ?? 4096, vocabSize: engine.model.vocabSize };
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const expectedKey = options.apiKey ? keyDigest(options.apiKey) : undefined;
   const started = Math.floor(Date.now() / 1000);
   const app = new Hono();
 
-  if (options.cors !== false) {
-    const origin = options.cors === undefined || options.cors === true ? '*' : options.cors;
+  const corsPolicy = options.cors ?? expectedKey !== undefined;
+  if (corsPolicy !== false) {
+    const origin = corsPolicy === true ? '*' : corsPolicy;
     app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'OPTIONS'], maxAge: 86400 }));
   }
   app.use('/v1/*', async (c, next) => {
@@ -56,7 +70,7 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
 
   const endpoint = <S extends z.ZodType>(schema: S, toRequest: (body: z.infer<S>, limits: RequestLimits, signal: AbortSignal) => GenerateRequest, dialect: Dialect) =>
     async (c: Context): Promise<Response> => {
-      const json = await readJson(c.req.raw, maxBodyBytes);
+      const json = await readJson(c.req.raw);
       const parsed = schema.safeParse(json);
       if (!parsed.success) throw schemaError(parsed.error);
       const body = parsed.data as z.infer<S> & { stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null };
@@ -66,9 +80,15 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
       const request = toRequest(body, limits, abort.signal);
       return respond(engine, request, dialect, {
         stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true, modelId, abort, waitUntil: waitUntilOf(c),
-        stallTimeoutMs: options.streamStallTimeoutMs ?? 30_000,
+        stallTimeoutMs: options.streamStallTimeoutMs ?? 10_000,
       });
     };
+  // JSON only: a form or text/plain POST (which any web page may send without asking) never runs the model.
+  app.post('/v1/*', async (c, next) => {
+    const type = c.req.header('Content-Type');
+    if (type?.split(';')[0].trim().toLowerCase() !== 'application/json') throw unsupportedMediaType(type);
+    return next();
+  }, bodyLimit({ maxSize: maxBodyBytes, onError: () => { throw bodyTooLarge(maxBodyBytes); } }));
   app.post('/v1/chat/completions', endpoint(chatCompletionRequest, chatRequest, chatDialect));
   app.post('/v1/completions', endpoint(completionSchema, completionRequest, completionDialect));
 
@@ -87,26 +107,9 @@ function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefi
   }
 }
 
-/** The body as JSON, refusing more than `limit` bytes whether or not Content-Length says so. */
-async function readJson(request: Request, limit: number): Promise<unknown> {
-  const declared = Number(request.headers.get('Content-Length') ?? NaN);
-  if (declared > limit) throw bodyTooLarge(limit);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) { await reader.cancel(); throw bodyTooLarge(limit); }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.byteLength; }
-  const text = new TextDecoder().decode(bytes);
+/** The body as JSON (its size already bounded by bodyLimit). */
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
   if (text.trim() === '') throw malformedJson('the body is empty');
   try {
     return JSON.parse(text);

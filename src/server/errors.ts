@@ -1,7 +1,7 @@
 // Every error the server answers goes through `errorResponse`: one mapping
 // from typed errors to HTTP status and OpenAI's {error:{message,type,param,code}}.
 import type { z } from 'zod';
-import { BusyError, EngineClosedError, InvalidRequestError } from '../engine/errors.ts';
+import { BusyError, EngineClosedError, InvalidRequestError, NonFiniteLogitsError } from '../engine/errors.ts';
 
 /** An HTTP-level failure the server itself detects (auth, routing, body size). */
 export class HttpError extends Error {
@@ -11,6 +11,7 @@ export class HttpError extends Error {
     readonly type: string,
     readonly code: string | null = null,
     readonly param: string | null = null,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -23,8 +24,13 @@ export const invalidApiKey = (given: boolean) => new HttpError(401,
 export const modelNotFound = (model: string, served: string) => new HttpError(404,
   `The model '${model}' does not exist; this server serves '${served}'.`, 'invalid_request_error', 'model_not_found', 'model');
 
+// The unread rest of the body would follow on the connection: it is closed rather than reused.
 export const bodyTooLarge = (limit: number) => new HttpError(413,
-  `Request body is larger than the limit of ${limit} bytes.`, 'invalid_request_error', 'request_too_large');
+  `Request body is larger than the limit of ${limit} bytes.`, 'invalid_request_error', 'request_too_large', null, { Connection: 'close' });
+
+export const unsupportedMediaType = (given: string | undefined) => new HttpError(415,
+  `Unsupported Content-Type ${given ? `'${given}'` : '(none)'}: send the request body as JSON with Content-Type: application/json.`,
+  'invalid_request_error', 'unsupported_media_type');
 
 export const malformedJson = (detail: string) => new HttpError(400,
   `We could not parse the JSON body of your request (${detail}). Send valid JSON with Content-Type: application/json.`,
@@ -36,6 +42,10 @@ export const notFound = (method: string, path: string) => new HttpError(404,
 /** The first schema issue as an OpenAI error: param is the field's path ("messages.0.role"). */
 export function schemaError(error: z.ZodError): HttpError {
   const issue = error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const param = [...issue.path.map(String), issue.keys[0]].join('.');
+    return new HttpError(400, `Unrecognized request argument supplied: ${param}. This server does not know it, so it would have no effect.`, 'invalid_request_error', 'unknown_parameter', param);
+  }
   const param = issue.path.length > 0 ? issue.path.map(String).join('.') : null;
   return new HttpError(400, param ? `Invalid value for '${param}': ${issue.message}` : issue.message, 'invalid_request_error', 'invalid_value', param);
 }
@@ -53,12 +63,13 @@ export interface ErrorAnswer {
 export function errorAnswer(error: unknown): ErrorAnswer {
   const answer = (status: number, message: string, type: string, code: string | null, param: string | null, headers: Record<string, string> = {}): ErrorAnswer =>
     ({ status, body: { error: { message, type, param, code } }, headers });
-  if (error instanceof HttpError) return answer(error.status, error.message, error.type, error.code, error.param);
+  if (error instanceof HttpError) return answer(error.status, error.message, error.type, error.code, error.param, error.headers);
   if (error instanceof InvalidRequestError) return answer(400, error.message, 'invalid_request_error', error.code, error.param);
   if (error instanceof BusyError) {
     return answer(429, error.message, 'rate_limit_exceeded', 'engine_busy', null, { 'Retry-After': String(error.retryAfterSeconds) });
   }
   if (error instanceof EngineClosedError) return answer(503, error.message, 'server_error', 'engine_closed', null);
+  if (error instanceof NonFiniteLogitsError) return answer(500, error.message, 'server_error', 'non_finite_logits', null);
   const message = error instanceof Error ? error.message : String(error);
   return answer(500, `The server had an error while processing your request: ${message}`, 'server_error', null, null);
 }

@@ -1,6 +1,9 @@
 // The OpenAI protocol, typed once (web-llm's openai_api_protocols idea): the
-// request schemas (zod; unknown fields are dropped, as OpenAI ignores them)
-// and the builders for every response object the server sends.
+// request schemas (zod) and the builders for every response object the server
+// sends. Schemas are strict: a field this server does not know is a 400 naming
+// it, as OpenAI answers "Unrecognized request argument". OpenAI fields it knows
+// but does not implement are parsed here and refused by name in requests.ts,
+// never accepted and ignored.
 import { z } from 'zod';
 import type { FinishReason, TokenLogprob, Usage } from '../engine/types.ts';
 
@@ -22,8 +25,25 @@ const sampling = {
   n: int(1).nullish(),
   stop,
   stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).strict().nullish(),
   user: z.string().nullish(),
+  /** Token id (as a string key) → bias in [−100, 100]; ids are checked against the vocabulary in requests.ts. */
+  logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+  response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']) }).loose().nullish(),
+  // Known OpenAI fields this server does not implement: refused by name in requests.ts unless absent or a no-op value.
+  tools: z.array(z.unknown()).nullish(),
+  tool_choice: z.unknown().optional(),
+  parallel_tool_calls: z.boolean().nullish(),
+  functions: z.array(z.unknown()).nullish(),
+  function_call: z.unknown().optional(),
+  store: z.boolean().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  service_tier: z.string().nullish(),
+  modalities: z.array(z.string()).nullish(),
+  audio: z.unknown().optional(),
+  prediction: z.unknown().optional(),
+  reasoning_effort: z.unknown().optional(),
+  web_search_options: z.unknown().optional(),
 };
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -31,7 +51,7 @@ const message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant']),
   content: z.union([z.string(), z.array(textPart)]).nullish(),
   name: z.string().nullish(),
-});
+}).strict();
 
 export const chatCompletionRequest = z.object({
   ...sampling,
@@ -39,7 +59,7 @@ export const chatCompletionRequest = z.object({
   max_completion_tokens: int(1).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: int(0, 20).nullish(),
-});
+}).strict();
 
 export const completionRequest = z.object({
   ...sampling,
@@ -51,7 +71,8 @@ export const completionRequest = z.object({
   logprobs: int(0, 5).nullish(),
   echo: z.boolean().nullish(),
   suffix: z.string().nullish(),
-});
+  best_of: int(1).nullish(),
+}).strict();
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 export type CompletionRequest = z.infer<typeof completionRequest>;

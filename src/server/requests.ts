@@ -8,15 +8,57 @@ export interface RequestLimits {
   modelId: string;
   /** The largest max_tokens a request may ask for (and the default cap when it asks for none). */
   maxTokensLimit: number;
+  /** The model's vocabulary size: logit_bias keys must be token ids below it. */
+  vocabSize: number;
 }
 
 const unsupported = (param: string, message: string) => new HttpError(400, message, 'invalid_request_error', 'unsupported_value', param);
 
 type Common = ChatCompletionRequest | CompletionRequest;
 
+/** OpenAI fields this server does not implement: each is refused by name unless absent or a value that asks for nothing. */
+function refuseUnimplemented(body: Common): void {
+  const present = (value: unknown) => value !== undefined && value !== null;
+  if (body.response_format && body.response_format.type !== 'text') {
+    throw unsupported('response_format', `response_format ${body.response_format.type} is not supported: this server does not constrain output to JSON (only {"type": "text"}).`);
+  }
+  if (body.tools?.length) throw unsupported('tools', 'tools are not supported: this server does not call functions.');
+  if (body.functions?.length) throw unsupported('functions', 'functions are not supported: this server does not call functions.');
+  if (present(body.tool_choice) && body.tool_choice !== 'none') throw unsupported('tool_choice', 'tool_choice is only allowed as "none": this server does not call functions.');
+  if (present(body.function_call) && body.function_call !== 'none') throw unsupported('function_call', 'function_call is only allowed as "none": this server does not call functions.');
+  if (present(body.parallel_tool_calls)) throw unsupported('parallel_tool_calls', 'parallel_tool_calls is only allowed with tools, which this server does not support.');
+  if (body.store) throw unsupported('store', 'store is not supported: this server keeps no completions.');
+  if (body.metadata && Object.keys(body.metadata).length > 0) throw unsupported('metadata', 'metadata is not supported: this server keeps no completions to tag.');
+  if (present(body.service_tier) && body.service_tier !== 'auto' && body.service_tier !== 'default') {
+    throw unsupported('service_tier', `service_tier '${body.service_tier}' is not supported: this server has one tier ("auto" or "default").`);
+  }
+  if (body.modalities && body.modalities.some((m) => m !== 'text')) throw unsupported('modalities', 'only the text modality is supported.');
+  for (const param of ['audio', 'prediction', 'reasoning_effort', 'web_search_options'] as const) {
+    if (present(body[param])) throw unsupported(param, `${param} is not supported by this server.`);
+  }
+  if (body.stream_options && body.stream !== true) {
+    throw unsupported('stream_options', 'stream_options is only allowed when stream is true.');
+  }
+}
+
+/** logit_bias keys are token ids of this model ("337"), as OpenAI's are. */
+function logitBiasOf(bias: Record<string, number> | null | undefined, vocabSize: number): Record<number, number> | undefined {
+  if (!bias) return undefined;
+  const out: Record<number, number> = {};
+  for (const [key, value] of Object.entries(bias)) {
+    const id = Number(key);
+    if (!/^\d+$/.test(key) || id >= vocabSize) {
+      throw new HttpError(400, `Invalid key in logit_bias: '${key}' is not a token id of this model (integers 0..${vocabSize - 1}).`, 'invalid_request_error', 'invalid_value', 'logit_bias');
+    }
+    out[id] = value;
+  }
+  return out;
+}
+
 function common(body: Common, limits: RequestLimits, maxTokens: number | null | undefined, signal: AbortSignal): GenerateRequest {
   if (body.model !== limits.modelId) throw modelNotFound(body.model, limits.modelId);
   if ((body.n ?? 1) !== 1) throw unsupported('n', `n = ${body.n} is not supported: this server generates one choice per request (n = 1).`);
+  refuseUnimplemented(body);
   if (maxTokens != null && maxTokens > limits.maxTokensLimit) {
     throw new HttpError(400, `max_tokens is ${maxTokens}, more than this server's limit of ${limits.maxTokensLimit}.`, 'invalid_request_error', 'invalid_value', 'max_tokens');
   }
@@ -33,6 +75,7 @@ function common(body: Common, limits: RequestLimits, maxTokens: number | null | 
     frequencyPenalty: body.frequency_penalty ?? undefined,
     repetitionPenalty: body.repetition_penalty ?? undefined,
     seed: body.seed ?? undefined,
+    logitBias: logitBiasOf(body.logit_bias, limits.vocabSize),
     stop,
     signal,
   };
@@ -54,6 +97,7 @@ export function chatRequest(body: ChatCompletionRequest, limits: RequestLimits, 
 export function completionRequest(body: CompletionRequest, limits: RequestLimits, signal: AbortSignal): GenerateRequest {
   if (body.echo) throw unsupported('echo', 'echo is not supported.');
   if (body.suffix) throw unsupported('suffix', 'suffix is not supported.');
+  if ((body.best_of ?? 1) !== 1) throw unsupported('best_of', `best_of = ${body.best_of} is not supported: this server generates one candidate per request (best_of = 1).`);
   const prompt = body.prompt;
   const text = typeof prompt === 'string' ? prompt : typeof prompt[0] === 'string' ? prompt[0] : undefined;
   return {

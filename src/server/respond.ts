@@ -121,8 +121,12 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(sse(opening));
-      if (finished || first.done) { controller.enqueue(DONE); controller.close(); }
-      else watchStall(controller);
+      if (finished || first.done) {
+        controller.enqueue(DONE);
+        controller.close();
+        // The iterator may still be suspended at its finish event: end it, so nothing it holds outlives the response.
+        void events.return?.();
+      } else watchStall(controller);
     },
     async pull(controller) {
       clearTimeout(stall);
@@ -170,9 +174,8 @@ export async function respond(engine: Engine, request: GenerateRequest, dialect:
   }, { highWaterMark: 0 });
   return new Response(body, {
     status: 200,
-    // Transfer-Encoding says "no length is coming": without it @hono/node-server holds the
-    // headers and first chunk back while it probes the body for a Content-Length.
-    headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', 'Transfer-Encoding': 'chunked' },
+    // The runtime frames the body (chunked for HTTP/1.1, close-delimited for HTTP/1.0 clients).
+    headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
   });
 }
 

@@ -46,7 +46,33 @@ export class AddedTokenSplitter {
     this.plain = matcher(tokens.filter((t) => !isControl(t)));
   }
 
-  split(text: string, parseSpecial: boolean): Segment[] {
+  /**
+   * Segments of `text`. With `literal` ranges (and parseSpecial), control tokens
+   * are matched only outside them; adjacent text segments are joined, so the
+   * text encodes exactly as it would without ranges when they hold no control token.
+   */
+  split(text: string, parseSpecial: boolean, literal?: readonly (readonly [number, number])[]): Segment[] {
+    if (!parseSpecial || !literal?.length) return this.splitRun(text, parseSpecial);
+    const out: Segment[] = [];
+    const push = (segments: Segment[]) => {
+      for (const segment of segments) {
+        const last = out.length - 1;
+        if (typeof segment === 'string' && typeof out[last] === 'string') out[last] += segment;
+        else out.push(segment);
+      }
+    };
+    let at = 0;
+    for (const [start, end] of literal) {
+      if (start < at || end < start || end > text.length) throw new RangeError(`literal range [${start}, ${end}) is not sorted, disjoint and inside the text (${text.length})`);
+      if (start > at) push(this.splitRun(text.slice(at, start), true));
+      if (end > start) push(this.splitRun(text.slice(start, end), false));
+      at = end;
+    }
+    if (at < text.length) push(this.splitRun(text.slice(at), true));
+    return out;
+  }
+
+  private splitRun(text: string, parseSpecial: boolean): Segment[] {
     const m = parseSpecial ? this.all : this.plain;
     if (!m) return [text];
     const out: Segment[] = [];

@@ -63,7 +63,7 @@ export class BpeTokenizer implements Tokenizer {
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids = this.prefix(options);
-    for (const segment of this.splitter.split(text, options.parseSpecial ?? true)) {
+    for (const segment of this.splitter.split(text, options.parseSpecial ?? true, options.literal)) {
       if (typeof segment === 'string') this.encodeText(segment, ids);
       else ids.push(segment.id);
     }

@@ -5,6 +5,12 @@ export interface EncodeOptions {
   addSpecialTokens?: boolean;
   /** Match added/special tokens in the text (trusted input). Default true. */
   parseSpecial?: boolean;
+  /**
+   * With parseSpecial: sorted, disjoint [start, end) UTF-16 ranges of `text`
+   * (untrusted parts, e.g. chat message content) where control tokens are not
+   * matched. Text on both sides of a range boundary still merges as usual.
+   */
+  literal?: readonly (readonly [number, number])[];
 }
 
 /** Streaming detokenizer: never emits a partial UTF-8 character, never emits anything twice. */

@@ -1,33 +1,17 @@
 // Deno smoke test: src/entries/deno.ts (Deno.serve) on the real tiny model,
 // spoken to by the official openai client, streaming and not.
-import { spawn, type ChildProcess } from 'node:child_process';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, ROOT, TINY_MODEL, TINY_MODEL_ID } from './support/servers.ts';
+import { API_KEY, startDenoServer, TINY_MODEL_ID, type TestServer } from './support/servers.ts';
 
 describe('deno server (Deno.serve)', () => {
-  let deno: ChildProcess;
+  let server: TestServer;
   let url: string;
   beforeAll(async () => {
-    deno = spawn(`${ROOT}/node_modules/.bin/deno`, ['run', '--allow-read', '--allow-env', '--allow-net', '--allow-sys', 'src/entries/deno.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, EDGESEEK_MODEL: TINY_MODEL, PORT: '0', EDGESEEK_API_KEY: API_KEY, DENO_NO_UPDATE_CHECK: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    url = await new Promise<string>((resolve, reject) => {
-      const onData = (data: Buffer) => {
-        log += data.toString();
-        const match = /serving \S+ on (http:\/\/\S+)/.exec(log);
-        if (match) resolve(match[1]);
-      };
-      deno.stdout!.on('data', onData);
-      deno.stderr!.on('data', onData);
-      // Waits until Deno serves or exits; only the hook timeout bounds a hang.
-      deno.once('exit', (code) => reject(new Error(`deno exited with ${code}:\n${log}`)));
-    });
+    server = await startDenoServer();
+    url = server.url;
   });
-  afterAll(() => { deno?.kill('SIGTERM'); });
+  afterAll(async () => { await server?.close(); });
 
   it('serves /health and chat completions, streaming and not, to the openai client', async () => {
     expect((await (await fetch(`${url}/health`)).json()).status).toBe('ok');

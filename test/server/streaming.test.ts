@@ -154,7 +154,7 @@ describe('worker under Miniflare: client disconnect and concurrency', () => {
   let server: TestServer;
   // wrangler's dev proxy passes a client's disconnect on to the Worker only some
   // of the time (about 2 runs in 3 here); when it does not, the stalled-stream
-  // timeout (1 s in this test, 30 s by default) is what stops the generation.
+  // timeout (1 s in this test, 10 s by default) is what stops the generation.
   beforeAll(async () => { server = await startWorkerServer({ STREAM_STALL_TIMEOUT_MS: '1000' }); });
   afterAll(async () => { await server?.close(); });
 

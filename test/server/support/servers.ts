@@ -1,7 +1,9 @@
 // The servers the HTTP suites run against, all on the real engine and the
-// real tiny model (test/fixtures/golden/tiny-a): the Node server in-process, and
-// the real Worker bundle under Miniflare (wrangler's unstable_startWorker).
+// real tiny model (test/fixtures/golden/tiny-a): the Node server in-process,
+// the real Worker bundle under Miniflare (wrangler's unstable_startWorker), and
+// the Deno entry (src/entries/deno.ts) in a Deno process.
 import { serve, type ServerType } from '@hono/node-server';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type EngineOptions } from '../../../src/engine/engine.ts';
 import type { Engine, FinishEvent, GenerateEvent } from '../../../src/engine/types.ts';
@@ -14,7 +16,7 @@ export const TINY_MODEL_ID = 'tiny-a';
 export const API_KEY = 'sk-test-edgeseek-0123456789';
 
 export interface TestServer {
-  kind: 'node' | 'worker';
+  kind: 'node' | 'worker' | 'deno';
   /** e.g. http://127.0.0.1:1234 (no trailing slash) */
   url: string;
   /** The engine, where the server runs in this process (Node). */
@@ -103,8 +105,43 @@ export async function startWorkerServer(vars: Record<string, string> = {}): Prom
   return {
     kind: 'worker',
     url,
-    cacheBytesInUse: async () => ((await (await fetch(`${url}/health`)).json()) as { cache_bytes_in_use: number }).cache_bytes_in_use,
+    cacheBytesInUse: healthCacheBytes(url),
     close: () => worker.dispose(),
   };
 }
 
+/** /health's cache_bytes_in_use, for servers in another process. */
+const healthCacheBytes = (url: string) => async () =>
+  ((await (await fetch(`${url}/health`)).json()) as { cache_bytes_in_use: number }).cache_bytes_in_use;
+
+/** `deno run src/entries/deno.ts` on the tiny model (env: the entry's variables, e.g. EDGESEEK_CORS). */
+export async function startDenoServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const deno = spawn(`${ROOT}/node_modules/.bin/deno`, ['run', '--allow-read', '--allow-env', '--allow-net', '--allow-sys', 'src/entries/deno.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, EDGESEEK_MODEL: TINY_MODEL, PORT: '0', EDGESEEK_API_KEY: API_KEY, DENO_NO_UPDATE_CHECK: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  // Waits until Deno serves or exits; only the hook timeout bounds a hang.
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      log += data.toString();
+      const match = /serving \S+ on (http:\/\/\S+)/.exec(log);
+      if (match) resolve(match[1]);
+    };
+    deno.stdout!.on('data', onData);
+    deno.stderr!.on('data', onData);
+    deno.once('exit', (code) => reject(new Error(`deno exited with ${code}:\n${log}`)));
+  });
+  return {
+    kind: 'deno',
+    url,
+    cacheBytesInUse: healthCacheBytes(url),
+    close: async () => {
+      if (deno.exitCode !== null) return;
+      const exited = new Promise((resolve) => deno.once('exit', resolve));
+      deno.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

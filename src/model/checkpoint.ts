@@ -21,6 +21,8 @@ export interface Checkpoint {
   readonly config: ModelConfig;
   /** GGUF metadata (tokenizer.ggml.* lives here for GGUF models). */
   readonly ggufMetadata?: GgufMetadata;
+  /** Every tensor the file(s) hold, as stored (a backend checks its limits against them before anything is uploaded). */
+  readonly stored: readonly StoredTensor[];
   hasGlobal(tensor: GlobalTensor): boolean;
   hasLayer(layer: number, tensor: LayerTensor): boolean;
   readGlobal(tensor: GlobalTensor, shape: readonly number[]): Promise<WeightData>;
@@ -103,6 +105,7 @@ async function openSafetensors(source: ModelSource): Promise<Checkpoint> {
     format: 'safetensors',
     file: `${source.label}/${file}`,
     config,
+    stored: [...tensors.values()],
     hasGlobal: (t) => tensors.has(HF_GLOBAL[t]),
     hasLayer: (layer, t) => (t === 'gateExps' || t === 'upExps' || t === 'downExps'
       ? tensors.has(hfExpertName(layer, 0, t))
@@ -136,6 +139,7 @@ async function openGgufCheckpoint(source: ModelSource, file: string): Promise<Ch
     file: label,
     config,
     ggufMetadata: parsed.metadata,
+    stored: [...parsed.tensors.values()],
     hasGlobal: (t) => parsed.tensors.has(GGUF_GLOBAL[t]),
     hasLayer: (layer, t) => parsed.tensors.has(ggufLayerName(layer, t)),
     locateGlobal: (t, shape) => single(need(GGUF_GLOBAL[t]), shape),

@@ -73,6 +73,8 @@ export class CpuBackend implements Backend, CpuContext {
     this.dispatch = new MatmulDispatch(this.instances, this.scratch, pool, options.activations ?? 'f32', options.parallelMinMacs);
   }
 
+  get threads(): number { return this.pool?.threads ?? 1; }
+
   /** Bytes allocated across all Wasm memories (weights, caches, activations, scratch). */
   get allocatedBytes(): number { return this.instances.reduce((a, i) => a + i.heap.allocatedBytes, 0); }
 

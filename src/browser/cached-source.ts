@@ -84,11 +84,17 @@ async function readBody(response: Response, out: Uint8Array, onBytes: (n: number
   }
 }
 
-/** The model at `url` (a directory, or a .gguf file), downloaded into the chunk store with progress. */
+/** An absolute URL, or one relative to the page (or worker) this runs in. */
+export function pageUrl(url: string | URL): string {
+  const base = (globalThis as { document?: { baseURI: string } }).document?.baseURI ?? (globalThis as { location?: { href: string } }).location?.href;
+  return new URL(String(url), base).toString();
+}
+
+/** The model at `url` (a directory, or a .gguf file; relative to the page), downloaded into the chunk store with progress. */
 export async function openModelUrl(url: string, options: ModelUrlOptions = {}): Promise<ModelSource> {
   const fetcher: Fetcher = options.fetch ?? ((u, init) => fetch(u, init));
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const location = modelLocation(url);
+  const location = modelLocation(url = pageUrl(url));
   const store = await openChunkStore(options.cache ?? DEFAULT_CACHE_NAME, chunkBytes);
   const remote = remoteFiles(location, fetcher, store);
   const recent = new Map<string, Uint8Array>(); // the last chunks read (loading reads tensors in file order)

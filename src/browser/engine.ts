@@ -8,7 +8,7 @@ import { createEngine as createEngineWith, type EngineOptions } from '../engine/
 import type { Engine } from '../engine/types.ts';
 import type { Fetcher } from '../entries/fetch-source.ts';
 import type { ModelSource } from '../model/source.ts';
-import { openModelUrl } from './cached-source.ts';
+import { openModelUrl, pageUrl } from './cached-source.ts';
 import { loadWasmModuleFromDisk as loadWasmModule, loadWasmThreadsModuleFromDisk as loadWasmThreadsModule } from './wasm-module.ts';
 
 export interface BrowserEngineOptions extends Omit<EngineOptions, 'model'> {
@@ -24,11 +24,6 @@ export interface BrowserEngineOptions extends Omit<EngineOptions, 'model'> {
 export function defaultThreads(): number {
   if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) return 1;
   return Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 1));
-}
-
-function pageUrl(model: string | URL): string {
-  const base = (globalThis as { document?: { baseURI: string } }).document?.baseURI ?? (globalThis as { location?: { href: string } }).location?.href;
-  return new URL(String(model), base).toString();
 }
 
 export async function createEngine(options: BrowserEngineOptions): Promise<Engine> {

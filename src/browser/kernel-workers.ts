@@ -16,6 +16,7 @@ onmessage = ({ data }) => {
     callView = new Float64Array(data.calls);
     names = data.names;
     base = data.index * ${CTRL};
+    postMessage('started');
     void loop();
     return;
   }
@@ -47,8 +48,13 @@ let workerUrl: string | undefined;
 export function startKernelWorker(data: KernelWorkerData): KernelWorker {
   workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const worker = new Worker(workerUrl, { name: `edgeseek kernels ${data.index + 1}` });
+  const started = new Promise<void>((resolve, reject) => {
+    worker.onmessage = () => resolve();
+    worker.onerror = (event) => reject(new Error(`edgeseek kernel worker ${data.index + 1} failed to start: ${event.message}`));
+  });
   worker.postMessage(data);
   return {
+    started,
     addShard: (shard, module, memory) => worker.postMessage({ shard, module, memory }),
     terminate: () => worker.terminate(),
   };

@@ -32,6 +32,7 @@ export function modelLocation(base: string): ModelLocation {
 export function fetchSource(base: string, fetcher: Fetcher, label = base): ModelSource {
   const location = modelLocation(base);
   const sizes = new Map<string, Promise<number | undefined>>();
+  const etags = new Map<string, string>();
   const whole = new Map<string, Promise<Uint8Array>>();
   const url = location.url;
   const only = location.only;
@@ -43,6 +44,8 @@ export function fetchSource(base: string, fetcher: Fetcher, label = base): Model
       known = (async () => {
         const response = await fetcher(url(file), { headers: { Range: 'bytes=0-0' } });
         if (response.status === 404) { await response.body?.cancel(); return undefined; }
+        const etag = response.headers.get('ETag');
+        if (etag) etags.set(file, etag);
         if (response.status === 206) {
           await response.body?.cancel();
           const total = /\/(\d+)$/.exec(response.headers.get('Content-Range') ?? '')?.[1];
@@ -69,6 +72,7 @@ export function fetchSource(base: string, fetcher: Fetcher, label = base): Model
     has: async (file) => (await probe(file)) !== undefined,
     size,
     list: only === undefined ? undefined : async () => [only],
+    etag: async (file) => { await probe(file); return etags.get(file); },
     async read(file, offset, length) {
       const total = await size(file);
       if (offset + length > total) throw new Error(`${label}/${file}: read of ${length} bytes at ${offset} past the end (${total} bytes)`);

@@ -47,6 +47,7 @@ export async function createCpuBackend(module: WebAssembly.Module, options: CpuB
   const first = instantiateSharedKernels(options.threadsModule);
   const names = WebAssembly.Module.exports(options.threadsModule).filter((e) => e.kind === 'function').map((e) => e.name);
   const pool = new ThreadPool(threads, names);
+  await pool.started();
   return new CpuBackend(options.threadsModule, first, options, pool);
 }
 

@@ -44,6 +44,8 @@ export interface KernelWorkerData {
 
 /** A started kernel worker, as the pool sees it in every runtime. */
 export interface KernelWorker {
+  /** Settles once the worker runs its loop (a page's main thread must not spin on a worker that has not started). */
+  readonly started: Promise<void>;
   /** Delivers a shard's module and shared memory before the worker's next batch. */
   addShard(shard: number, module: WebAssembly.Module, memory: WebAssembly.Memory): void;
   terminate(): void;

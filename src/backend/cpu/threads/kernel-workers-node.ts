@@ -41,6 +41,7 @@ export function startKernelWorker(data: KernelWorkerData): KernelWorker {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...data, port: channel.port2 }, transferList: [channel.port2] });
   worker.unref();
   return {
+    started: new Promise((resolve, reject) => { worker.once('online', resolve); worker.once('error', reject); }),
     addShard: (shard, module, memory) => channel.port1.postMessage({ shard, module, memory }),
     terminate: () => { void worker.terminate(); },
   };

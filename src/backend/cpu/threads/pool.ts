@@ -33,6 +33,11 @@ export class ThreadPool {
     }
   }
 
+  /** Settles when every worker runs (call before the first batch). */
+  async started(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.started));
+  }
+
   /** Makes a shard's shared memory known to every worker (delivered before their next batch). */
   addShard(shard: number, module: WebAssembly.Module, memory: WebAssembly.Memory): void {
     for (const worker of this.workers) worker.addShard(shard, module, memory);

@@ -31,10 +31,11 @@ export default function setup(): void {
   if (stale('build/edgeseek-threads.wasm', 'assembly')) {
     execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'threads'], { cwd: root, stdio: 'inherit' });
   }
+  // Before tsc: the Worker imports the playground module the browser build writes.
+  if (stale('dist/browser/playground-files.js', 'src', 'shaders', 'build', 'scripts', 'playground')) {
+    execFileSync(process.execPath, ['scripts/build-browser.js'], { cwd: root, stdio: 'inherit' });
+  }
   if (stale('dist/src/cli/main.js', 'src')) {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-  }
-  if (stale('dist/browser/edgeseek.js', 'src', 'shaders', 'build', 'scripts')) {
-    execFileSync(process.execPath, ['scripts/build-browser.js'], { cwd: root, stdio: 'inherit' });
   }
 }

@@ -1,12 +1,13 @@
 // `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto]
-//   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]`
-// → the OpenAI-compatible API on Node. The API key can also come from EDGESEEK_API_KEY.
+//   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N] [--no-playground]`
+// → the OpenAI-compatible API on Node, and the playground page at /. The API
+// key can also come from EDGESEEK_API_KEY.
 import type { BackendKind } from '../backend/create-backend.ts';
 import { serveNode } from '../entries/node.ts';
 import { Args, CliError } from './args.ts';
 
 export const options = [
-  'model', 'backend', 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
+  'model', 'backend', 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue', 'no-playground',
 ];
 
 export async function run(argv: string[]): Promise<void> {
@@ -23,8 +24,9 @@ export async function run(argv: string[]): Promise<void> {
     maxTokensLimit: args.number('max-tokens-limit'),
     cacheBudgetBytes: args.number('cache-budget-bytes'),
     maxQueue: args.number('max-queue'),
+    playground: !args.flag('no-playground'),
   });
-  process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1\n`);
+  process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1${args.flag('no-playground') ? '' : ` (playground: ${server.url}/)`}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => { void server.close().then(resolve); };
     process.once('SIGINT', stop);

@@ -128,7 +128,8 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
   };
 }
 
-async function resolveSource(model: ModelSource | string): Promise<ModelSource> {
+/** A model option as a source: http(s) URLs fetched, anything else a path on disk (Node, Deno). */
+export async function resolveSource(model: ModelSource | string): Promise<ModelSource> {
   if (typeof model !== 'string') return model;
   if (/^https?:\/\//.test(model)) {
     const { urlSource } = await import('../entries/fetch-source.ts');

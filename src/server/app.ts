@@ -9,6 +9,7 @@ import { checkBearer, keyDigest } from './auth.ts';
 import { bodyTooLarge, errorResponse, invalidApiKey, malformedJson, modelNotFound, notFound, schemaError } from './errors.ts';
 import { chatCompletionRequest, completionRequest as completionSchema, modelList } from './protocol.ts';
 import { chatRequest, completionRequest, type RequestLimits } from './requests.ts';
+import { playgroundRoutes, type PlaygroundOptions } from './playground.ts';
 import { chatDialect, completionDialect, respond, type Dialect } from './respond.ts';
 
 export interface AppOptions {
@@ -24,6 +25,8 @@ export interface AppOptions {
   modelId?: string;
   /** A stream the client has not read for this long is stopped and its cache freed. Default 30 s. */
   streamStallTimeoutMs?: number;
+  /** The playground page at / (src/server/playground.ts); off when omitted or false. */
+  playground?: PlaygroundOptions | false;
 }
 
 export function createApp(engine: Engine, options: AppOptions = {}): Hono {
@@ -71,6 +74,7 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     };
   app.post('/v1/chat/completions', endpoint(chatCompletionRequest, chatRequest, chatDialect));
   app.post('/v1/completions', endpoint(completionSchema, completionRequest, completionDialect));
+  if (options.playground) app.route('/', playgroundRoutes({ ...options.playground, modelId, apiKey: options.apiKey }));
 
   app.notFound((c) => errorResponse(notFound(c.req.method, c.req.path)));
   app.onError((error) => errorResponse(error));

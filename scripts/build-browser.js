@@ -84,6 +84,7 @@ export async function buildBrowser() {
     platform: 'browser',
     target: 'es2022',
     minify: true,
+    charset: 'utf8', // module scripts are always decoded as UTF-8
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',

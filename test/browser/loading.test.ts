@@ -2,7 +2,7 @@
 // kept in the Cache API (a second visit fetches no model bytes), range reads
 // in chunks, clear errors for a missing or corrupt file, and the README's
 // "edgeseek in a page" example (examples/in-a-page.html) running as written.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,18 +39,21 @@ describe.skipIf(NO_BROWSER)('loading a model in a page', () => {
   let server: StaticServer;
   let page: Page;
   let corrupt: string;
+  let changing: string;
   beforeAll(async () => {
+    changing = mkdtempSync(join(tmpdir(), 'edgeseek-changing-'));
+    for (const f of MODEL_FILES) copyFileSync(join(GOLDEN_DIR, f), join(changing, f));
     // A model directory whose weights file was cut short in transfer.
     corrupt = mkdtempSync(join(tmpdir(), 'edgeseek-corrupt-'));
     for (const f of MODEL_FILES) copyFileSync(join(GOLDEN_DIR, f), join(corrupt, f));
     writeFileSync(join(corrupt, 'model.safetensors'), readFileSync(join(GOLDEN_DIR, 'model.safetensors')).subarray(0, 600_000));
     [browser, server] = await Promise.all([launchChromium(), startPageServer({
-      routes: { '/corrupt/': corrupt, '/example/index.html': EXAMPLE, '/example/edgeseek/': DIST_BROWSER, '/example/models/tiny-a/': GOLDEN_DIR },
+      routes: { '/corrupt/': corrupt, '/changing/': changing, '/example/index.html': EXAMPLE, '/example/edgeseek/': DIST_BROWSER, '/example/models/tiny-a/': GOLDEN_DIR },
     })]);
     page = (await openPage(browser, `${server.url}/`)).page;
     await page.waitForFunction('window.ready === true');
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); rmSync(corrupt, { recursive: true, force: true }); });
+  afterAll(async () => { await browser?.close(); await server?.close(); rmSync(corrupt, { recursive: true, force: true }); rmSync(changing, { recursive: true, force: true }); });
 
   it('reports download progress in bytes and files, then weights; a second visit gets every file from the Cache API', async () => {
     const sizes = MODEL_FILES.map((f) => readFileSync(join(GOLDEN_DIR, f)).byteLength);
@@ -75,6 +78,29 @@ describe.skipIf(NO_BROWSER)('loading a model in a page', () => {
     const modelRequests = server.requests.slice(before).filter((r) => r.path.startsWith('/tiny-a/'));
     expect(modelRequests.filter((r) => r.method === 'GET'), 'second visit: no GET of a model file').toEqual([]);
     expect(modelRequests.reduce((a, r) => a + r.bodyBytes, 0), 'second visit: model bytes sent').toBe(0);
+  }, TIMEOUT);
+
+  it('a file changed on the server is downloaded again (only it); with the server unreachable the cached copy loads', async () => {
+    writeFileSync(join(changing, 'tokenizer_config.json'), readFileSync(join(GOLDEN_DIR, 'tokenizer_config.json')));
+    const first = (await loadInPage(page, '/changing/', 'edgeseek-test-change')).filter((p) => p.stage === 'download').at(-1)!;
+    expect(first.fromCache).toBe(0);
+    // The same bytes and size, a new modification time: a new ETag.
+    utimesSync(join(changing, 'tokenizer_config.json'), new Date(), new Date(Date.now() + 60_000));
+    const before = server.requests.length;
+    const second = (await loadInPage(page, '/changing/', 'edgeseek-test-change')).filter((p) => p.stage === 'download').at(-1)!;
+    const size = readFileSync(join(changing, 'tokenizer_config.json')).byteLength;
+    expect(second).toMatchObject({ loaded: first.total, fromCache: first.total - size });
+    expect(server.requests.slice(before).filter((r) => r.method === 'GET').map((r) => r.path)).toEqual(['/changing/tokenizer_config.json']);
+    const keys = await page.evaluate(async () => (await (await caches.open('edgeseek-test-change')).keys()).map((r) => r.url));
+    expect(keys.filter((k) => k.includes('tokenizer_config.json?edgeseek-version=')), 'the old version\'s chunk is gone').toHaveLength(1);
+
+    server.unreachable = '/changing/';
+    try {
+      const offline = (await loadInPage(page, '/changing/', 'edgeseek-test-change')).filter((p) => p.stage === 'download').at(-1)!;
+      expect(offline).toMatchObject({ loaded: first.total, fromCache: first.total });
+    } finally {
+      server.unreachable = undefined;
+    }
   }, TIMEOUT);
 
   it('reads a large file by Range requests, one chunk each, and the logits are the golden ones', async () => {

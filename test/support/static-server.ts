@@ -16,6 +16,8 @@ export interface RequestRecord { method: string; path: string; status: number; b
 export interface StaticServer {
   url: string;
   requests: RequestRecord[];
+  /** Requests whose path starts with this get no answer (the connection is dropped): the network is down for them. */
+  unreachable?: string;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,9 @@ export interface StaticServerOptions {
   isolated?: boolean;
   /** Extra responses by exact path (a test page's HTML). */
   pages?: Record<string, string>;
+  /** Behave like servers that ignore Range (always 200, whole file) or refuse HEAD (405). */
+  noRanges?: boolean;
+  noHead?: boolean;
 }
 
 function resolve(routes: Record<string, string>, path: string): string | undefined {
@@ -42,8 +47,10 @@ function resolve(routes: Record<string, string>, path: string): string | undefin
 
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const requests: RequestRecord[] = [];
+  const self: Partial<StaticServer> = {};
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (self.unreachable !== undefined && path.startsWith(self.unreachable)) { req.socket.destroy(); return; }
     const record: RequestRecord = { method: req.method ?? 'GET', path, status: 200, bodyBytes: 0, range: req.headers.range };
     requests.push(record);
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
@@ -52,6 +59,11 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
     if (page !== undefined) {
       record.bodyBytes = Buffer.byteLength(page);
       res.writeHead(200, { ...headers, 'Content-Type': TYPES['.html'] }).end(page);
+      return;
+    }
+    if (options.noHead && req.method === 'HEAD') {
+      record.status = 405;
+      res.writeHead(405, headers).end();
       return;
     }
     const file = resolve(options.routes, path);
@@ -70,7 +82,7 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
     Object.assign(headers, {
       'Content-Type': TYPES[extname(file!)] ?? 'application/octet-stream', 'Accept-Ranges': 'bytes', ETag: `"${size.toString(16)}-${Math.floor(mtime).toString(16)}"`,
     });
-    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    const range = options.noRanges ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;
     let end = size - 1;
     if (range) {
@@ -92,9 +104,9 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const { port } = server.address() as { port: number };
-  return {
+  return Object.assign(self, {
     url: `http://127.0.0.1:${port}`,
     requests,
     close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
-  };
+  });
 }

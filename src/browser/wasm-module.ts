@@ -2,10 +2,10 @@
 // (same exports): the Wasm modules are the .wasm files the build copies next
 // to the bundle (dist/browser/), fetched relative to it and compiled once per
 // page. A page that serves them elsewhere passes `wasmModule` / `threadsModule`.
+import { compiledOnce, KERNELS_FILE, THREADS_FILE } from '../backend/cpu/wasm-files.ts';
 
-const compiled = new Map<string, Promise<WebAssembly.Module>>();
-
-async function compile(url: URL): Promise<WebAssembly.Module> {
+const compileOnce = compiledOnce(async (file) => {
+  const url = new URL(`./${file}`, import.meta.url);
   let response: Response;
   try {
     response = await fetch(url);
@@ -18,24 +18,14 @@ async function compile(url: URL): Promise<WebAssembly.Module> {
   // compileStreaming needs Content-Type application/wasm; servers that send another type get the buffered path.
   if (response.headers.get('Content-Type')?.startsWith('application/wasm')) return WebAssembly.compileStreaming(response);
   return WebAssembly.compile(await response.arrayBuffer());
-}
-
-function compileOnce(file: string): Promise<WebAssembly.Module> {
-  let module = compiled.get(file);
-  if (!module) {
-    module = compile(new URL(`./${file}`, import.meta.url));
-    module.catch(() => compiled.delete(file));
-    compiled.set(file, module);
-  }
-  return module;
-}
+});
 
 /** edgeseek.wasm next to the bundle (the name is wasm-module-node.ts's, which this module stands in for). */
 export function loadWasmModuleFromDisk(): Promise<WebAssembly.Module> {
-  return compileOnce('edgeseek.wasm');
+  return compileOnce(KERNELS_FILE);
 }
 
 /** edgeseek-threads.wasm next to the bundle: the kernels over a shared memory, for Web Worker threads. */
 export function loadWasmThreadsModuleFromDisk(): Promise<WebAssembly.Module> {
-  return compileOnce('edgeseek-threads.wasm');
+  return compileOnce(THREADS_FILE);
 }

@@ -1,16 +1,19 @@
 // The Cloudflare Worker (wrangler.toml): the model files come from the static
 // assets binding (ASSETS, the default model directory) or an R2 bucket
 // (MODEL_BUCKET, objects `${MODEL_PREFIX}config.json`, ...); the Wasm kernels
-// are imported as a compiled module. The engine loads once per isolate, on the
-// first request, and is shared by every request after it.
+// are imported as a compiled module, the playground page and the browser build
+// as one generated module (npm run build). The engine loads once per isolate,
+// on the first request, and is shared by every request after it.
 import type { ExecutionContext, Hono } from 'hono';
 import wasm from '../build/edgeseek.wasm';
+import playgroundFiles from '../dist/browser/playground-files.js';
 import { createEngine } from './engine/engine.ts';
 import { fetchSource, r2Source, type R2BucketLike } from './entries/fetch-source.ts';
 import type { ModelSource } from './model/source.ts';
 import { createApp } from './server/app.ts';
 import { corsSetting } from './server/cors-setting.ts';
 import { errorResponse } from './server/errors.ts';
+import { playgroundFilesFromBase64 } from './server/playground.ts';
 
 export interface Env {
   ASSETS?: { fetch(input: string, init?: RequestInit): Promise<Response> };
@@ -25,6 +28,8 @@ export interface Env {
   STREAM_STALL_TIMEOUT_MS?: string;
   /** Which other origins' pages may call the API: *, none, or comma-separated origins (default: see AppOptions.cors). */
   CORS_ORIGINS?: string;
+  /** "off": no playground page at /. */
+  PLAYGROUND?: string;
 }
 
 type App = Hono;
@@ -41,8 +46,9 @@ function modelSource(env: Env): ModelSource {
 
 async function build(env: Env): Promise<App> {
   const number = (value: string | undefined) => (value ? Number(value) : undefined);
+  const model = modelSource(env);
   const engine = await createEngine({
-    model: modelSource(env),
+    model,
     wasmModule: wasm,
     backend: 'cpu',
     modelId: env.MODEL_ID || 'default',
@@ -51,6 +57,7 @@ async function build(env: Env): Promise<App> {
   });
   return createApp(engine, { apiKey: env.API_KEY || undefined, maxTokensLimit: number(env.MAX_TOKENS_LIMIT),
     streamStallTimeoutMs: number(env.STREAM_STALL_TIMEOUT_MS), cors: corsSetting(env.CORS_ORIGINS),
+    playground: env.PLAYGROUND !== 'off' && { files: playgroundFilesFromBase64(playgroundFiles), model },
   });
 }
 

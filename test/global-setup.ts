@@ -21,15 +21,19 @@ function stale(output: string, ...sources: string[]): boolean {
   return sources.some((s) => newestMtime(join(root, s)) > built);
 }
 
-// Tests run the built Wasm module and, for the CLI contract, the compiled
-// `edgeseek` bin: rebuild whichever is older than its sources, so a stale build
-// never hides a change.
+// Tests run the built Wasm module, the compiled `edgeseek` bin (the CLI
+// contract) and the browser build (test/browser): rebuild whichever is older
+// than its sources, so a stale build never hides a change.
 export default function setup(): void {
   if (stale('build/edgeseek.wasm', 'assembly')) {
     execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'release'], { cwd: root, stdio: 'inherit' });
   }
   if (stale('build/edgeseek-threads.wasm', 'assembly')) {
     execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'threads'], { cwd: root, stdio: 'inherit' });
+  }
+  // Before tsc: the Worker imports the playground module the browser build writes.
+  if (stale('dist/browser/playground-files.js', 'src', 'shaders', 'build', 'scripts', 'playground')) {
+    execFileSync(process.execPath, ['scripts/build-browser.js'], { cwd: root, stdio: 'inherit' });
   }
   if (stale('dist/src/cli/main.js', 'src')) {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });

@@ -116,9 +116,16 @@ export interface Placement {
 
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
+  /** CPU backends: the threads kernels run on (1, or the thread pool's size). */
+  readonly threads?: number;
   /** Weight dtypes this backend can hold natively (others are converted by the loader). */
   readonly weightDTypes: readonly DType[];
 
+  /**
+   * Optional: throws, before anything is uploaded, when weights of these
+   * dtypes and shapes cannot be held (a limit of the device, named in the message).
+   */
+  checkWeights?(weights: readonly Omit<WeightData, 'bytes'>[], model: string): void;
   uploadWeight(data: WeightData, placement: Placement): Weight;
   /**
    * Optional: allocates a weight stored as is and lets `fill` write its bytes

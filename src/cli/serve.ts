@@ -1,7 +1,8 @@
 // `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto]
 //   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]
-//   [--cors *|none|ORIGINS] [--check-tensors]`
-// → the OpenAI-compatible API on Node. The API key can also come from EDGESEEK_API_KEY.
+//   [--cors *|none|ORIGINS] [--check-tensors] [--no-playground]`
+// → the OpenAI-compatible API on Node, and the playground page at /. The API
+// key can also come from EDGESEEK_API_KEY.
 import type { BackendKind } from '../backend/create-backend.ts';
 import { serveNode } from '../entries/node.ts';
 import { corsSetting } from '../server/cors-setting.ts';
@@ -17,7 +18,7 @@ function corsSettingOf(text: string | undefined): ReturnType<typeof corsSetting>
 
 export const options = [
   'model', 'backend', 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
-  'cors', 'check-tensors',
+  'cors', 'check-tensors', 'no-playground',
 ];
 
 export async function run(argv: string[]): Promise<void> {
@@ -36,8 +37,9 @@ export async function run(argv: string[]): Promise<void> {
     maxQueue: args.number('max-queue'),
     cors: corsSettingOf(args.string('cors')),
     checkTensors: args.flag('check-tensors'),
+    playground: !args.flag('no-playground'),
   });
-  process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1\n`);
+  process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1${args.flag('no-playground') ? '' : ` (playground: ${server.url}/)`}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => { void server.close().then(resolve); };
     process.once('SIGINT', stop);

@@ -10,11 +10,20 @@ import { Scheduler } from './scheduler.ts';
 import type { Engine, GenerateEvent, GenerateRequest, ModelInfo } from './types.ts';
 
 export interface LoadProgress {
-  /** 'weights' while tensors load (loaded/total in tensors), 'tokenizer', then 'ready'. */
-  stage: 'weights' | 'tokenizer' | 'ready';
+  /**
+   * 'download' while a page fetches the model files (loaded/total in bytes,
+   * with file, filesLoaded, filesTotal and fromCache), 'weights' while tensors
+   * load (loaded/total in tensors), 'tokenizer', then 'ready'.
+   */
+  stage: 'download' | 'weights' | 'tokenizer' | 'ready';
   loaded: number;
   total: number;
   tensor?: string;
+  file?: string;
+  filesLoaded?: number;
+  filesTotal?: number;
+  /** download: the bytes of `loaded` that came from the page's cache. */
+  fromCache?: number;
 }
 
 export interface EngineOptions {
@@ -25,6 +34,9 @@ export interface EngineOptions {
   wasmModule?: WebAssembly.Module;
   /** A WebGPU entry point when it is not navigator.gpu. */
   gpu?: GPU;
+  /** cpu backend: threads for matmuls and attention (default 1); above 1 needs the threads build, read like wasmModule when omitted. */
+  threads?: number;
+  threadsModule?: WebAssembly.Module;
   quantize?: QuantizeMode;
   /** The name /v1/models reports and requests must use. Default: the model's directory name. */
   modelId?: string;
@@ -53,10 +65,14 @@ export const DEFAULT_MAX_QUEUE = 16;
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const source = await resolveSource(options.model);
   const wasmModule = options.wasmModule ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadWasmModuleFromDisk();
+  const threads = options.threads ?? 1;
+  const threadsModule = threads > 1
+    ? options.threadsModule ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadWasmThreadsModuleFromDisk()
+    : undefined;
   const { createBackend } = await import('../backend/create-backend.ts');
   const { loadModelRunner } = await import('./runner.ts');
   const { loadTokenizer } = await import('../tokenizer/load.ts');
-  const backend = await createBackend(options.backend ?? 'cpu', { wasmModule, gpu: options.gpu });
+  const backend = await createBackend(options.backend ?? 'cpu', { wasmModule, gpu: options.gpu, threads, threadsModule });
   const progress = options.onProgress;
   const runner = await loadModelRunner(source, backend, {
     quantize: options.quantize,
@@ -90,6 +106,7 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
     contextLength,
     vocabSize: runner.config.vocabSize,
     backend: runner.backend.name,
+    ...(runner.backend.threads !== undefined ? { threads: runner.backend.threads } : {}),
   };
   let disposed = false;
   return {
@@ -122,7 +139,8 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
   };
 }
 
-async function resolveSource(model: ModelSource | string): Promise<ModelSource> {
+/** A model option as a source: http(s) URLs fetched, anything else a path on disk (Node, Deno). */
+export async function resolveSource(model: ModelSource | string): Promise<ModelSource> {
   if (typeof model !== 'string') return model;
   if (/^https?:\/\//.test(model)) {
     const { urlSource } = await import('../entries/fetch-source.ts');

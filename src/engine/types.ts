@@ -76,6 +76,8 @@ export interface ModelInfo {
   contextLength: number;
   vocabSize: number;
   backend: 'cpu' | 'webgpu';
+  /** cpu: the threads the kernels run on (in a page: Web Workers when it is cross-origin isolated, else 1). */
+  threads?: number;
 }
 
 export interface Engine {

@@ -1,12 +1,13 @@
 // Deno: `deno task serve` (deno.json). Environment: EDGESEEK_MODEL (a model
 // directory; default the bundled model), PORT (8787), EDGESEEK_API_KEY,
 // EDGESEEK_BACKEND (cpu | webgpu | auto), EDGESEEK_CORS (*, none or origins;
-// see AppOptions.cors).
-import { createEngine } from '../engine/engine.ts';
+// see AppOptions.cors), EDGESEEK_PLAYGROUND=off (no page at /).
+import { createEngine, resolveSource } from '../engine/engine.ts';
 import type { BackendKind } from '../backend/create-backend.ts';
 import { createApp } from '../server/app.ts';
 import { corsSetting } from '../server/cors-setting.ts';
 import { DEFAULT_MODEL_DIR } from './default-model.ts';
+import { playgroundFilesOnDisk } from './playground-files.ts';
 
 declare const Deno: {
   env: { get(name: string): string | undefined };
@@ -14,9 +15,10 @@ declare const Deno: {
 };
 
 const env = (name: string) => Deno.env.get(name);
-const model = env('EDGESEEK_MODEL') ?? new URL(`../../${DEFAULT_MODEL_DIR}`, import.meta.url).pathname;
+const model = await resolveSource(env('EDGESEEK_MODEL') ?? new URL(`../../${DEFAULT_MODEL_DIR}`, import.meta.url).pathname);
 const engine = await createEngine({ model, backend: (env('EDGESEEK_BACKEND') ?? 'cpu') as BackendKind });
-const app = createApp(engine, { apiKey: env('EDGESEEK_API_KEY'), cors: corsSetting(env('EDGESEEK_CORS')) });
+const playground = env('EDGESEEK_PLAYGROUND') !== 'off' && { files: playgroundFilesOnDisk(), model };
+const app = createApp(engine, { apiKey: env('EDGESEEK_API_KEY'), cors: corsSetting(env('EDGESEEK_CORS')), playground });
 Deno.serve({
   port: Number(env('PORT') ?? 8787),
   hostname: env('HOST') ?? '127.0.0.1',

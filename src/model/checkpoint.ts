@@ -10,6 +10,7 @@ import {
   type GlobalTensor, type LayerTensor,
 } from './names.ts';
 import { readSafetensorsIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX, WeightFileError, type StoredTensor } from './safetensors.ts';
+import { findGguf, hasSafetensors, noModel } from './model-files.ts';
 import type { ModelSource } from './source.ts';
 import { readText } from './source.ts';
 
@@ -20,6 +21,8 @@ export interface Checkpoint {
   readonly config: ModelConfig;
   /** GGUF metadata (tokenizer.ggml.* lives here for GGUF models). */
   readonly ggufMetadata?: GgufMetadata;
+  /** Every tensor the file(s) hold, as stored (a backend checks its limits against them before anything is uploaded). */
+  readonly stored: readonly StoredTensor[];
   hasGlobal(tensor: GlobalTensor): boolean;
   hasLayer(layer: number, tensor: LayerTensor): boolean;
   readGlobal(tensor: GlobalTensor, shape: readonly number[]): Promise<WeightData>;
@@ -71,17 +74,10 @@ function single(stored: StoredTensor, shape: readonly number[]): LocatedTensor {
 }
 
 export async function openCheckpoint(source: ModelSource): Promise<Checkpoint> {
-  const hasHf = (await source.has(SAFETENSORS_FILE)) || (await source.has(SAFETENSORS_INDEX));
-  if (hasHf) return openSafetensors(source);
-  // Sources that cannot list (URLs, asset bindings) can still serve a GGUF named model.gguf.
-  const files = source.list ? await source.list() : (await source.has('model.gguf')) ? ['model.gguf'] : [];
-  const ggufs = files.filter((f) => f.endsWith('.gguf'));
-  const file = ggufs.length === 1 ? ggufs[0] : ggufs.find((f) => f === 'model.gguf');
+  if (await hasSafetensors(source)) return openSafetensors(source);
+  const file = await findGguf(source);
   if (file) return openGgufCheckpoint(source, file);
-  if (ggufs.length > 1) {
-    throw new WeightFileError(`${source.label}: several GGUF files (${ggufs.join(', ')}); name one of them as the model path`);
-  }
-  throw new WeightFileError(`${source.label}: no model found (expected config.json + ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX}, or a .gguf file)`);
+  throw noModel(source);
 }
 
 function checkShape(stored: StoredTensor, shape: readonly number[]): void {
@@ -109,6 +105,7 @@ async function openSafetensors(source: ModelSource): Promise<Checkpoint> {
     format: 'safetensors',
     file: `${source.label}/${file}`,
     config,
+    stored: [...tensors.values()],
     hasGlobal: (t) => tensors.has(HF_GLOBAL[t]),
     hasLayer: (layer, t) => (t === 'gateExps' || t === 'upExps' || t === 'downExps'
       ? tensors.has(hfExpertName(layer, 0, t))
@@ -142,6 +139,7 @@ async function openGgufCheckpoint(source: ModelSource, file: string): Promise<Ch
     file: label,
     config,
     ggufMetadata: parsed.metadata,
+    stored: [...parsed.tensors.values()],
     hasGlobal: (t) => parsed.tensors.has(GGUF_GLOBAL[t]),
     hasLayer: (layer, t) => parsed.tensors.has(ggufLayerName(layer, t)),
     locateGlobal: (t, shape) => single(need(GGUF_GLOBAL[t]), shape),

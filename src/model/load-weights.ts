@@ -58,6 +58,8 @@ export interface LoadWeightsOptions {
 
 export async function loadWeights(checkpoint: Checkpoint, backend: Backend, options: LoadWeightsOptions = {}): Promise<ModelWeights> {
   const c = checkpoint.config;
+  // The backend's limits are checked against every weight before the first upload.
+  backend.checkWeights?.(heldWeights(checkpoint, backend, options.quantize), checkpoint.file);
   const uploaded: Weight[] = [];
   const total = 3 + c.numLayers;
   let step = 0;
@@ -149,6 +151,44 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
     for (const w of uploaded) backend.release(w);
     throw error;
   }
+}
+
+/**
+ * Every weight as the backend will hold it, without reading a byte: dtypes
+ * after conversion, kv_b_proj as its two absorbed halves, HF's per-expert
+ * tensors stacked, norms and routers in f32.
+ */
+function heldWeights(checkpoint: Checkpoint, backend: Backend, quantize: QuantizeMode | undefined): Omit<WeightData, 'bytes'>[] {
+  const c = checkpoint.config;
+  const held = new Map<string, Omit<WeightData, 'bytes'>>();
+  for (const t of checkpoint.stored) {
+    held.set(t.name, { name: t.name, shape: t.shape, dtype: t.shape.length === 1 ? 'f32' : dtypeFor(t.dtype, t.shape, backend, quantize) });
+  }
+  const [heads, nope, v, kvr, H] = [c.numHeads, c.qkNopeHeadDim, c.vHeadDim, c.kvLoraRank, c.hiddenSize];
+  const replace = (located: LocatedTensor, weights: Omit<WeightData, 'bytes'>[]) => {
+    for (const part of located.parts) held.delete(part.name);
+    for (const w of weights) held.set(w.name, w);
+  };
+  for (let l = 0; l < c.numLayers; l++) {
+    if (checkpoint.hasLayer(l, 'kvB')) {
+      const kvB = checkpoint.locateLayer(l, 'kvB', [heads * (nope + v), kvr]);
+      const dtype = dtypeFor(kvB.dtype, kvB.shape, backend, quantize);
+      const base = kvB.name.replace(/\.weight$/, '');
+      replace(kvB, [
+        { name: `${base}[W_UKᵀ]`, dtype: dtype === 'f32' || dtype === 'f16' || dtype === 'bf16' ? dtype : 'f32', shape: [heads, kvr, nope] },
+        { name: `${base}[W_UV]`, dtype, shape: [heads, v, kvr] },
+      ]);
+    }
+    if (!isMoeLayer(c, l)) continue;
+    const [E, I] = [c.nRoutedExperts, c.moeIntermediateSize];
+    const router = checkpoint.locateLayer(l, 'router', [E, H]);
+    replace(router, [{ name: router.name, dtype: 'f32', shape: router.shape }]);
+    for (const [t, shape] of [['gateExps', [E, I, H]], ['upExps', [E, I, H]], ['downExps', [E, H, I]]] as const) {
+      const experts = checkpoint.locateLayer(l, t, shape);
+      replace(experts, [{ name: experts.name, dtype: dtypeFor(experts.dtype, shape, backend, quantize), shape }]);
+    }
+  }
+  return [...held.values()];
 }
 
 /**

@@ -45,6 +45,10 @@ export async function fsSource(path: string): Promise<ModelSource> {
       try { await stat(join(dir, file)); return true; } catch { return false; }
     },
     size: sizeOf,
+    etag: async (file) => {
+      const info = await stat(resolve(file));
+      return `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    },
     list: async () => (only !== undefined ? [only] : readdir(dir)),
     read: async (file, offset, length) => {
       const out = new Uint8Array(length);

@@ -17,6 +17,8 @@ export interface ModelSource {
   readInto?(file: string, offset: number, target: Uint8Array): Promise<void>;
   /** The files there are, where the source can tell (directories, memory). */
   list?(): Promise<string[]>;
+  /** An HTTP entity tag that changes when `file` changes, where the source can tell (a server handing the file on uses it). */
+  etag?(file: string): Promise<string | undefined>;
 }
 
 export async function readAll(source: ModelSource, file: string): Promise<Uint8Array> {

@@ -12,6 +12,7 @@ import {
 } from './errors.ts';
 import { chatCompletionRequest, completionRequest as completionSchema, modelList } from './protocol.ts';
 import { chatRequest, completionRequest, type RequestLimits } from './requests.ts';
+import { playgroundRoutes, type PlaygroundOptions } from './playground.ts';
 import { chatDialect, completionDialect, respond, type Dialect } from './respond.ts';
 
 export interface AppOptions {
@@ -37,6 +38,8 @@ export interface AppOptions {
    * `wrangler dev` this is how a dropped connection is noticed (README "Serving").
    */
   streamStallTimeoutMs?: number;
+  /** The playground page at / (src/server/playground.ts); off when omitted or false. */
+  playground?: PlaygroundOptions | false;
 }
 
 export function createApp(engine: Engine, options: AppOptions = {}): Hono {
@@ -91,6 +94,7 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   }, bodyLimit({ maxSize: maxBodyBytes, onError: () => { throw bodyTooLarge(maxBodyBytes); } }));
   app.post('/v1/chat/completions', endpoint(chatCompletionRequest, chatRequest, chatDialect));
   app.post('/v1/completions', endpoint(completionSchema, completionRequest, completionDialect));
+  if (options.playground) app.route('/', playgroundRoutes({ ...options.playground, modelId, apiKey: options.apiKey }));
 
   app.notFound((c) => errorResponse(notFound(c.req.method, c.req.path)));
   app.onError((error) => errorResponse(error));

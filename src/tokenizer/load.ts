@@ -3,6 +3,7 @@
 // metadata). Everything reduces to one description — token bytes, merges,
 // added tokens, pre-tokenizer — handed to the Wasm encoder.
 import { readGguf } from '../model/gguf.ts';
+import { findGguf } from '../model/model-files.ts';
 import { readText, type ModelSource } from '../model/source.ts';
 import type { AddedToken } from './added-tokens.ts';
 import { BpeTokenizer } from './bpe-tokenizer.ts';
@@ -77,7 +78,7 @@ export async function loadTokenizer(source: ModelSource, options: LoadTokenizerO
     const config = (await source.has('tokenizer_config.json')) ? await readText(source, 'tokenizer_config.json') : undefined;
     return tokenizerFromJson(await readText(source, 'tokenizer.json'), config, { label: `${source.label}/tokenizer.json`, ...options });
   }
-  const gguf = (await source.list?.())?.find((f) => f.endsWith('.gguf'));
+  const gguf = await findGguf(source);
   if (!gguf) throw new Error(`${source.label}: no tokenizer.json and no .gguf file to read a tokenizer from`);
   return tokenizerFromGguf(source, gguf, options);
 }

@@ -24,7 +24,7 @@ describe('engine on tiny-a (CPU)', () => {
     expect(weights.length).toBeGreaterThan(1);
     expect(weights.at(-1)!.loaded).toBe(weights.at(-1)!.total);
     expect(progress.at(-1)!.stage).toBe('ready');
-    expect(engine.model).toEqual({ id: 'tiny-a', contextLength: 512, vocabSize: 1000, backend: 'cpu' });
+    expect(engine.model).toEqual({ id: 'tiny-a', contextLength: 512, vocabSize: 1000, backend: 'cpu', threads: 1 });
   });
 
   it('greedy generation reproduces the golden continuations', async () => {

@@ -2,6 +2,9 @@
 // crashes: a weight that cannot be bound, a weight of the wrong size, an
 // invalid dispatch reported asynchronously by the device, and a lost device.
 import { describe, expect, it } from 'vitest';
+import { loadModelRunner } from '../../src/engine/runner.ts';
+import { fsSource } from '../../src/model/source-fs.ts';
+import { GOLDEN_DIR } from '../support/golden.ts';
 import { randomArray } from '../ops/reference.ts';
 import { weightOf } from './fixtures.ts';
 import { NO_GPU, webgpuBackend } from './gpu-backend.ts';
@@ -11,6 +14,18 @@ describe.skipIf(NO_GPU)('webgpu backend errors', () => {
     const b = await webgpuBackend({ maxPartBytes: 1024 });
     expect(() => weightOf(b, 'model.layers.0.mlp.down_proj', 'f32', [4, 300], 1))
       .toThrow(/model\.layers\.0\.mlp\.down_proj: one row of f32 needs 1200 bytes, more than the largest storage binding \(1024\)/);
+    b.dispose();
+  });
+
+  it('a model with a tensor beyond the binding limit says it does not fit before anything is uploaded', async () => {
+    // tiny-a's per-head W_UKᵀ [32, 16] (from kv_b_proj) is 2 KiB of f32 and must sit in one binding.
+    const b = await webgpuBackend({ maxPartBytes: 512 });
+    let uploads = 0;
+    const upload = b.uploadWeight.bind(b);
+    b.uploadWeight = (data, placement) => { uploads++; return upload(data, placement); };
+    await expect(loadModelRunner(await fsSource(GOLDEN_DIR), b))
+      .rejects.toThrow(/model\.safetensors does not fit this GPU \(.*\): model\.layers\.0\.self_attn\.kv_b_proj\[W_UKᵀ\]: one \[32, 16\] matrix of f32 needs 2048 bytes, more than the largest storage binding \(512\)/);
+    expect(uploads, 'weights uploaded before the check failed').toBe(0);
     b.dispose();
   });
 

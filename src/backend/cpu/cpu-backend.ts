@@ -47,6 +47,7 @@ export async function createCpuBackend(module: WebAssembly.Module, options: CpuB
   const first = instantiateSharedKernels(options.threadsModule);
   const names = WebAssembly.Module.exports(options.threadsModule).filter((e) => e.kind === 'function').map((e) => e.name);
   const pool = new ThreadPool(threads, names);
+  await pool.started();
   return new CpuBackend(options.threadsModule, first, options, pool);
 }
 
@@ -72,6 +73,8 @@ export class CpuBackend implements Backend, CpuContext {
     this.placement = new WeightPlacement(options.shardWeightBytes);
     this.dispatch = new MatmulDispatch(this.instances, this.scratch, pool, options.activations ?? 'f32', options.parallelMinMacs);
   }
+
+  get threads(): number { return this.pool?.threads ?? 1; }
 
   /** Bytes allocated across all Wasm memories (weights, caches, activations, scratch). */
   get allocatedBytes(): number { return this.instances.reduce((a, i) => a + i.heap.allocatedBytes, 0); }

@@ -38,6 +38,19 @@ export class GpuResources {
 
   constructor(private readonly rec: Recorder, private readonly maxPartBytes: number) {}
 
+  /** Every weight splits into parts within the binding limit, and each part fits one buffer; else says which does not. */
+  checkWeights(weights: readonly Omit<WeightData, 'bytes'>[], model: string): void {
+    for (const w of weights) {
+      const K = w.shape[w.shape.length - 1];
+      try {
+        if (w.shape.length > 1) planParts(w.name, w.dtype, w.shape, this.maxPartBytes);
+        else if (K * 4 > this.rec.gpu.maxBufferSize) throw new Error(`${w.name}: ${K * 4} bytes exceed the GPU's maxBufferSize (${this.rec.gpu.maxBufferSize})`);
+      } catch (error) {
+        throw new Error(`${model} does not fit this GPU (${this.rec.gpu.description}): ${(error as Error).message}`);
+      }
+    }
+  }
+
   uploadWeight(data: WeightData): GpuWeight {
     const expected = bytesFor(data.dtype, data.shape);
     if (data.bytes.byteLength !== expected) {

@@ -52,6 +52,10 @@ export class WebGpuBackend implements Backend {
 
   get gpu(): GpuDevice { return this.rec.gpu; }
 
+  checkWeights(weights: readonly Omit<WeightData, 'bytes'>[], model: string): void {
+    this.resources.checkWeights(weights, model);
+  }
+
   uploadWeight(data: WeightData, _placement: Placement): Weight {
     this.rec.check(`uploading ${data.name}`);
     return this.resources.uploadWeight(data);

@@ -1,0 +1,48 @@
+// Kernel workers on node:worker_threads (Node and Deno). The browser build
+// replaces this module with src/browser/kernel-workers.ts (Web Workers).
+import { createRequire } from 'node:module';
+import { CTRL, RUN_SHARE_SOURCE, SPIN_MS, type KernelWorker, type KernelWorkerData } from './kernel-loop.ts';
+
+// The worker blocks in its loop between batches, so it takes new shards from
+// its port synchronously (receiveMessageOnPort) before each batch.
+const WORKER_SOURCE = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { ctrl, calls, names, port, index } = workerData;
+const ctrlView = new Int32Array(ctrl);
+const callView = new Float64Array(calls);
+const instances = [];
+const base = index * ${CTRL};
+for (;;) {
+  // Spin a while before sleeping: in decode, batches come every few hundred
+  // microseconds, and a futex wake-up costs tens of them each time.
+  const spinUntil = performance.now() + ${SPIN_MS};
+  for (let i = 0; Atomics.load(ctrlView, base) === 0; i++) {
+    if ((i & 255) === 255 && performance.now() > spinUntil) { Atomics.wait(ctrlView, base, 0); break; }
+  }
+  const state = Atomics.load(ctrlView, base);
+  if (state === 2) break;
+  let message;
+  while ((message = receiveMessageOnPort(port))) {
+    const { shard, module, memory } = message.message;
+    instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
+  }
+  const exports = instances[ctrlView[base + 1]];
+  ${RUN_SHARE_SOURCE}
+}
+`;
+
+/** The main thread may block in Atomics.wait while workers finish (Node and Deno main threads can). */
+export const MAIN_THREAD_MAY_WAIT = true;
+
+export function startKernelWorker(data: KernelWorkerData): KernelWorker {
+  const require = createRequire(import.meta.url);
+  const { Worker, MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const channel = new MessageChannel();
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...data, port: channel.port2 }, transferList: [channel.port2] });
+  worker.unref();
+  return {
+    started: new Promise((resolve, reject) => { worker.once('online', resolve); worker.once('error', reject); }),
+    addShard: (shard, module, memory) => channel.port1.postMessage({ shard, module, memory }),
+    terminate: () => { void worker.terminate(); },
+  };
+}

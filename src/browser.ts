@@ -7,7 +7,7 @@ export { clearModelCache } from './browser/chunk-store.ts';
 export { engineFromParts, modelIdOf, type LoadProgress } from './engine/engine.ts';
 export { loadModelRunner, type RunnerOptions } from './engine/runner.ts';
 export type { ModelRunner, Sequence } from './engine/runner-types.ts';
-export { AbortedError, BusyError, ContextLengthError, EngineClosedError, InvalidRequestError } from './engine/errors.ts';
+export { AbortedError, BusyError, ContextLengthError, EngineClosedError, InvalidRequestError, NonFiniteLogitsError } from './engine/errors.ts';
 export type {
   ChatMessage, Engine, FinishEvent, FinishReason, GenerateEvent, GenerateRequest, ModelInfo, SamplingOptions, TokenEvent, TokenLogprob, Usage,
 } from './engine/types.ts';

@@ -1,7 +1,7 @@
 // The package's exports: embed the engine and the OpenAI-compatible app in
 // your own worker or server (README "Embedding").
 export { createEngine, engineFromParts, modelIdOf, type EngineOptions, type LoadProgress } from './engine/engine.ts';
-export { AbortedError, BusyError, ContextLengthError, EngineClosedError, InvalidRequestError } from './engine/errors.ts';
+export { AbortedError, BusyError, ContextLengthError, EngineClosedError, InvalidRequestError, NonFiniteLogitsError } from './engine/errors.ts';
 export type {
   ChatMessage, Engine, FinishEvent, FinishReason, GenerateEvent, GenerateRequest, ModelInfo, SamplingOptions, TokenEvent, TokenLogprob, Usage,
 } from './engine/types.ts';

@@ -26,6 +26,13 @@ describe('edgeseek logits', () => {
     expect(rel, `‖Δ‖/‖ref‖ = ${rel}`).toBeLessThan(1e-5);
   });
 
+  it('--threads 2: the same logits, computed on a worker thread too (the process does not exit before its workers start)', async () => {
+    const { stdout } = await run('node', [BIN, 'logits', '--model', GOLDEN_DIR, '--ids', sequence.ids.join(','), '--threads', '2'], { maxBuffer: 64 << 20 });
+    const out = JSON.parse(stdout) as { logits: number[][] };
+    const rel = relativeError(Float32Array.from(out.logits.flat()), reference);
+    expect(rel, `‖Δ‖/‖ref‖ = ${rel}`).toBeLessThan(1e-5);
+  });
+
   it('--out writes raw little-endian f32 [N × V] and prints the header only (GGUF model path)', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'edgeseek-')), 'logits.f32');
     const { stdout } = await run('node', [BIN, 'logits', '--model', `${GOLDEN_DIR}/model.gguf`, '--ids', sequence.ids.join(','), '--out', file]);

@@ -39,9 +39,13 @@ export function startKernelWorker(data: KernelWorkerData): KernelWorker {
   const { Worker, MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
   const channel = new MessageChannel();
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...data, port: channel.port2 }, transferList: [channel.port2] });
-  worker.unref();
+  // Referenced until it runs (someone awaits `started`: an unreferenced worker would let a
+  // process with nothing else to do exit first), then never what keeps a process alive.
   return {
-    started: new Promise((resolve, reject) => { worker.once('online', resolve); worker.once('error', reject); }),
+    started: new Promise((resolve, reject) => {
+      worker.once('online', () => { worker.unref(); resolve(); });
+      worker.once('error', reject);
+    }),
     addShard: (shard, module, memory) => channel.port1.postMessage({ shard, module, memory }),
     terminate: () => { void worker.terminate(); },
   };

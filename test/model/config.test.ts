@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
 import { parseHfConfig } from '../../src/model/config-hf.ts';
+import { configFromGguf } from '../../src/model/config-gguf.ts';
 import { isMoeLayer } from '../../src/model/config.ts';
 import { fsSource } from '../../src/model/source-fs.ts';
 import { GOLDEN_DIR } from '../support/golden.ts';
@@ -17,6 +18,28 @@ describe('model config', () => {
       const gguf = (await openCheckpoint(await fsSource(`${GOLDEN_DIR}/${file}`))).config;
       expect({ ...gguf, rmsNormEps: Math.fround(gguf.rmsNormEps) }, file).toEqual({ ...hf, rmsNormEps: Math.fround(hf.rmsNormEps) });
     }
+  });
+
+  it('DeepSeek-V3 fixtures: GGUF metadata (expert_gating_func 2, group counts) gives the same config as config.json', async () => {
+    const fixtures = new URL('../fixtures/models/', import.meta.url).pathname;
+    for (const [model, files] of [['v3-noaux', ['model-f32.gguf', 'model-q8_0.gguf']], ['v3-grouped', ['model-q8_0.gguf']]] as const) {
+      const hf = (await openCheckpoint(await fsSource(`${fixtures}/${model}`))).config;
+      expect([hf.scoringFunc, hf.topkMethod], model).toEqual(['sigmoid', 'noaux_tc']);
+      for (const file of files) {
+        const gguf = (await openCheckpoint(await fsSource(`${fixtures}/${model}/${file}`))).config;
+        expect({ ...gguf, rmsNormEps: Math.fround(gguf.rmsNormEps), routedScalingFactor: Math.fround(gguf.routedScalingFactor) }, `${model}/${file}`)
+          .toEqual({ ...hf, rmsNormEps: Math.fround(hf.rmsNormEps), routedScalingFactor: Math.fround(hf.routedScalingFactor) });
+      }
+    }
+  });
+
+  it('GGUF: blocks counted in nextn_predict_layers (a kept multi-token-prediction module) are not layers', async () => {
+    const fixtures = new URL('../fixtures/models/', import.meta.url).pathname;
+    const { ggufMetadata: metadata, config } = await openCheckpoint(await fsSource(`${fixtures}/v3-noaux/model-f32.gguf`));
+    const withMtp = { ...metadata!, 'deepseek2.block_count': config.numLayers + 1, 'deepseek2.nextn_predict_layers': 1 };
+    expect(configFromGguf(withMtp, 'm.gguf', config.vocabSize, true).numLayers).toBe(config.numLayers);
+    expect(() => configFromGguf({ ...withMtp, 'deepseek2.nextn_predict_layers': 4 }, 'm.gguf', config.vocabSize, true))
+      .toThrow(/m\.gguf: deepseek2\.nextn_predict_layers \(4\) leaves no layers of block_count \(4\)/);
   });
 
   it('reads every field that changes the math', () => {

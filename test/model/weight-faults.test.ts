@@ -145,6 +145,13 @@ describe('safetensors faults', () => {
   });
 });
 
+/** Offset of the first occurrence of `text` within the first `limit` bytes (-1 if absent). */
+function findText(bytes: Uint8Array, text: string, limit: number): number {
+  const needle = new TextEncoder().encode(text);
+  for (let i = 0; i < limit; i++) if (needle.every((b, j) => bytes[i + j] === b)) return i;
+  return -1;
+}
+
 /** Offset of the ggml type field of a tensor's entry in the GGUF tensor directory. */
 function ggufTypeOffset(bytes: Uint8Array, name: string): number {
   const needle = new TextEncoder().encode(name);
@@ -234,9 +241,7 @@ describe('GGUF faults', () => {
   it('wrong architecture: names the key', async () => {
     const bad = gguf.slice();
     // general.architecture is the first key-value pair: its value is the first "deepseek2" in the file.
-    const needle = new TextEncoder().encode('deepseek2');
-    let found = -1;
-    for (let i = 0; i < 512 && found < 0; i++) if (needle.every((b, j) => bad[i + j] === b)) found = i;
+    const found = findText(bad, 'deepseek2', 512);
     expect(found).toBeGreaterThan(0);
     bad.set(new TextEncoder().encode('deepseek3'), found);
     expect(await loadError(file(bad))).toMatch(/general\.architecture must be "deepseek2", got "deepseek3"/);
@@ -267,13 +272,13 @@ describe('DeepSeek-V3 router faults (test/fixtures/models/v3-*)', () => {
 
   it('an unknown expert_gating_func (GGUF): names the key and the value', async () => {
     const bad = v3Gguf.slice();
-    const key = new TextEncoder().encode('deepseek2.expert_gating_func');
-    let found = -1;
-    for (let i = 0; i < 4096 && found < 0; i++) if (key.every((b, j) => bad[i + j] === b)) found = i;
-    expect(found).toBeGreaterThan(0);
+    const key = 'deepseek2.expert_gating_func';
+    // The key, its u32 value type, then the u32 value.
+    const value = findText(bad, key, 4096) + key.length + 4;
+    expect(value).toBeGreaterThan(key.length + 4);
     const view = new DataView(bad.buffer);
-    expect(view.getUint32(found + key.length + 4, true), 'the value written: 2 = sigmoid').toBe(2);
-    view.setUint32(found + key.length + 4, 3, true);
+    expect(view.getUint32(value, true), 'the value written: 2 = sigmoid').toBe(2);
+    view.setUint32(value, 3, true);
     expect(await loadError({ 'model.gguf': bad })).toMatch(/deepseek2\.expert_gating_func 3 is not supported \(1 = softmax, 2 = sigmoid\)/);
   });
 

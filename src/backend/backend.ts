@@ -68,15 +68,32 @@ export interface LatentCache {
   readonly byteLength: number;
 }
 
-/** Gating constants of a MoE layer (design.md "DeepSeekMoE"). */
+/**
+ * Gating of a MoE layer (design.md "DeepSeekMoE"): MoEGate.forward of
+ * DeepSeek-V2 (softmax; greedy | group_limited_greedy) and DeepSeek-V3
+ * (sigmoid; noaux_tc with the e_score_correction_bias). The rule, per token:
+ * - scores s = softmax(logits) or sigmoid(logits) (`scoring`), in f32;
+ * - choice c = s, or s + bias for noaux_tc;
+ * - group_limited_greedy: a group scores its max c; the topKGroups best groups
+ *   are kept and the other experts' c set to 0. noaux_tc with groups > 1: a
+ *   group scores the sum of its two largest c; experts of the other groups are
+ *   never chosen;
+ * - the topK experts by c, in descending order, ties to the lower expert index;
+ * - their weights are s (never biased): divided by their sum + 1e-20 when
+ *   topK > 1 and normTopKProb; then multiplied by routedScalingFactor — always
+ *   for noaux_tc (V3 normalises and scales), otherwise only when not normalised.
+ */
 export interface GatingParams {
   readonly experts: number;
   readonly topK: number;
-  readonly method: 'greedy' | 'group_limited_greedy';
+  readonly scoring: 'softmax' | 'sigmoid';
+  readonly method: 'greedy' | 'group_limited_greedy' | 'noaux_tc';
   readonly groups: number;
   readonly topKGroups: number;
   readonly normTopKProb: boolean;
   readonly routedScalingFactor: number;
+  /** noaux_tc only: the layer's e_score_correction_bias, an f32 weight [experts] this backend holds. */
+  readonly bias?: Weight;
 }
 
 /** The routing decision for a batch of tokens, kept wherever the backend likes. */
@@ -178,7 +195,10 @@ export interface Backend {
     weights: AbsorbedAttentionWeights, shape: MlaShape, out: Operand,
   ): void;
 
-  /** Router softmax and top-k selection (ties → lower expert index), in f32. */
+  /**
+   * The experts and weights of every row of routerLogits [T, experts] at once
+   * (GatingParams gives the rule), in f32; ties go to the lower expert index.
+   */
   route(routerLogits: Operand, params: GatingParams): RoutePlan | Promise<RoutePlan>;
   /** The plan's selection as plain arrays [tokens, topK] (tests compare backends with it). */
   readPlan(plan: RoutePlan): Promise<{ experts: Int32Array; weights: Float32Array }>;
@@ -211,4 +231,27 @@ export function columns(act: Activation, offset: number, cols: number): View {
     throw new RangeError(`columns [${offset}, ${offset + cols}) outside an activation of ${act.cols} columns`);
   }
   return { act, offset, cols };
+}
+
+/**
+ * Checks GatingParams before a backend routes with them (a wrong rule would
+ * route silently); returns the noaux_tc bias, undefined for the other methods.
+ */
+export function checkGating(g: GatingParams): Weight | undefined {
+  const fail = (message: string): never => { throw new Error(`route: ${message}`); };
+  const { experts: E, topK: k, groups } = g;
+  if (!(k >= 1 && k <= E)) fail(`top-${k} of ${E} experts`);
+  if (g.method !== 'greedy' && (E % groups !== 0 || g.topKGroups < 1 || g.topKGroups > groups || (E / groups) * g.topKGroups < k)) {
+    fail(`${E} experts in ${groups} groups, ${g.topKGroups} kept, cannot give top-${k}`);
+  }
+  const wantScoring = g.method === 'noaux_tc' ? 'sigmoid' : 'softmax';
+  if (g.scoring !== wantScoring) fail(`${g.method} routing scores with ${wantScoring}, not ${g.scoring}`);
+  if (g.method !== 'noaux_tc') return undefined;
+  if (groups > 1 && E / groups < 2) fail(`noaux_tc scores a group by its two best experts; ${E} experts in ${groups} groups leave ${E / groups}`);
+  const bias = g.bias;
+  if (!bias) return fail('noaux_tc needs the layer\'s e_score_correction_bias (GatingParams.bias)');
+  if (bias.dtype !== 'f32' || bias.shape.length !== 1 || bias.shape[0] !== E) {
+    fail(`${bias.name} is ${bias.dtype} [${bias.shape.join(', ')}], expected f32 [${E}]`);
+  }
+  return bias;
 }

@@ -29,7 +29,8 @@ interface Scratch {
 export class ForwardPass {
   private readonly freqs: RopeFrequencies;
   private readonly mla: MlaShape;
-  private readonly gating: GatingParams | null;
+  /** Per layer: the router's rule and, for noaux_tc, the layer's bias (null on dense layers). */
+  private readonly gating: (GatingParams | null)[];
   private readonly scratch = new Map<number, Scratch>();
   private readonly lastRow: Activation;
   private readonly lastLogits: Activation;
@@ -41,12 +42,13 @@ export class ForwardPass {
       heads: c.numHeads, nope: c.qkNopeHeadDim, rope: c.qkRopeHeadDim, vHeadDim: c.vHeadDim,
       kvLoraRank: c.kvLoraRank, softmaxScale: softmaxScale(c),
     };
-    this.gating = c.nRoutedExperts > 0
+    this.gating = weights.layers.map((L) => L.ffn.kind === 'moe'
       ? {
-        experts: c.nRoutedExperts, topK: c.numExpertsPerTok, method: c.topkMethod, groups: c.nGroup,
+        experts: c.nRoutedExperts, topK: c.numExpertsPerTok, scoring: c.scoringFunc, method: c.topkMethod, groups: c.nGroup,
         topKGroups: c.topkGroup, normTopKProb: c.normTopkProb, routedScalingFactor: c.routedScalingFactor,
+        bias: L.ffn.routerBias ?? undefined,
       }
-      : null;
+      : null);
     this.lastRow = backend.createActivation(1, c.hiddenSize);
     this.lastLogits = backend.createActivation(1, c.vocabSize);
   }
@@ -94,9 +96,10 @@ export class ForwardPass {
         this.swigluMlp(s, L.ffn.mlp, s.h);
         b.add(s.x, s.h);
       } else {
-        if (!isMoeLayer(c, l) || !this.gating) throw new Error(`layer ${l}: MoE weights on a dense layer`);
+        const gating = this.gating[l];
+        if (!isMoeLayer(c, l) || !gating) throw new Error(`layer ${l}: MoE weights on a dense layer`);
         b.matmul(s.xn, L.ffn.router, s.router!); //      router logits [T, E] (f32)
-        const plan = await b.route(s.router!, this.gating);
+        const plan = await b.route(s.router!, gating); // all T rows at once
         if (L.ffn.shared) {
           this.swigluMlp(s, L.ffn.shared, s.h); //      shared experts, one wide SwiGLU
           b.moeExperts(s.xn, plan, L.ffn.experts, s.h); // + Σ w_k · expert_k

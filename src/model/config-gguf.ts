@@ -37,8 +37,16 @@ export function configFromGguf(metadata: GgufMetadata, file: string, vocabRows: 
   const qLora = int('attention.q_lora_rank', 0);
   const experts = int('expert_count', 0);
   const groups = int('expert_group_count', 1, 1);
+  // llama_expert_gating_func_type: 1 softmax (DeepSeek-V2; also when absent, as
+  // llama.cpp assumes for older V2 files), 2 sigmoid with blk.N.exp_probs_b.bias
+  // (DeepSeek-V3's noaux_tc router).
   const gating = int('expert_gating_func', 1);
-  if (gating !== 1) fail('expert_gating_func', `${gating} is not supported (1 = softmax; sigmoid scoring is not implemented yet)`);
+  if (gating !== 1 && gating !== 2) fail('expert_gating_func', `${gating} is not supported (1 = softmax, 2 = sigmoid)`);
+  const sigmoid = gating === 2;
+  // A file that keeps the multi-token-prediction blocks counts them last in block_count; they are skipped.
+  const blocks = int('block_count', undefined, 1);
+  const nextn = int('nextn_predict_layers', 0);
+  if (nextn >= blocks) fail('nextn_predict_layers', `(${nextn}) leaves no layers of block_count (${blocks})`);
   const vocab = int('vocab_size', vocabRows ?? (metadata['tokenizer.ggml.tokens'] as unknown[] | undefined)?.length, 1);
   const tokenizerId = (name: string): number | undefined => {
     const value = metadata[`tokenizer.ggml.${name}`];
@@ -46,7 +54,7 @@ export function configFromGguf(metadata: GgufMetadata, file: string, vocabRows: 
   };
   const config: ModelConfig = {
     hiddenSize: int('embedding_length', undefined, 1),
-    numLayers: int('block_count', undefined, 1),
+    numLayers: blocks - nextn,
     numHeads: heads,
     qLoraRank: qLora > 0 ? qLora : null,
     kvLoraRank: int('attention.kv_lora_rank', undefined, 1),
@@ -60,12 +68,12 @@ export function configFromGguf(metadata: GgufMetadata, file: string, vocabRows: 
     numExpertsPerTok: experts > 0 ? int('expert_used_count', undefined, 1) : 0,
     firstKDenseReplace: int('leading_dense_block_count', 0),
     moeLayerFreq: 1,
-    topkMethod: groups > 1 ? 'group_limited_greedy' : 'greedy',
+    topkMethod: sigmoid ? 'noaux_tc' : groups > 1 ? 'group_limited_greedy' : 'greedy',
     nGroup: groups,
     topkGroup: int('expert_group_used_count', 1, 1),
     normTopkProb: Boolean(get('expert_weights_norm') ?? false),
     routedScalingFactor: num('expert_weights_scale', 1),
-    scoringFunc: 'softmax',
+    scoringFunc: sigmoid ? 'sigmoid' : 'softmax',
     ropeTheta: num('rope.freq_base', 10000),
     ropeScaling: ropeScaling(get, fail),
     rmsNormEps: num('attention.layer_norm_rms_epsilon', 1e-6),

@@ -1,4 +1,5 @@
-// Hugging Face config.json (model_type deepseek_v2) → ModelConfig. Every field
+// Hugging Face config.json (model_type deepseek_v2, or deepseek_v3: V2's
+// architecture with the sigmoid / noaux_tc router) → ModelConfig. Every field
 // that changes the math is read and checked; an unknown or unsupported value is
 // an error naming the field, never a silent default.
 import type { ModelConfig, YarnScaling } from './config.ts';
@@ -31,28 +32,36 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     }
     return value;
   };
-  const bool = (field: string, fallback: boolean): boolean => {
+  const bool = (field: string, fallback?: boolean): boolean => {
     const value = c[field] ?? fallback;
+    if (value === undefined) return fail(field, 'is missing');
     if (typeof value !== 'boolean') return fail(field, `must be true or false, got ${JSON.stringify(value)}`);
     return value;
   };
 
-  if (c.model_type !== 'deepseek_v2') {
-    fail('model_type', `must be "deepseek_v2", got ${JSON.stringify(c.model_type)}`);
+  if (c.model_type !== 'deepseek_v2' && c.model_type !== 'deepseek_v3') {
+    fail('model_type', `must be "deepseek_v2" or "deepseek_v3", got ${JSON.stringify(c.model_type)}`);
   }
+  const v3 = c.model_type === 'deepseek_v3';
   if (c.hidden_act !== undefined && c.hidden_act !== 'silu') fail('hidden_act', `must be "silu", got ${JSON.stringify(c.hidden_act)}`);
-  const scoring = c.scoring_func ?? 'softmax';
-  if (scoring !== 'softmax') {
-    fail('scoring_func', `${JSON.stringify(scoring)} is not supported (only "softmax"; DeepSeek-V3's sigmoid scoring is not implemented yet)`);
+  // Each model type's MoEGate implements one scoring function: V2 softmax, V3 sigmoid (noaux_tc).
+  const scoring = c.scoring_func ?? (v3 ? 'sigmoid' : 'softmax');
+  if (scoring !== (v3 ? 'sigmoid' : 'softmax')) {
+    fail('scoring_func', `${JSON.stringify(scoring)} is not supported for model_type ${JSON.stringify(c.model_type)} (deepseek_v2 scores with "softmax", deepseek_v3 with "sigmoid")`);
   }
-  const topkMethod = c.topk_method ?? 'greedy';
-  if (topkMethod !== 'greedy' && topkMethod !== 'group_limited_greedy') {
-    fail('topk_method', `${JSON.stringify(topkMethod)} is not supported (greedy | group_limited_greedy)`);
+  const topkMethod = c.topk_method ?? (v3 ? 'noaux_tc' : 'greedy');
+  const methods = v3 ? ['noaux_tc'] : ['greedy', 'group_limited_greedy'];
+  if (!methods.includes(topkMethod as string)) {
+    fail('topk_method', `${JSON.stringify(topkMethod)} is not supported for model_type ${JSON.stringify(c.model_type)} (${methods.join(' | ')})`);
   }
+  // Layers past num_hidden_layers (DeepSeek-V3's multi-token-prediction module) are never loaded.
+  int('num_nextn_predict_layers', 0, 0);
   if (c.attention_bias === true) fail('attention_bias', 'true is not supported (DeepSeek-V2 has no attention bias)');
 
   const qLoraRank = c.q_lora_rank === null || c.q_lora_rank === undefined ? null : int('q_lora_rank');
   const nRoutedExperts = c.n_routed_experts === null || c.n_routed_experts === undefined ? 0 : int('n_routed_experts', 0);
+  // DeepSeek-V3's routing fields have no safe default (its config class and HF's differ): required.
+  const v3Routing = v3 && nRoutedExperts > 0;
   const config: ModelConfig = {
     hiddenSize: int('hidden_size'),
     numLayers: int('num_hidden_layers'),
@@ -70,11 +79,11 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     firstKDenseReplace: int('first_k_dense_replace', 0, 0),
     moeLayerFreq: int('moe_layer_freq', 1, 1),
     topkMethod: topkMethod as ModelConfig['topkMethod'],
-    nGroup: int('n_group', 1, 1),
-    topkGroup: int('topk_group', 1, 1),
-    normTopkProb: bool('norm_topk_prob', false),
-    routedScalingFactor: num('routed_scaling_factor', 1),
-    scoringFunc: 'softmax',
+    nGroup: int('n_group', 1, v3Routing ? undefined : 1),
+    topkGroup: int('topk_group', 1, v3Routing ? undefined : 1),
+    normTopkProb: bool('norm_topk_prob', v3Routing ? undefined : false),
+    routedScalingFactor: num('routed_scaling_factor', v3Routing ? undefined : 1),
+    scoringFunc: scoring as ModelConfig['scoringFunc'],
     ropeTheta: num('rope_theta', 10000),
     ropeScaling: parseRopeScaling(c.rope_scaling, fail),
     rmsNormEps: num('rms_norm_eps', 1e-6),
@@ -129,7 +138,7 @@ export function validateConfig(config: ModelConfig, file: string): ModelConfig {
     if (config.numExpertsPerTok > config.nRoutedExperts) {
       fail('num_experts_per_tok', `(${config.numExpertsPerTok}) exceeds n_routed_experts (${config.nRoutedExperts})`);
     }
-    if (config.topkMethod === 'group_limited_greedy') {
+    if (config.topkMethod !== 'greedy') {
       if (config.nRoutedExperts % config.nGroup !== 0) {
         fail('n_group', `(${config.nGroup}) must divide n_routed_experts (${config.nRoutedExperts})`);
       }
@@ -137,6 +146,9 @@ export function validateConfig(config: ModelConfig, file: string): ModelConfig {
       if (config.topkGroup * (config.nRoutedExperts / config.nGroup) < config.numExpertsPerTok) {
         fail('topk_group', `keeps ${config.topkGroup} groups of ${config.nRoutedExperts / config.nGroup} experts, fewer than num_experts_per_tok (${config.numExpertsPerTok})`);
       }
+    }
+    if (config.topkMethod === 'noaux_tc' && config.nGroup > 1 && config.nRoutedExperts / config.nGroup < 2) {
+      fail('n_group', `(${config.nGroup}) leaves groups of one expert; noaux_tc scores a group by its two best experts`);
     }
   }
   if (config.bosTokenId !== undefined && config.bosTokenId >= config.vocabSize) {

@@ -1,5 +1,7 @@
 // The one typed model config (design.md "The model"), from a Hugging Face
-// config.json (config-hf.ts) or GGUF deepseek2.* metadata (config-gguf.ts).
+// config.json (config-hf.ts; model_type deepseek_v2 or deepseek_v3) or GGUF
+// deepseek2.* metadata (config-gguf.ts). DeepSeek-V3 keeps V2's architecture;
+// only the router differs (scoringFunc, topkMethod noaux_tc).
 
 export interface YarnScaling {
   readonly type: 'yarn';
@@ -29,12 +31,13 @@ export interface ModelConfig {
   readonly numExpertsPerTok: number;
   readonly firstKDenseReplace: number;
   readonly moeLayerFreq: number;
-  readonly topkMethod: 'greedy' | 'group_limited_greedy';
+  /** greedy | group_limited_greedy (DeepSeek-V2, softmax); noaux_tc (DeepSeek-V3, sigmoid + e_score_correction_bias). */
+  readonly topkMethod: 'greedy' | 'group_limited_greedy' | 'noaux_tc';
   readonly nGroup: number;
   readonly topkGroup: number;
   readonly normTopkProb: boolean;
   readonly routedScalingFactor: number;
-  readonly scoringFunc: 'softmax';
+  readonly scoringFunc: 'softmax' | 'sigmoid';
   readonly ropeTheta: number;
   readonly ropeScaling: YarnScaling | null;
   readonly rmsNormEps: number;

@@ -26,7 +26,11 @@ export type QueryWeights =
 
 export type FfnWeights =
   | { readonly kind: 'dense'; readonly mlp: DenseMlpWeights }
-  | { readonly kind: 'moe'; readonly router: Weight; readonly experts: ExpertWeights; readonly shared: DenseMlpWeights | null };
+  | {
+    readonly kind: 'moe'; readonly router: Weight; readonly experts: ExpertWeights; readonly shared: DenseMlpWeights | null;
+    /** noaux_tc (DeepSeek-V3): e_score_correction_bias [E], f32; null for the V2 routers. */
+    readonly routerBias: Weight | null;
+  };
 
 export interface LayerWeights {
   readonly attnNorm: Weight;
@@ -120,6 +124,7 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
         ffn = {
           kind: 'moe',
           router: await read('router', [E, H], 'f32'),
+          routerBias: c.topkMethod === 'noaux_tc' ? await read('routerBias', [E], 'f32') : null,
           experts: {
             gate: await read('gateExps', [E, I, H]),
             up: await read('upExps', [E, I, H]),

@@ -5,7 +5,7 @@
 export type GlobalTensor = 'embed' | 'norm' | 'lmHead';
 export type LayerTensor =
   | 'attnNorm' | 'qProj' | 'qA' | 'qANorm' | 'qB' | 'kvA' | 'kvANorm' | 'kvB' | 'kB' | 'vB' | 'o'
-  | 'ffnNorm' | 'gate' | 'up' | 'down' | 'router'
+  | 'ffnNorm' | 'gate' | 'up' | 'down' | 'router' | 'routerBias'
   | 'gateExps' | 'upExps' | 'downExps' | 'gateShexp' | 'upShexp' | 'downShexp';
 
 export const HF_GLOBAL: Record<GlobalTensor, string> = {
@@ -29,6 +29,7 @@ const HF_LAYER: Record<Exclude<LayerTensor, 'kB' | 'vB' | 'gateExps' | 'upExps' 
   up: 'mlp.up_proj.weight',
   down: 'mlp.down_proj.weight',
   router: 'mlp.gate.weight',
+  routerBias: 'mlp.gate.e_score_correction_bias', // DeepSeek-V3 (noaux_tc)
   gateShexp: 'mlp.shared_experts.gate_proj.weight',
   upShexp: 'mlp.shared_experts.up_proj.weight',
   downShexp: 'mlp.shared_experts.down_proj.weight',
@@ -59,10 +60,11 @@ const GGUF_LAYER: Record<LayerTensor, string> = {
   attnNorm: 'attn_norm', qProj: 'attn_q', qA: 'attn_q_a', qANorm: 'attn_q_a_norm', qB: 'attn_q_b',
   kvA: 'attn_kv_a_mqa', kvANorm: 'attn_kv_a_norm', kvB: 'attn_kv_b', kB: 'attn_k_b', vB: 'attn_v_b',
   o: 'attn_output', ffnNorm: 'ffn_norm', gate: 'ffn_gate', up: 'ffn_up', down: 'ffn_down',
-  router: 'ffn_gate_inp', gateExps: 'ffn_gate_exps', upExps: 'ffn_up_exps', downExps: 'ffn_down_exps',
+  router: 'ffn_gate_inp', routerBias: 'exp_probs_b', gateExps: 'ffn_gate_exps', upExps: 'ffn_up_exps', downExps: 'ffn_down_exps',
   gateShexp: 'ffn_gate_shexp', upShexp: 'ffn_up_shexp', downShexp: 'ffn_down_shexp',
 };
 
 export function ggufLayerName(layer: number, tensor: LayerTensor): string {
-  return `blk.${layer}.${GGUF_LAYER[tensor]}.weight`;
+  // llama.cpp's converter renames e_score_correction_bias to e_score_correction.bias: a ".bias".
+  return `blk.${layer}.${GGUF_LAYER[tensor]}.${tensor === 'routerBias' ? 'bias' : 'weight'}`;
 }

@@ -37,7 +37,7 @@ interface FixtureSet { sources: string[]; weights: string; sequences: FixtureSeq
 const models = readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 
 it('the fixture set covers the features design.md lists', () => {
-  for (const name of ['yarn', 'group-limited', 'no-q-lora', 'norm-topk', 'scaled-routing', 'no-shared', 'layer-mix', 'tied', 'split-kv-b', 'gguf-types', 'sharded-bf16', 'sharded-f16']) {
+  for (const name of ['yarn', 'group-limited', 'no-q-lora', 'norm-topk', 'scaled-routing', 'no-shared', 'layer-mix', 'tied', 'split-kv-b', 'gguf-types', 'sharded-bf16', 'sharded-f16', 'v3-noaux', 'v3-grouped']) {
     expect(models, `fixture ${name}`).toContain(name);
   }
 });

@@ -145,6 +145,13 @@ describe('safetensors faults', () => {
   });
 });
 
+/** Offset of the first occurrence of `text` within the first `limit` bytes (-1 if absent). */
+function findText(bytes: Uint8Array, text: string, limit: number): number {
+  const needle = new TextEncoder().encode(text);
+  for (let i = 0; i < limit; i++) if (needle.every((b, j) => bytes[i + j] === b)) return i;
+  return -1;
+}
+
 /** Offset of the ggml type field of a tensor's entry in the GGUF tensor directory. */
 function ggufTypeOffset(bytes: Uint8Array, name: string): number {
   const needle = new TextEncoder().encode(name);
@@ -234,11 +241,56 @@ describe('GGUF faults', () => {
   it('wrong architecture: names the key', async () => {
     const bad = gguf.slice();
     // general.architecture is the first key-value pair: its value is the first "deepseek2" in the file.
-    const needle = new TextEncoder().encode('deepseek2');
-    let found = -1;
-    for (let i = 0; i < 512 && found < 0; i++) if (needle.every((b, j) => bad[i + j] === b)) found = i;
+    const found = findText(bad, 'deepseek2', 512);
     expect(found).toBeGreaterThan(0);
     bad.set(new TextEncoder().encode('deepseek3'), found);
     expect(await loadError(file(bad))).toMatch(/general\.architecture must be "deepseek2", got "deepseek3"/);
+  });
+});
+
+describe('DeepSeek-V3 router faults (test/fixtures/models/v3-*)', () => {
+  const FIXTURES = new URL('../fixtures/models/', import.meta.url).pathname;
+  const v3Config = readFileSync(`${FIXTURES}/v3-noaux/config.json`);
+  const v3Safetensors = new Uint8Array(readFileSync(`${FIXTURES}/v3-noaux/model.safetensors`));
+  const v3Gguf = new Uint8Array(readFileSync(`${FIXTURES}/v3-noaux/model-f32.gguf`));
+
+  it('a missing e_score_correction_bias (safetensors): names the tensor', async () => {
+    const { header, data } = safetensorsHeader(v3Safetensors);
+    const name = 'model.layers.2.mlp.gate.e_score_correction_bias';
+    header['renamed.tensor'] = header[name];
+    delete header[name];
+    expect(await loadError(hf(withHeader(header, data), v3Config))).toContain(`tensor ${name} is missing`);
+  });
+
+  it('a missing blk.N.exp_probs_b.bias (GGUF): names the tensor', async () => {
+    const bad = v3Gguf.slice();
+    const at = ggufTypeOffset(bad, 'blk.1.exp_probs_b.bias');
+    // Rename it in the tensor directory (same length): name, then u32 n_dims = 1 and one u64 dimension.
+    bad.set(new TextEncoder().encode('blk.1.exp_probs_x.bias'), at - 4 - 8 - 'blk.1.exp_probs_b.bias'.length);
+    expect(await loadError({ 'model.gguf': bad })).toMatch(/model\.gguf: tensor blk\.1\.exp_probs_b\.bias is missing/);
+  });
+
+  it('an unknown expert_gating_func (GGUF): names the key and the value', async () => {
+    const bad = v3Gguf.slice();
+    const key = 'deepseek2.expert_gating_func';
+    // The key, its u32 value type, then the u32 value.
+    const value = findText(bad, key, 4096) + key.length + 4;
+    expect(value).toBeGreaterThan(key.length + 4);
+    const view = new DataView(bad.buffer);
+    expect(view.getUint32(value, true), 'the value written: 2 = sigmoid').toBe(2);
+    view.setUint32(value, 3, true);
+    expect(await loadError({ 'model.gguf': bad })).toMatch(/deepseek2\.expert_gating_func 3 is not supported \(1 = softmax, 2 = sigmoid\)/);
+  });
+
+  it('the multi-token-prediction layer of v3-grouped is in the file but not loaded', async () => {
+    const files = {
+      'config.json': new Uint8Array(readFileSync(`${FIXTURES}/v3-grouped/config.json`)),
+      'model.safetensors': new Uint8Array(readFileSync(`${FIXTURES}/v3-grouped/model.safetensors`)),
+    };
+    expect(Object.keys(safetensorsHeader(files['model.safetensors']).header)).toContain('model.layers.3.eh_proj.weight');
+    const weights = await loadWeights(await openCheckpoint(memorySource(files, 'v3-grouped')), backend);
+    expect(weights.layers.length, 'num_hidden_layers, not num_hidden_layers + num_nextn_predict_layers').toBe(3);
+    expect(weights.all.some((w) => w.name.startsWith('model.layers.3.')), 'no tensor of layer 3 uploaded').toBe(false);
+    for (const w of weights.all) backend.release(w);
   });
 });

@@ -206,18 +206,28 @@ for (const { name: backendName, create } of testBackends()) {
     }
 
     const gatings = [
-      { method: 'greedy', groups: 1, topKGroups: 1, norm: false, scale: 1, k: 2 },
-      { method: 'greedy', groups: 1, topKGroups: 1, norm: true, scale: 1, k: 3 },
-      { method: 'greedy', groups: 1, topKGroups: 1, norm: true, scale: 1, k: 1 },
-      { method: 'greedy', groups: 1, topKGroups: 1, norm: false, scale: 2.5, k: 6 },
-      { method: 'group_limited_greedy', groups: 4, topKGroups: 2, norm: false, scale: 16, k: 3 },
-      { method: 'group_limited_greedy', groups: 8, topKGroups: 3, norm: true, scale: 1, k: 6 },
+      { scoring: 'softmax', method: 'greedy', groups: 1, topKGroups: 1, norm: false, scale: 1, k: 2 },
+      { scoring: 'softmax', method: 'greedy', groups: 1, topKGroups: 1, norm: true, scale: 1, k: 3 },
+      { scoring: 'softmax', method: 'greedy', groups: 1, topKGroups: 1, norm: true, scale: 1, k: 1 },
+      { scoring: 'softmax', method: 'greedy', groups: 1, topKGroups: 1, norm: false, scale: 2.5, k: 6 },
+      { scoring: 'softmax', method: 'group_limited_greedy', groups: 4, topKGroups: 2, norm: false, scale: 16, k: 3 },
+      { scoring: 'softmax', method: 'group_limited_greedy', groups: 8, topKGroups: 3, norm: true, scale: 1, k: 6 },
+      // DeepSeek-V3: sigmoid + e_score_correction_bias, one group (Moonlight) or group-limited by top-2 sums.
+      { scoring: 'sigmoid', method: 'noaux_tc', groups: 1, topKGroups: 1, norm: true, scale: 2.5, k: 3 },
+      { scoring: 'sigmoid', method: 'noaux_tc', groups: 4, topKGroups: 2, norm: true, scale: 2.5, k: 3 },
+      { scoring: 'sigmoid', method: 'noaux_tc', groups: 8, topKGroups: 3, norm: false, scale: 1.5, k: 2 },
+      { scoring: 'sigmoid', method: 'noaux_tc', groups: 2, topKGroups: 1, norm: true, scale: 0.5, k: 1 },
     ] as const;
     for (const g of gatings) {
-      it(`route + moeExperts: ${g.method} groups=${g.groups}/${g.topKGroups} k=${g.k} norm=${g.norm} scale=${g.scale}`, async () => {
+      it(`route + moeExperts: ${g.scoring} ${g.method} groups=${g.groups}/${g.topKGroups} k=${g.k} norm=${g.norm} scale=${g.scale}`, async () => {
         const E = 16;
         const H = 64;
         const I = 32;
+        // The bias spans about as much as the sigmoid scores: it moves the choice of most tokens.
+        const biasValues = g.method === 'noaux_tc' ? randomArray(E, 70, 0.5) : undefined;
+        const bias = biasValues && b.uploadWeight(
+          { name: 'mlp.gate.e_score_correction_bias', dtype: 'f32', shape: [E], bytes: new Uint8Array(biasValues.buffer) }, { layer: 0 },
+        );
         for (const T of [1, 5, 19, 70]) {
           const logitsData = randomArray(T * E, 71 + T, 3);
           // The last token: exact ties everywhere — the lower expert index must win.
@@ -226,13 +236,13 @@ for (const { name: backendName, create } of testBackends()) {
           const logits = b.createActivation(T, E + 1);
           b.write(columns(logits, 1, E), logitsData);
           const params = {
-            experts: E, topK: g.k, method: g.method, groups: g.groups, topKGroups: g.topKGroups,
-            normTopKProb: g.norm, routedScalingFactor: g.scale,
+            experts: E, topK: g.k, scoring: g.scoring, method: g.method, groups: g.groups, topKGroups: g.topKGroups,
+            normTopKProb: g.norm, routedScalingFactor: g.scale, bias,
           };
           const plan = await b.route(columns(logits, 1, E), params);
           const { experts, weights } = await b.readPlan(plan);
           for (let t = 0; t < T; t++) {
-            const ref = routeRef(logitsData.subarray(t * E), E, g.k, { method: g.method, groups: g.groups, topKGroups: g.topKGroups, norm: g.norm, scale: g.scale });
+            const ref = routeRef(logitsData.subarray(t * E), E, g.k, { ...g, bias: biasValues });
             expect(Array.from(experts.subarray(t * g.k, (t + 1) * g.k)), `T=${T} token ${t} experts`).toEqual(ref.experts);
             const rel = relError(weights.subarray(t * g.k, (t + 1) * g.k), ref.weights);
             expect(rel, `T=${T} token ${t} gate weights: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
@@ -264,7 +274,20 @@ for (const { name: backendName, create } of testBackends()) {
           expect(rel, `moeExperts T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
           for (const r of [logits, x, out, gate.weight, up.weight, down.weight]) b.release(r);
         }
+        if (bias) b.release(bias);
       });
     }
+
+    it('route refuses noaux_tc without its bias, or with a bias of the wrong shape', async () => {
+      const logits = b.createActivation(2, 8);
+      b.write(logits, randomArray(16, 77));
+      const params = {
+        experts: 8, topK: 2, scoring: 'sigmoid', method: 'noaux_tc', groups: 1, topKGroups: 1, normTopKProb: true, routedScalingFactor: 1,
+      } as const;
+      expect(() => b.route(logits, params)).toThrow(/noaux_tc needs the layer's e_score_correction_bias/);
+      const short = b.uploadWeight({ name: 'blk.1.exp_probs_b.bias', dtype: 'f32', shape: [4], bytes: new Uint8Array(16) }, { layer: 0 });
+      expect(() => b.route(logits, { ...params, bias: short })).toThrow(/blk\.1\.exp_probs_b\.bias is f32 \[4\], expected f32 \[8\]/);
+      b.release(short); b.release(logits);
+    });
   });
 }

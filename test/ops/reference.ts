@@ -112,30 +112,62 @@ export function mlaNaiveRef(
 
 export interface RouteRef { experts: number[]; weights: number[] }
 
-/** DeepSeekMoE gating (MoEGate.forward): softmax, greedy or group-limited top-k, norm or scale. */
-export function routeRef(
-  logits: ArrayLike<number>, E: number, k: number,
-  p: { method: 'greedy' | 'group_limited_greedy'; groups: number; topKGroups: number; norm: boolean; scale: number },
-): RouteRef {
-  const max = Math.max(...Array.from({ length: E }, (_, i) => logits[i]));
-  const exps = Array.from({ length: E }, (_, i) => Math.exp(logits[i] - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  const scores = exps.map((e) => e / sum);
-  let masked = scores.slice();
-  if (p.method === 'group_limited_greedy') {
-    const size = E / p.groups;
-    const groupScores = Array.from({ length: p.groups }, (_, g) => Math.max(...scores.slice(g * size, (g + 1) * size)));
-    const keep = topIndices(groupScores, p.topKGroups);
-    masked = scores.map((s, i) => (keep.includes(Math.floor(i / size)) ? s : 0));
-  }
-  const experts = topIndices(masked, k);
-  let weights = experts.map((e) => masked[e]);
-  if (k > 1 && p.norm) {
-    const total = weights.reduce((a, b) => a + b, 0) + 1e-20;
-    weights = weights.map((w) => w / total);
+/** The routing rule of one MoE layer (GatingParams in src/backend/backend.ts, bias as plain numbers). */
+export interface RouteRule {
+  scoring: 'softmax' | 'sigmoid';
+  method: 'greedy' | 'group_limited_greedy' | 'noaux_tc';
+  groups: number;
+  topKGroups: number;
+  norm: boolean;
+  scale: number;
+  /** noaux_tc: e_score_correction_bias [E]. */
+  bias?: ArrayLike<number>;
+}
+
+/**
+ * MoEGate.forward for one token. DeepSeek-V2: softmax scores; greedy top-k, or
+ * group_limited_greedy (group score = max, other groups zeroed); weights
+ * normalised (k > 1 and norm) or else scaled. DeepSeek-V3 noaux_tc: sigmoid
+ * scores s, choice s + bias; with groups > 1 a group scores the sum of its two
+ * best choices and the other groups are excluded; weights are the unbiased s,
+ * normalised (k > 1 and norm) and then always scaled.
+ */
+export function routeRef(logits: ArrayLike<number>, E: number, k: number, p: RouteRule): RouteRef {
+  const row = Array.from({ length: E }, (_, i) => logits[i]);
+  let scores: number[];
+  if (p.scoring === 'sigmoid') {
+    scores = row.map((x) => 1 / (1 + Math.exp(-x)));
   } else {
-    weights = weights.map((w) => w * p.scale);
+    const max = Math.max(...row);
+    const exps = row.map((x) => Math.exp(x - max));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    scores = exps.map((e) => e / sum);
   }
+  let choice = p.method === 'noaux_tc' ? scores.map((s, i) => s + p.bias![i]) : scores.slice();
+  const size = E / p.groups;
+  const groupOf = (i: number) => Math.floor(i / size);
+  if (p.method === 'group_limited_greedy') {
+    const groupScores = Array.from({ length: p.groups }, (_, g) => Math.max(...choice.slice(g * size, (g + 1) * size)));
+    const keep = topIndices(groupScores, p.topKGroups);
+    scores = scores.map((s, i) => (keep.includes(groupOf(i)) ? s : 0));
+    choice = scores.slice();
+  } else if (p.method === 'noaux_tc' && p.groups > 1) {
+    const groupScores = Array.from({ length: p.groups }, (_, g) => {
+      const [first, second] = choice.slice(g * size, (g + 1) * size).sort((a, b) => b - a);
+      return first + second;
+    });
+    const keep = topIndices(groupScores, p.topKGroups);
+    choice = choice.map((c, i) => (keep.includes(groupOf(i)) ? c : -Infinity));
+  }
+  const experts = topIndices(choice, k);
+  const normalize = k > 1 && p.norm;
+  const total = experts.reduce((a, e) => a + scores[e], 0) + 1e-20;
+  const weights = experts.map((e) => {
+    let w = scores[e];
+    if (normalize) w /= total;
+    if (p.method === 'noaux_tc' || !normalize) w *= p.scale;
+    return w;
+  });
   return { experts, weights };
 }
 

@@ -151,7 +151,10 @@ export function createJsBackend(): Backend {
       const weights = new Float32Array(T * p.topK);
       for (let t = 0; t < T; t++) {
         const row = Array.from({ length: p.experts }, (_, e) => get(logits, t, e));
-        const r = routeRef(row, p.experts, p.topK, { method: p.method, groups: p.groups, topKGroups: p.topKGroups, norm: p.normTopKProb, scale: p.routedScalingFactor });
+        const r = routeRef(row, p.experts, p.topK, {
+          scoring: p.scoring, method: p.method, groups: p.groups, topKGroups: p.topKGroups, norm: p.normTopKProb,
+          scale: p.routedScalingFactor, bias: p.bias && (p.bias as JsWeight).values,
+        });
         experts.set(r.experts, t * p.topK);
         weights.set(r.weights, t * p.topK);
       }

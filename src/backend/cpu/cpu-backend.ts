@@ -2,12 +2,12 @@
 // build/edgeseek.wasm (assembly/), over memory this file lays out. It runs
 // everywhere, Cloudflare Workers included, so it is the reference backend.
 import {
-  bytesFor, viewOf,
+  bytesFor, checkGating, viewOf,
   type AbsorbedAttentionWeights, type Activation, type Backend, type DType, type ExpertWeights,
   type GatingParams, type LatentCache, type MlaShape, type Operand, type Placement, type RoutePlan,
   type View, type Weight, type WeightData,
 } from '../backend.ts';
-import type { KernelExports } from './kernel-exports.ts';
+import { ROUTE_METHOD, ROUTE_SCORING, routeScratchBytes, type KernelExports } from './kernel-exports.ts';
 import type { CpuContext } from './cpu-context.ts';
 import type { CpuCache, CpuRoutePlan, CpuWeight } from './cpu-types.ts';
 import { MatmulDispatch, type ActivationMode } from './matmul-dispatch.ts';
@@ -264,16 +264,18 @@ export class CpuBackend implements Backend, CpuContext {
   }
 
   route(routerLogits: Operand, params: GatingParams): RoutePlan {
-    const shard = this.shards.home(viewOf(routerLogits).act as CpuActivation);
+    const bias = checkGating(params) as CpuWeight | undefined;
+    // Route where the bias lives (with the layer's router); the logits follow it.
+    const shard = bias ? bias.shard : this.shards.home(viewOf(routerLogits).act as CpuActivation);
     const lv = this.at(routerLogits, shard, 'read');
     const T = viewOf(routerLogits).act.rows;
     const { experts: E, topK } = params;
     const idx = this.scratch.get(shard, 0, T * topK * 4);
     const wts = this.scratch.get(shard, 1, T * topK * 4);
-    const scratch = this.scratch.get(shard, 2, 8 * E + 8 * params.groups);
+    const scratch = this.scratch.get(shard, 2, routeScratchBytes(E, params.groups));
     this.kernels(shard).moe_route(
-      lv.ptr, lv.stride, T, E, topK, params.method === 'greedy' ? 0 : 1, params.groups, params.topKGroups,
-      params.normTopKProb ? 1 : 0, params.routedScalingFactor, idx, wts, scratch,
+      lv.ptr, lv.stride, T, E, topK, ROUTE_SCORING[params.scoring], ROUTE_METHOD[params.method], params.groups,
+      params.topKGroups, params.normTopKProb ? 1 : 0, params.routedScalingFactor, bias ? bias.ptr : 0, idx, wts, scratch,
     );
     const inst = this.instances[shard];
     const plan: CpuRoutePlan = {

@@ -27,6 +27,15 @@ export type QuantI16MatmulKernel = (
   w: number, xq: number, out: number, outStride: number, N: number, K: number, T: number,
 ) => void;
 
+/** moe_route's codes for GatingParams.scoring and GatingParams.method. */
+export const ROUTE_SCORING = { softmax: 0, sigmoid: 1 } as const;
+export const ROUTE_METHOD = { greedy: 0, group_limited_greedy: 1, noaux_tc: 2 } as const;
+
+/** Bytes of moe_route's scratch: s and c f32[E], group scores f32[groups], flags u8[groups + E]. */
+export function routeScratchBytes(E: number, groups: number): number {
+  return 9 * E + 5 * groups;
+}
+
 /** Bytes of one quantized activation block (f32 scale + 32 × i16) written by quantize_act_i16. */
 export const ACT_I16_BLOCK_BYTES = 68;
 
@@ -92,18 +101,24 @@ export interface KernelExports {
   ): void;
 
   /**
-   * MoE router (design.md "DeepSeekMoE"), per token t < T:
-   *   p = softmax(logits[t, :E]) in f32;
-   *   method 0 greedy: top-k of p; method 1 group_limited_greedy: group score =
-   *   max p in the group (E/groups experts each), keep the topKGroups best
-   *   groups, zero the rest, then top-k. Ties go to the lower index.
-   *   weights: if k > 1 and normTopK: w / (Σw + 1e-20), else w · scale.
+   * MoE router (design.md "DeepSeekMoE"; assembly/moe/gating.ts), per token t < T, in f32:
+   *   s = softmax(logits[t, :E]) (scoring 0) or sigmoid(logits[t, :E]) (scoring 1);
+   *   c = s, or s + bias[:E] for method 2 (bias: f32[E], read only by method 2);
+   *   method 0 greedy: top-k of c;
+   *   method 1 group_limited_greedy: group score = max c in the group (E/groups
+   *     experts each), keep the topKGroups best groups, set the others' c to 0, then top-k;
+   *   method 2 noaux_tc: with groups > 1, group score = sum of the group's two
+   *     largest c, keep the topKGroups best groups, the others' experts are never
+   *     chosen; then top-k of c.
+   *   Ties go to the lower index. Weights are the chosen experts' s (unbiased):
+   *   if k > 1 and normTopK: w / (Σw + 1e-20); then · scale for method 2, else
+   *   · scale only when not normalised.
    * Writes outIdx i32[T, k] and outW f32[T, k] (selection order: descending
-   * score). scratch: f32[E] + i32[groups] bytes (use 8·E + 8·groups bytes).
+   * c). scratch: routeScratchBytes(E, groups) bytes.
    */
   moe_route(
     logits: number, logitsStride: number, T: number, E: number, k: number,
-    method: number, groups: number, topKGroups: number, normTopK: number, scale: number,
+    scoring: number, method: number, groups: number, topKGroups: number, normTopK: number, scale: number, bias: number,
     outIdx: number, outW: number, scratch: number,
   ): void;
   /**

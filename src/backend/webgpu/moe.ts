@@ -2,7 +2,7 @@
 // plan on the GPU: no read-back); for prefill the selection is read back once
 // per MoE layer and regrouped by expert (moe-plan.ts), so moe.wgsl runs a
 // grouped matmul over each expert's tokens. Only selected experts are read.
-import type { GatingParams, RoutePlan } from '../backend.ts';
+import { checkGating, type GatingParams, type RoutePlan } from '../backend.ts';
 import { groupedPlan, planWords } from './moe-plan.ts';
 import { splitGroups } from './recorder.ts';
 import type { GpuWeight } from './resources.ts';
@@ -19,21 +19,25 @@ const MAX_EXPERTS = 256;
 const MAX_GROUPS = 64;
 const MAX_TOP_K = 64;
 
+const METHOD_CODE = { greedy: 0, group_limited_greedy: 1, noaux_tc: 2 } as const;
+
 export function routeOnGpu(b: WebGpuBackend, logits: Strided, g: GatingParams): GpuRoutePlan | Promise<GpuRoutePlan> {
   const T = logits.rows;
   const { experts: E, topK: k } = g;
-  if (E > MAX_EXPERTS || g.groups > MAX_GROUPS || k > MAX_TOP_K || k > E) {
+  const bias = checkGating(g) as GpuWeight | undefined;
+  if (E > MAX_EXPERTS || g.groups > MAX_GROUPS || k > MAX_TOP_K) {
     throw new Error(`route: ${E} experts, ${g.groups} groups, top-${k}: the WGSL gating handles ≤ ${MAX_EXPERTS} experts, ≤ ${MAX_GROUPS} groups, k ≤ ${MAX_TOP_K}`);
   }
-  if (g.method === 'group_limited_greedy' && E % g.groups !== 0) throw new Error(`route: ${E} experts do not split into ${g.groups} groups`);
   if (logits.cols !== E) throw new Error(`route: router logits have ${logits.cols} columns for ${E} experts`);
   const S = T * k;
   const buffer = b.resources.scratchBuffer(`route.${T}x${k}x${E}`, planWords(T, k, E) * 4);
   const params = b.rec.params([
-    T, E, k, g.method === 'greedy' ? 0 : 1, g.groups, g.topKGroups, g.normTopKProb ? 1 : 0, g.routedScalingFactor,
-    logits.offset, logits.stride,
+    T, E, k, METHOD_CODE[g.method], g.groups, g.topKGroups, g.normTopKProb ? 1 : 0, g.routedScalingFactor,
+    logits.offset, logits.stride, g.scoring === 'sigmoid' ? 1 : 0,
   ], new Set([7]));
-  b.rec.dispatch('route', b.rec.pipeline('route', 'main'), { 0: params, 1: logits.buffer, 2: buffer }, Math.ceil(T / 64));
+  // Without a bias the binding still needs a buffer; the shader reads it only for noaux_tc.
+  const biasBuffer = bias ? bias.parts[0].buffer : logits.buffer;
+  b.rec.dispatch('route', b.rec.pipeline('route', 'main'), { 0: params, 1: logits.buffer, 2: buffer, 3: biasBuffer }, Math.ceil(T / 64));
   const gpuPlan: GpuRoutePlan = { tokens: T, topK: k, buffer, tiles: S, experts: E };
   if (T < b.hostRouteMinTokens) return gpuPlan;
   return (async () => {

@@ -1,5 +1,6 @@
 // The WebGPU kernels on Deno's navigator.gpu against the float64 references:
-// matmul in every weight format, absorbed MLA attention, group-limited routing.
+// matmul in every weight format, absorbed MLA attention, group-limited routing
+// (V2's softmax and V3's sigmoid + correction bias).
 // Run by test/webgpu/deno/run.ts.
 import { columns, type Backend, type DType } from '../../../src/backend/backend.ts';
 import { fromF32, toF32 } from '../../../src/model/dtype.ts';
@@ -57,17 +58,22 @@ export async function kernelChecks(b: Backend): Promise<KernelResult[]> {
     }
   }
 
-  {
+  for (const method of ['group_limited_greedy', 'noaux_tc'] as const) {
     const E = 16, T = 1, k = 6;
     const logitsData = randomArray(T * E, 71, 3);
     const logits = b.createActivation(T, E);
     b.write(logits, logitsData);
-    const params = { experts: E, topK: k, method: 'group_limited_greedy', groups: 8, topKGroups: 3, normTopKProb: true, routedScalingFactor: 1 } as const;
+    const scoring = method === 'noaux_tc' ? 'sigmoid' : 'softmax';
+    const biasValues = method === 'noaux_tc' ? randomArray(E, 72, 0.5) : undefined;
+    const bias = biasValues && b.uploadWeight({ name: 'bias', dtype: 'f32', shape: [E], bytes: new Uint8Array(biasValues.buffer) }, { layer: 0 });
+    const params = { experts: E, topK: k, scoring, method, groups: 8, topKGroups: 3, normTopKProb: true, routedScalingFactor: 1, bias } as const;
     const plan = await b.route(logits, params);
     const got = await b.readPlan(plan);
-    const ref = routeRef(logitsData, E, k, { method: 'group_limited_greedy', groups: 8, topKGroups: 3, norm: true, scale: 1 });
+    const ref = routeRef(logitsData, E, k, { scoring, method, groups: 8, topKGroups: 3, norm: true, scale: 1, bias: biasValues });
     const same = ref.experts.every((e, i) => got.experts[i] === e);
-    results.push({ name: 'route group_limited_greedy k=6 (experts equal, weights rel)', rel: same ? relError(got.weights, ref.weights) : Infinity, bound: 1e-6 });
+    results.push({ name: `route ${method} k=6 (experts equal, weights rel)`, rel: same ? relError(got.weights, ref.weights) : Infinity, bound: 1e-6 });
+    b.release(logits);
+    if (bias) b.release(bias);
   }
   return results;
 }

@@ -1,19 +1,22 @@
 // The WebGPU kernels on Deno's navigator.gpu against the float64 references:
-// matmul in every weight format, absorbed MLA attention, group-limited routing.
+// matmul in every weight format of the type table, absorbed MLA attention,
+// group-limited routing.
 // Run by test/webgpu/deno/run.ts.
 import { columns, type Backend, type DType } from '../../../src/backend/backend.ts';
 import { fromF32, toF32 } from '../../../src/model/dtype.ts';
 import { splitKvB } from '../../../src/model/load-weights.ts';
+import { DTYPES, weightType } from '../../../src/model/weight-types.ts';
 import { matmulRef, mlaNaiveRef, randomArray, relError, routeRef } from '../../ops/reference.ts';
 
 export interface KernelResult { name: string; rel: number; bound: number }
 
 export async function kernelChecks(b: Backend): Promise<KernelResult[]> {
   const results: KernelResult[] = [];
-  for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as DType[]) {
+  // Every weight type of the table (weights.wgsl's decoders, shader-f16 available or not).
+  for (const dtype of DTYPES as DType[]) {
     for (const T of [1, 11]) {
       const N = 37;
-      const K = dtype.startsWith('q') ? 96 : 77;
+      const K = weightType(dtype).block === 1 ? 77 : 3 * weightType(dtype).block;
       const bytes = fromF32(dtype, randomArray(N * K, 11));
       const w = b.uploadWeight({ name: `w.${dtype}`, dtype, shape: [N, K], bytes }, { layer: 0 });
       const xData = randomArray(T * K, 12);

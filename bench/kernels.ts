@@ -15,7 +15,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const N = Number(args.get('n') ?? 2048);
 const K = Number(args.get('k') ?? 2048);
 const batches = (args.get('t') ?? '1,4,16,64').split(',').map(Number);
-const kinds = (args.get('dtypes') ?? 'q8_0,q8_0_i16,q4_0,q4_0_i16,f16,bf16,f32').split(',');
+const kinds = (args.get('dtypes') ?? 'q8_0,q8_0_i16,q4_0,q4_0_i16,q4_k,q6_k,f16,bf16,f32').split(',');
 // Enough distinct matrices that the working set (≥ 256 MB) never sits in cache.
 const module = await loadWasmModuleFromDisk();
 const inst = await instantiateKernels(module);

@@ -54,9 +54,10 @@
  */
 @inline export function fifthBits(qh: u32, high: bool): v128 {
   const bytes = i32x4.splat(<i32>qh);
+  // Constant shuffles (one pshufb on x64), not swizzles, which V8 guards for out-of-range lanes.
   const spread = high
-    ? i8x16.swizzle(bytes, i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3))
-    : i8x16.swizzle(bytes, i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    ? i8x16.shuffle(bytes, bytes, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)
+    : i8x16.shuffle(bytes, bytes, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
   const bit = v128.and(spread, i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
   return v128.andnot(i8x16.splat(0x10), i8x16.eq(bit, i8x16.splat(0)));
 }

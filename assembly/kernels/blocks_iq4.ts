@@ -7,7 +7,7 @@
 //          ls = (scales_l nibble ib) | (scales_h bits 2ib..2ib+1) << 4
 //                                                            x = d·(ls − 32)·v[q]
 import { dotI8x16, highNibbles, lowNibbles, storeScaledI8x16 } from './block_dot';
-import { hsum, loadHalf } from './half';
+import { hsum, loadScale } from './half';
 
 @inline function codebook(): v128 {
   return i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
@@ -30,7 +30,7 @@ export function dot_iq4_nl(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   let acc = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
     const p = w + <usize>b * 18;
-    acc = f32x4.add(acc, f32x4.mul(dot32(p + 2, x + (<usize>b << 7), kv), f32x4.splat(loadHalf(p))));
+    acc = f32x4.add(acc, f32x4.mul(dot32(p + 2, x + (<usize>b << 7), kv), f32x4.splat(loadScale(p))));
   }
   return hsum(acc);
 }
@@ -39,7 +39,7 @@ export function dequantize_iq4_nl(src: usize, dst: usize, count: i32): void {
   const kv = codebook();
   for (let b = 0; b < count >> 5; b++) {
     const p = src + <usize>b * 18;
-    store32(p + 2, loadHalf(p), dst + (<usize>b << 7), kv);
+    store32(p + 2, loadScale(p), dst + (<usize>b << 7), kv);
   }
 }
 
@@ -55,7 +55,7 @@ export function dot_iq4_xs(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   let acc = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
     const p = w + <usize>b * 136;
-    const d = loadHalf(p);
+    const d = loadScale(p);
     const xb = x + (<usize>b << 10);
     for (let ib = 0; ib < 8; ib++) {
       acc = f32x4.add(acc, f32x4.mul(dot32(p + 8 + (<usize>ib << 4), xb + (<usize>ib << 7), kv), f32x4.splat(xsScale(p, d, ib))));
@@ -68,7 +68,7 @@ export function dequantize_iq4_xs(src: usize, dst: usize, count: i32): void {
   const kv = codebook();
   for (let b = 0; b < count >> 8; b++) {
     const p = src + <usize>b * 136;
-    const d = loadHalf(p);
+    const d = loadScale(p);
     for (let ib = 0; ib < 8; ib++) store32(p + 8 + (<usize>ib << 4), xsScale(p, d, ib), dst + (<usize>b << 10) + (<usize>ib << 7), kv);
   }
 }

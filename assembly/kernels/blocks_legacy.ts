@@ -8,7 +8,7 @@
 // dot_*: one weight row (`blocks` blocks at w) times f32 x; sums holds Σx per
 // 32 values (groupSums) for the offset formats. dequantize_*: rows → f32.
 import { dotI8x16, fifthBits, highNibbles, lowNibbles, storeAffineI8x16, storeScaledI8x16 } from './block_dot';
-import { hsum, loadHalf } from './half';
+import { hsum, loadScale } from './half';
 
 export function dot_q4_1(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   let acc = f32x4.splat(0);
@@ -18,8 +18,8 @@ export function dot_q4_1(w: usize, blocks: i32, x: usize, sums: usize): f32 {
     const xb = x + (<usize>b << 7);
     const v = v128.load(p, 4);
     const s = f32x4.add(dotI8x16(lowNibbles(v), xb), dotI8x16(highNibbles(v), xb + 64));
-    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadHalf(p))));
-    offset += loadHalf(p + 2) * load<f32>(sums + (<usize>b << 2));
+    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadScale(p))));
+    offset += loadScale(p + 2) * load<f32>(sums + (<usize>b << 2));
   }
   return hsum(acc) + offset;
 }
@@ -28,8 +28,8 @@ export function dequantize_q4_1(src: usize, dst: usize, count: i32): void {
   for (let b = 0; b < count >> 5; b++) {
     const p = src + <usize>b * 20;
     const o = dst + (<usize>b << 7);
-    const d = f32x4.splat(loadHalf(p));
-    const m = f32x4.splat(loadHalf(p + 2));
+    const d = f32x4.splat(loadScale(p));
+    const m = f32x4.splat(loadScale(p + 2));
     const v = v128.load(p, 4);
     storeAffineI8x16(lowNibbles(v), d, m, o);
     storeAffineI8x16(highNibbles(v), d, m, o + 64);
@@ -53,7 +53,7 @@ export function dot_q5_0(w: usize, blocks: i32, x: usize, sums: usize): f32 {
       dotI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, false), sixteen), xb),
       dotI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, true), sixteen), xb + 64),
     );
-    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadHalf(p))));
+    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadScale(p))));
   }
   return hsum(acc);
 }
@@ -63,7 +63,7 @@ export function dequantize_q5_0(src: usize, dst: usize, count: i32): void {
   for (let b = 0; b < count >> 5; b++) {
     const p = src + <usize>b * 22;
     const o = dst + (<usize>b << 7);
-    const d = f32x4.splat(loadHalf(p));
+    const d = f32x4.splat(loadScale(p));
     const qh = load<u32>(p, 2);
     storeScaledI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, false), sixteen), d, o);
     storeScaledI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, true), sixteen), d, o + 64);
@@ -78,8 +78,8 @@ export function dot_q5_1(w: usize, blocks: i32, x: usize, sums: usize): f32 {
     const xb = x + (<usize>b << 7);
     const qh = load<u32>(p, 4);
     const s = f32x4.add(dotI8x16(fiveBitQuants(p + 8, qh, false), xb), dotI8x16(fiveBitQuants(p + 8, qh, true), xb + 64));
-    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadHalf(p))));
-    offset += loadHalf(p + 2) * load<f32>(sums + (<usize>b << 2));
+    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadScale(p))));
+    offset += loadScale(p + 2) * load<f32>(sums + (<usize>b << 2));
   }
   return hsum(acc) + offset;
 }
@@ -88,8 +88,8 @@ export function dequantize_q5_1(src: usize, dst: usize, count: i32): void {
   for (let b = 0; b < count >> 5; b++) {
     const p = src + <usize>b * 24;
     const o = dst + (<usize>b << 7);
-    const d = f32x4.splat(loadHalf(p));
-    const m = f32x4.splat(loadHalf(p + 2));
+    const d = f32x4.splat(loadScale(p));
+    const m = f32x4.splat(loadScale(p + 2));
     const qh = load<u32>(p, 4);
     storeAffineI8x16(fiveBitQuants(p + 8, qh, false), d, m, o);
     storeAffineI8x16(fiveBitQuants(p + 8, qh, true), d, m, o + 64);

@@ -10,7 +10,7 @@
 // dot_*: one weight row times f32 x (Q2_K's sums: Σx per 16, groupSums);
 // dequantize_*: rows → f32.
 import { dotI8x16, storeAffineI8x16, storeScaledI8x16 } from './block_dot';
-import { hsum, loadHalf } from './half';
+import { hsum, loadScale } from './half';
 
 /** The 2-bit quants of elements 16·is .. 16·is + 15 (is = 8n + 2j + h) from their 16 bytes v. */
 @inline function twoBits(v: v128, j: i32): v128 {
@@ -24,8 +24,8 @@ export function dot_q2_k(w: usize, blocks: i32, x: usize, sums: usize): f32 {
     const p = w + <usize>b * 84;
     const xb = x + (<usize>b << 10);
     const sb = sums + (<usize>b << 6);
-    const d = loadHalf(p + 80);
-    const dmin = loadHalf(p + 82);
+    const d = loadScale(p + 80);
+    const dmin = loadScale(p + 82);
     for (let n = 0; n < 2; n++) {
       for (let h = 0; h < 2; h++) {
         const v = v128.load(p + 16 + (<usize>n << 5) + (<usize>h << 4));
@@ -45,8 +45,8 @@ export function dequantize_q2_k(src: usize, dst: usize, count: i32): void {
   for (let b = 0; b < count >> 8; b++) {
     const p = src + <usize>b * 84;
     const o = dst + (<usize>b << 10);
-    const d = loadHalf(p + 80);
-    const dmin = loadHalf(p + 82);
+    const d = loadScale(p + 80);
+    const dmin = loadScale(p + 82);
     for (let n = 0; n < 2; n++) {
       for (let h = 0; h < 2; h++) {
         const v = v128.load(p + 16 + (<usize>n << 5) + (<usize>h << 4));
@@ -80,7 +80,7 @@ export function dot_q3_k(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   for (let b = 0; b < blocks; b++) {
     const p = w + <usize>b * 110;
     const xb = x + (<usize>b << 10);
-    const d = loadHalf(p + 108);
+    const d = loadScale(p + 108);
     for (let n = 0; n < 2; n++) {
       for (let h = 0; h < 2; h++) {
         const v = v128.load(p + 32 + (<usize>n << 5) + (<usize>h << 4));
@@ -99,7 +99,7 @@ export function dequantize_q3_k(src: usize, dst: usize, count: i32): void {
   for (let b = 0; b < count >> 8; b++) {
     const p = src + <usize>b * 110;
     const o = dst + (<usize>b << 10);
-    const d = loadHalf(p + 108);
+    const d = loadScale(p + 108);
     for (let n = 0; n < 2; n++) {
       for (let h = 0; h < 2; h++) {
         const v = v128.load(p + 32 + (<usize>n << 5) + (<usize>h << 4));

@@ -7,7 +7,7 @@
 //   k 2: a >> 4 | (h >> 4 & 3) << 4   k 3: b >> 4 | (h >> 6 & 3) << 4
 // minus 32, scaled by d·scales[8n + 2k + ⌊l/16⌋].
 import { dotI8x16, highNibbles, lowNibbles, storeScaledI8x16 } from './block_dot';
-import { hsum, loadHalf } from './half';
+import { hsum, loadScale } from './half';
 
 /** The 16 quants (q − 32) of element group (n, k, s), l = 16s..16s + 15, from the 16-byte rows a, b, h. */
 @inline function sixBits(a: v128, b: v128, h: v128, k: i32): v128 {
@@ -24,26 +24,41 @@ import { hsum, loadHalf } from './half';
   return d * <f32>load<i8>(p + 192 + <usize>((n << 3) + (k << 1) + s));
 }
 
+/** [Σa, Σb, Σc, Σe]: the lane sums of four f32x4 (a 4×4 transpose-add). */
+@inline function sum4(a: v128, b: v128, c: v128, e: v128): v128 {
+  const ab = f32x4.add(i8x16.shuffle(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), i8x16.shuffle(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+  const ce = f32x4.add(i8x16.shuffle(c, e, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), i8x16.shuffle(c, e, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+  return f32x4.add(i8x16.shuffle(ab, ce, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27), i8x16.shuffle(ab, ce, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
+}
+
+/** d·scale of groups 8n + s + 2k, k = 0..3, as f32x4 (s16: the 8 i16 scales of half n). */
+@inline function groupScales(s16: v128, d: v128, s: i32): v128 {
+  const picked = s == 0
+    ? i8x16.shuffle(s16, s16, 0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13)
+    : i8x16.shuffle(s16, s16, 2, 3, 6, 7, 10, 11, 14, 15, 2, 3, 6, 7, 10, 11, 14, 15);
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(picked)), d);
+}
+
 export function dot_q6_k(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   let acc = f32x4.splat(0);
   for (let blk = 0; blk < blocks; blk++) {
     const p = w + <usize>blk * 210;
     const xb = x + (<usize>blk << 10);
-    const d = loadHalf(p + 208);
+    const d = f32x4.splat(loadScale(p + 208));
+    const scales = v128.load(p, 192);
     for (let n = 0; n < 2; n++) {
+      const s16 = n == 0 ? i16x8.extend_low_i8x16_s(scales) : i16x8.extend_high_i8x16_s(scales);
       for (let s = 0; s < 2; s++) {
         const a = v128.load(p + (<usize>n << 6) + (<usize>s << 4));
         const b = v128.load(p + (<usize>n << 6) + 32 + (<usize>s << 4));
         const h = v128.load(p + 128 + (<usize>n << 5) + (<usize>s << 4));
         const xs = xb + (<usize>n << 9) + (<usize>s << 6);
-        acc = f32x4.add(acc, f32x4.add(
-          f32x4.mul(dotI8x16(sixBits(a, b, h, 0), xs), f32x4.splat(groupScale(p, d, n, 0, s))),
-          f32x4.mul(dotI8x16(sixBits(a, b, h, 1), xs + 128), f32x4.splat(groupScale(p, d, n, 1, s))),
-        ));
-        acc = f32x4.add(acc, f32x4.add(
-          f32x4.mul(dotI8x16(sixBits(a, b, h, 2), xs + 256), f32x4.splat(groupScale(p, d, n, 2, s))),
-          f32x4.mul(dotI8x16(sixBits(a, b, h, 3), xs + 384), f32x4.splat(groupScale(p, d, n, 3, s))),
-        ));
+        // The four groups' dot products, summed across lanes and scaled at once.
+        const dots = sum4(
+          dotI8x16(sixBits(a, b, h, 0), xs), dotI8x16(sixBits(a, b, h, 1), xs + 128),
+          dotI8x16(sixBits(a, b, h, 2), xs + 256), dotI8x16(sixBits(a, b, h, 3), xs + 384),
+        );
+        acc = f32x4.add(acc, f32x4.mul(dots, groupScales(s16, d, s)));
       }
     }
   }
@@ -54,7 +69,7 @@ export function dequantize_q6_k(src: usize, dst: usize, count: i32): void {
   for (let blk = 0; blk < count >> 8; blk++) {
     const p = src + <usize>blk * 210;
     const o = dst + (<usize>blk << 10);
-    const d = loadHalf(p + 208);
+    const d = loadScale(p + 208);
     for (let n = 0; n < 2; n++) {
       for (let s = 0; s < 2; s++) {
         const a = v128.load(p + (<usize>n << 6) + (<usize>s << 4));

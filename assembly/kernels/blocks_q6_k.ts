@@ -49,15 +49,17 @@ export function dot_q6_k(w: usize, blocks: i32, x: usize, sums: usize): f32 {
     for (let n = 0; n < 2; n++) {
       const s16 = n == 0 ? i16x8.extend_low_i8x16_s(scales) : i16x8.extend_high_i8x16_s(scales);
       for (let s = 0; s < 2; s++) {
-        const a = v128.load(p + (<usize>n << 6) + (<usize>s << 4));
-        const b = v128.load(p + (<usize>n << 6) + 32 + (<usize>s << 4));
         const h = v128.load(p + 128 + (<usize>n << 5) + (<usize>s << 4));
         const xs = xb + (<usize>n << 9) + (<usize>s << 6);
-        // The four groups' dot products, summed across lanes and scaled at once.
-        const dots = sum4(
-          dotI8x16(sixBits(a, b, h, 0), xs), dotI8x16(sixBits(a, b, h, 1), xs + 128),
-          dotI8x16(sixBits(a, b, h, 2), xs + 256), dotI8x16(sixBits(a, b, h, 3), xs + 384),
-        );
+        // The four groups' dot products (groups 0 and 2 from the ql bytes a, 1 and 3 from b),
+        // summed across lanes and scaled at once.
+        const a = v128.load(p + (<usize>n << 6) + (<usize>s << 4));
+        const d0 = dotI8x16(sixBits(a, a, h, 0), xs);
+        const d2 = dotI8x16(sixBits(a, a, h, 2), xs + 256);
+        const b = v128.load(p + (<usize>n << 6) + 32 + (<usize>s << 4));
+        const d1 = dotI8x16(sixBits(b, b, h, 1), xs + 128);
+        const d3 = dotI8x16(sixBits(b, b, h, 3), xs + 384);
+        const dots = sum4(d0, d1, d2, d3);
         acc = f32x4.add(acc, f32x4.mul(dots, groupScales(s16, d, s)));
       }
     }

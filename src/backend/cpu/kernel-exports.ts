@@ -34,11 +34,6 @@ export type QuantI16MatmulKernel = (
 /** dequantize_<dtype>(src, dst, count): count (whole blocks) weights at src → f32 at dst. */
 export type DequantizeKernel = (src: number, dst: number, count: number) => void;
 
-/** The exact (f32-activation) matmul kernel of `dtype`, by the name the type table gives. */
-export function matmulKernel(k: KernelExports, dtype: DType): MatmulKernel {
-  return (k as unknown as Record<string, MatmulKernel>)[weightType(dtype).cpu.matmul];
-}
-
 /** The row decoder of `dtype` (undefined for f32, whose rows are copied). */
 export function dequantizeKernel(k: KernelExports, dtype: DType): DequantizeKernel | undefined {
   const name = weightType(dtype).cpu.dequantize;

@@ -95,26 +95,6 @@ export function dot_q4_k(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   return hsum(acc);
 }
 
-export function dequantize_q4_k(src: usize, dst: usize, count: i32): void {
-  for (let b = 0; b < count >> 8; b++) {
-    const p = src + <usize>b * 144;
-    const o = dst + (<usize>b << 10);
-    const d = loadScale(p);
-    const dmin = loadScale(p + 2);
-    for (let c = 0; c < 4; c++) {
-      const j = c << 1;
-      const d1 = f32x4.splat(d * <f32>scaleK4(p + 4, j)), m1 = f32x4.splat(-(dmin * <f32>minK4(p + 4, j)));
-      const d2 = f32x4.splat(d * <f32>scaleK4(p + 4, j + 1)), m2 = f32x4.splat(-(dmin * <f32>minK4(p + 4, j + 1)));
-      for (let h = 0; h < 2; h++) {
-        const v = v128.load(p + 16 + (<usize>c << 5) + (<usize>h << 4));
-        const at = o + (<usize>c << 8) + (<usize>h << 6);
-        storeAffineI8x16(lowNibbles(v), d1, m1, at);
-        storeAffineI8x16(highNibbles(v), d2, m2, at + 128);
-      }
-    }
-  }
-}
-
 /** 16 lanes of 16 where bit j of the qh bytes hm is set, else 0. */
 @inline function highBit(hm: v128, j: i32): v128 {
   return v128.andnot(i8x16.splat(16), i8x16.eq(v128.and(hm, i8x16.splat(<i8>(<i32>1 << j))), i8x16.splat(0)));
@@ -146,9 +126,12 @@ export function dot_q5_k(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   return hsum(acc);
 }
 
-export function dequantize_q5_k(src: usize, dst: usize, count: i32): void {
+/** Q4_K (five = false) or Q5_K rows → f32: (d·sc)·q + (−dmin·m), as ggml's dequantize_row_q4_K / q5_K. */
+@inline function dequantizeK45(src: usize, dst: usize, count: i32, five: bool): void {
+  const blockBytes: usize = five ? 176 : 144;
+  const qs: usize = five ? 48 : 16;
   for (let b = 0; b < count >> 8; b++) {
-    const p = src + <usize>b * 176;
+    const p = src + <usize>b * blockBytes;
     const o = dst + (<usize>b << 10);
     const d = loadScale(p);
     const dmin = loadScale(p + 2);
@@ -157,12 +140,25 @@ export function dequantize_q5_k(src: usize, dst: usize, count: i32): void {
       const d1 = f32x4.splat(d * <f32>scaleK4(p + 4, j)), m1 = f32x4.splat(-(dmin * <f32>minK4(p + 4, j)));
       const d2 = f32x4.splat(d * <f32>scaleK4(p + 4, j + 1)), m2 = f32x4.splat(-(dmin * <f32>minK4(p + 4, j + 1)));
       for (let h = 0; h < 2; h++) {
-        const v = v128.load(p + 48 + (<usize>c << 5) + (<usize>h << 4));
-        const hm = v128.load(p + 16 + (<usize>h << 4));
+        const v = v128.load(p + qs + (<usize>c << 5) + (<usize>h << 4));
         const at = o + (<usize>c << 8) + (<usize>h << 6);
-        storeAffineI8x16(v128.or(lowNibbles(v), highBit(hm, j)), d1, m1, at);
-        storeAffineI8x16(v128.or(highNibbles(v), highBit(hm, j + 1)), d2, m2, at + 128);
+        let lo = lowNibbles(v), hi = highNibbles(v);
+        if (five) {
+          const hm = v128.load(p + 16 + (<usize>h << 4));
+          lo = v128.or(lo, highBit(hm, j));
+          hi = v128.or(hi, highBit(hm, j + 1));
+        }
+        storeAffineI8x16(lo, d1, m1, at);
+        storeAffineI8x16(hi, d2, m2, at + 128);
       }
     }
   }
+}
+
+export function dequantize_q4_k(src: usize, dst: usize, count: i32): void {
+  dequantizeK45(src, dst, count, false);
+}
+
+export function dequantize_q5_k(src: usize, dst: usize, count: i32): void {
+  dequantizeK45(src, dst, count, true);
 }

@@ -7,6 +7,7 @@ import { fromF32, toF32 } from '../../src/model/dtype.ts';
 import { splitKvB } from '../../src/model/load-weights.ts';
 import { DTYPES, weightType } from '../../src/model/weight-types.ts';
 import { testBackends } from '../support/backends.ts';
+import { BLOCK_DTYPES, BLOCK_FORMATS, randomBlocks } from '../kernels/block-formats.ts';
 import {
   matmulRef, mlaNaiveRef, randomArray, relError, rmsnormRef, ropePairsRef, routeRef, siluRef,
 } from './reference.ts';
@@ -118,6 +119,29 @@ for (const { name: backendName, create } of testBackends()) {
         const rel = relError(got, ref);
         expect(rel, `embed ${dtype}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-7);
         b.release(out); b.release(weight);
+      });
+    }
+
+    // Random blocks straight from bytes (block-formats.ts), f16 scales zero, ±subnormal, ±65504
+    // or moderate, scale bytes all 0x00 / 0xff: each backend's decoder (Wasm dequantize_*,
+    // weights.wgsl) against the reference decoder, row by row.
+    for (const dtype of BLOCK_DTYPES) {
+      it(`embed ${dtype} of random blocks with edge-case scales decodes as the reference`, async () => {
+        const V = 24;
+        const H = 2 * BLOCK_FORMATS[dtype].block;
+        const { bytes, values } = randomBlocks(dtype, V * H, 91, 'edge');
+        const table = b.uploadWeight({ name: `edge.${dtype}`, dtype, shape: [V, H], bytes }, { layer: 0 });
+        const ids = Int32Array.from({ length: V }, (_, i) => (i * 7) % V);
+        const out = poisoned(b, V, H);
+        b.embed(ids, table, out);
+        const got = await b.read(out);
+        ids.forEach((id, t) => {
+          const row = got.subarray(t * H, (t + 1) * H);
+          const ref = values.subarray(id * H, (id + 1) * H);
+          const rel = ref.some((v) => v !== 0) ? relError(row, ref) : Math.max(...Array.from(row, Math.abs));
+          expect(rel, `embed ${dtype} row ${id}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
+        });
+        b.release(out); b.release(table);
       });
     }
 

@@ -77,38 +77,27 @@ export const decodeQ3K: BlockDecoder = (bytes, at, out, o) => {
   }
 };
 
-export const decodeQ4K: BlockDecoder = (bytes, at, out, o) => {
+/** Q4_K (five = false) or Q5_K: (d·sc)·q − dmin·m per sub-block, q += 16 where Q5_K's qh bit j is set. */
+function decodeQ45K(bytes: Uint8Array, at: number, out: Float32Array, o: number, five: boolean): void {
   const d = readHalf(bytes, at);
   const dmin = readHalf(bytes, at + 2);
+  const qs = at + (five ? 48 : 16);
   for (let c = 0; c < 4; c++) {
     const lo = scaleMinK4(bytes, at + 4, 2 * c);
     const hi = scaleMinK4(bytes, at + 4, 2 * c + 1);
     const d1 = f(d * lo.sc), m1 = f(dmin * lo.m);
     const d2 = f(d * hi.sc), m2 = f(dmin * hi.m);
     for (let l = 0; l < 32; l++) {
-      const q = bytes[at + 16 + 32 * c + l];
-      out[o + 64 * c + l] = f(f(d1 * (q & 0x0f)) - m1);
-      out[o + 64 * c + 32 + l] = f(f(d2 * (q >> 4)) - m2);
-    }
-  }
-};
-
-export const decodeQ5K: BlockDecoder = (bytes, at, out, o) => {
-  const d = readHalf(bytes, at);
-  const dmin = readHalf(bytes, at + 2);
-  for (let c = 0; c < 4; c++) {
-    const lo = scaleMinK4(bytes, at + 4, 2 * c);
-    const hi = scaleMinK4(bytes, at + 4, 2 * c + 1);
-    const d1 = f(d * lo.sc), m1 = f(dmin * lo.m);
-    const d2 = f(d * hi.sc), m2 = f(dmin * hi.m);
-    for (let l = 0; l < 32; l++) {
-      const q = bytes[at + 48 + 32 * c + l];
-      const h = bytes[at + 16 + l];
+      const q = bytes[qs + 32 * c + l];
+      const h = five ? bytes[at + 16 + l] : 0;
       out[o + 64 * c + l] = f(f(d1 * ((q & 0x0f) + ((h >> (2 * c)) & 1) * 16)) - m1);
       out[o + 64 * c + 32 + l] = f(f(d2 * ((q >> 4) + ((h >> (2 * c + 1)) & 1) * 16)) - m2);
     }
   }
-};
+}
+
+export const decodeQ4K: BlockDecoder = (bytes, at, out, o) => decodeQ45K(bytes, at, out, o, false);
+export const decodeQ5K: BlockDecoder = (bytes, at, out, o) => decodeQ45K(bytes, at, out, o, true);
 
 export const decodeQ6K: BlockDecoder = (bytes, at, out, o) => {
   const d = readHalf(bytes, at + 208);

@@ -1,7 +1,7 @@
 // The CPU backend on the generated benchmark models (DeepSeek-V2-Lite
 // dimensions, 3 layers): `edgeseek bench` for each weight type present in
 // fixtures-large/ at 1 and 2 threads, as one markdown table. Generate the
-// models first: python3 tools/fixtures/make_bench_model.py --type q8_0 (q4_0, f16).
+// models first: python3 tools/fixtures/make_bench_model.py --type q8_0 (q4_0, q4_k_m, q6_k, f16).
 // Run: npx tsx bench/cpu-model.ts [--threads 1,2] [--prompt-tokens 128] [--gen-tokens 32]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const threads = (args.get('threads') ?? '1,2').split(',');
 const extra = (args.get('activations') ? ['--activations', args.get('activations')!] : []);
 const rows: string[] = [];
-for (const type of ['q8_0', 'q4_0', 'f16']) {
+for (const type of ['q8_0', 'q4_0', 'q4_k_m', 'q6_k', 'f16']) {
   const model = `${root}/fixtures-large/deepseek-v2-lite-3l-${type}.gguf`;
   if (!existsSync(model)) { console.error(`skipping ${type}: ${model} not generated`); continue; }
   for (const t of threads) {

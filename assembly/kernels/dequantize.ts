@@ -1,5 +1,6 @@
 // Weight rows → f32 (embedding gathers, and anywhere a row is needed whole).
 // Layouts: see src/backend/cpu/kernel-exports.ts.
+import { storeScaledI8x16 } from './block_dot';
 import {
   halfToF32, halvesNormal, interleaveHigh, interleaveLow, loadBf16x8High, loadBf16x8Low, loadHalf8High, loadHalf8Low, normalHalvesUpper,
 } from './half';
@@ -29,17 +30,6 @@ export function dequantize_bf16(src: usize, dst: usize, count: i32): void {
     v128.store(dst + (<usize>i << 2), loadBf16x8High(src + (<usize>i << 1)), 16);
   }
   for (; i < count; i++) store<u32>(dst + (<usize>i << 2), <u32>load<u16>(src + (<usize>i << 1)) << 16);
-}
-
-/** 16 signed bytes → four f32x4 multiplied by d, stored at dst. */
-@inline
-function storeScaledI8x16(q: v128, d: v128, dst: usize): void {
-  const lo = i16x8.extend_low_i8x16_s(q);
-  const hi = i16x8.extend_high_i8x16_s(q);
-  v128.store(dst, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), d));
-  v128.store(dst, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), d), 16);
-  v128.store(dst, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), d), 32);
-  v128.store(dst, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), d), 48);
 }
 
 export function dequantize_q8_0(src: usize, dst: usize, count: i32): void {

@@ -1,5 +1,5 @@
 // Prefill (T > 1, f32 activations) for weights whose decode costs more than
-// their multiply-adds: f16, Q8_0, Q4_0. Each weight row is decoded once into
+// their multiply-adds: f16, Q8_0, Q4_0, and every block type of block_types.ts. Each weight row is decoded once into
 // f32 scratch (K values, L1-resident) and the f32 kernel's 4-token passes
 // reuse it for every token, so the decode is paid once per row instead of once
 // per 4 or 8 tokens, and the inner loop is the f32 one (2 loads, 2 mul, 2 add
@@ -31,6 +31,19 @@ import { blockBytes } from './quant_blocks';
   const rb = rowBytes<W>(K);
   for (let n = 0; n < N; n++) {
     decodeRow<W>(w + <usize>n * rb, scratch, K);
+    matmul_f32(scratch, x, xStride, out + (<usize>n << 2), outStride, 1, K, T);
+  }
+}
+
+/** Decodes `count` weights at src into f32 at dst (a dequantize_* kernel). */
+export type RowDecoder = (src: usize, dst: usize, count: i32) => void;
+
+/** As matmulDecodedRows, for a format named by its row decoder and row bytes (block_types.ts). */
+@inline export function matmulDecodedRowsWith(
+  decode: RowDecoder, rowBytes: usize, w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize,
+): void {
+  for (let n = 0; n < N; n++) {
+    decode(w + <usize>n * rowBytes, scratch, K);
     matmul_f32(scratch, x, xStride, out + (<usize>n << 2), outStride, 1, K, T);
   }
 }

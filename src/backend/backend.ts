@@ -8,8 +8,9 @@
 // - Matrices are row-major. A weight `W` has shape [N, K] (N output rows of K
 //   inputs, as HF `nn.Linear.weight` and ggml's ne=[K, N]); stacked weights
 //   (experts, per-head matrices) are [E, N, K]. Quantized rows are stored in
-//   ggml's block layout along K (Q8_0: f16 scale + 32 int8; Q4_0: f16 scale +
-//   16 bytes of nibbles, low nibbles first), so K is a multiple of 32 for them.
+//   ggml's block layout along K (src/model/weight-types.ts: 32-element blocks
+//   for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL, 256-element super-blocks for the
+//   K-quants and IQ4_XS), so K is a multiple of the type's block.
 // - Activations are f32 matrices [rows, cols] held by the backend. A `View`
 //   selects a column range of an activation (e.g. the `c` part of the
 //   kv_a_proj output); ops take views wherever a sub-range is natural.
@@ -17,7 +18,10 @@
 //   backend records them into one command encoder and submits on `flush()`
 //   (or on a read). Only `read` returns data to JS.
 
-export type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
+import type { DType } from '../model/weight-types.ts';
+
+export type { DType } from '../model/weight-types.ts';
+export { bytesFor } from '../model/weight-types.ts';
 
 /** Raw weight bytes as a file stores them, before the backend's own layout. */
 export interface WeightData {
@@ -207,19 +211,6 @@ export interface Backend {
 
   /** Frees everything the backend holds. */
   dispose(): void;
-}
-
-const BLOCK = 32;
-
-/** Bytes of a tensor of `shape` stored as `dtype` (ggml block layouts for quants). */
-export function bytesFor(dtype: DType, shape: readonly number[]): number {
-  const count = shape.reduce((a, b) => a * b, 1);
-  switch (dtype) {
-    case 'f32': return count * 4;
-    case 'f16': case 'bf16': return count * 2;
-    case 'q8_0': return (count / BLOCK) * 34;
-    case 'q4_0': return (count / BLOCK) * 18;
-  }
 }
 
 export function viewOf(op: Operand): View {

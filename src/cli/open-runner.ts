@@ -3,7 +3,7 @@ import type { BackendKind } from '../backend/create-backend.ts';
 import { loadWasmModuleFromDisk, loadWasmThreadsModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
 import { loadModelRunner } from '../engine/runner.ts';
 import type { ModelRunner } from '../engine/runner-types.ts';
-import type { QuantizeMode } from '../model/load-weights.ts';
+import { QUANTIZE_MODES, type QuantizeMode } from '../model/load-weights.ts';
 import { fsSource } from '../model/source-fs.ts';
 import { Args, CliError } from './args.ts';
 import { defaultModelPath } from './package-root.ts';
@@ -16,7 +16,7 @@ export async function openRunnerFromArgs(args: Args, options: { maxBatch?: numbe
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
   const quantize = args.string('quantize') as QuantizeMode | undefined;
-  if (quantize !== undefined && quantize !== 'q8_0' && quantize !== 'q4_0') throw new CliError(`--quantize must be q8_0 or q4_0, got '${quantize}'`);
+  if (quantize !== undefined && !QUANTIZE_MODES.includes(quantize)) throw new CliError(`--quantize must be one of ${QUANTIZE_MODES.join(', ')}, got '${quantize}'`);
   const activations = args.string('activations') ?? 'f32';
   if (activations !== 'f32' && activations !== 'int16') throw new CliError(`--activations must be f32 or int16, got '${activations}'`);
   return loadModelRunner(await fsSource(args.string('model') ?? defaultModelPath()), {

@@ -3,16 +3,17 @@
 // range. ggml orders dimensions fastest-first (ne0 = K); StoredTensor.shape is
 // the row-major reverse.
 import { gguf, type GGUFParseOutput } from '@huggingface/gguf';
-import type { DType } from '../backend/backend.ts';
-import { bytesFor } from '../backend/backend.ts';
 import type { ModelSource } from './source.ts';
 import { WeightFileError, type StoredTensor } from './safetensors.ts';
 import { checkTensorLayout } from './tensor-layout.ts';
+import { bytesFor, DTYPES, dtypeOfGgml, rowsFit, weightType } from './weight-types.ts';
 
-const GGML_TYPES: Record<number, DType> = { 0: 'f32', 1: 'f16', 2: 'q4_0', 8: 'q8_0', 30: 'bf16' };
-const GGML_TYPE_NAMES: Record<number, string> = {
-  3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K',
+/** ggml's names of the types we do not read (for error messages). */
+const UNSUPPORTED_GGML_NAMES: Record<number, string> = {
+  9: 'Q8_1', 15: 'Q8_K', 16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S', 21: 'IQ3_S', 22: 'IQ2_S',
+  24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
 };
+const SUPPORTED = DTYPES.map((t) => weightType(t).label).join(', ');
 
 export type GgufMetadata = Record<string, unknown>;
 
@@ -56,16 +57,20 @@ export async function readGguf(source: ModelSource, file: string): Promise<GgufF
   }
   const alignment = ggufAlignment(file, metadata);
   if (dataStart % alignment !== 0) throw new WeightFileError(`${file}: tensor data starts at byte ${dataStart}, not aligned to general.alignment ${alignment}`);
+  // Every tensor's type is checked before any is read, so an unsupported file uploads nothing.
+  const unsupported = parsed.tensorInfos.filter((info) => dtypeOfGgml(info.dtype) === undefined);
+  if (unsupported.length > 0) {
+    const { name, dtype } = unsupported[0];
+    const others = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more tensors of unsupported types)` : '';
+    throw new WeightFileError(`${file}: tensor ${name} has unsupported type ${UNSUPPORTED_GGML_NAMES[dtype] ?? `ggml type ${dtype}`}${others}; supported: ${SUPPORTED}`);
+  }
   const tensors = new Map<string, StoredTensor>();
   for (const info of parsed.tensorInfos) {
-    const dtype = GGML_TYPES[info.dtype];
-    if (!dtype) {
-      const label = GGML_TYPE_NAMES[info.dtype] ?? `ggml type ${info.dtype}`;
-      throw new WeightFileError(`${file}: tensor ${info.name} has unsupported type ${label} (F32, F16, BF16, Q8_0, Q4_0)`);
-    }
+    const dtype = dtypeOfGgml(info.dtype)!;
     const shape = info.shape.map(Number).reverse();
-    if ((dtype === 'q8_0' || dtype === 'q4_0') && shape[shape.length - 1] % 32 !== 0) {
-      throw new WeightFileError(`${file}: tensor ${info.name} is ${dtype} but its row length ${shape[shape.length - 1]} is not a multiple of 32`);
+    if (!rowsFit(dtype, shape[shape.length - 1])) {
+      const { label, block } = weightType(dtype);
+      throw new WeightFileError(`${file}: tensor ${info.name} is ${label} but its row length ${shape[shape.length - 1]} is not a multiple of ${block}`);
     }
     const byteLength = bytesFor(dtype, shape);
     const offset = dataStart + Number(info.offset);

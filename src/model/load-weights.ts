@@ -12,8 +12,11 @@ import { assertFiniteWeights } from './check-tensors.ts';
 import { fromF32, toF32 } from './dtype.ts';
 import type { LayerTensor } from './names.ts';
 import { WeightFileError } from './safetensors.ts';
+import { DTYPES, rowsFit, weightType } from './weight-types.ts';
 
-export type QuantizeMode = 'q8_0' | 'q4_0';
+/** Quantize-at-load targets: every block type of the table (our quantizers, src/model/quant/). */
+export type QuantizeMode = Exclude<DType, 'f32' | 'f16' | 'bf16'>;
+export const QUANTIZE_MODES = DTYPES.filter((t) => weightType(t).block > 1) as QuantizeMode[];
 
 /** f32: norms and router; matmul: quantized at load when asked; as-stored: already in its final dtype. */
 type Role = 'f32' | 'matmul' | 'as-stored';
@@ -259,12 +262,21 @@ export function splitKvB(kvB: WeightData, heads: number, nope: number, v: number
   };
 }
 
-/** The dtype a weight is held in: `target` when given and possible, else the nearest the backend supports. */
+/**
+ * The dtype a weight is held in: `target` when given and its blocks fit the
+ * rows, else llama.cpp's fallback for the target when that fits (Q4_K → Q5_0
+ * for rows that are not whole 256-blocks), else as stored; f32 where the
+ * backend cannot hold the result.
+ */
 function dtypeFor(stored: DType, shape: readonly number[], backend: Backend, target: DType | undefined): DType {
   const K = shape[shape.length - 1];
   let want: DType = stored;
   if (target === 'f32') want = 'f32';
-  else if (target && stored !== target && shape.length >= 2 && K % 32 === 0) want = target;
+  else if (target && stored !== target && shape.length >= 2) {
+    const fallback = weightType(target).fallback;
+    if (rowsFit(target, K)) want = target;
+    else if (fallback && rowsFit(fallback, K)) want = fallback;
+  }
   if (!backend.weightDTypes.includes(want)) want = 'f32';
   return want;
 }

@@ -23,6 +23,12 @@ describe('edgeseek options', () => {
     expect(failure.stderr).toContain("--prompt-tokens must be an integer ≥ 1, got '-5'");
   });
 
+  it('--quantize names the block types it accepts', async () => {
+    const failure = await run('node', [BIN, 'logits', '--model', 'x', '--ids', '1', '--quantize', 'q4_km']).catch((e) => e);
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toMatch(/--quantize must be one of q8_0, q4_0, .*q4_k, q5_k, q6_k, iq4_xs, got 'q4_km'/);
+  });
+
   it('--help after a command prints its options and exits 0 without running it', async () => {
     const { stdout } = await run('node', [BIN, 'bench', '--help']);
     expect(stdout).toContain('usage: edgeseek bench');

@@ -3,10 +3,9 @@
 // covering the 8- and 4-token passes, their tails and decode, outputs poisoned with NaN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
-import { rowScratchBytes, type MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import {
-  allocRegion, ENCODERS, f64ToHalf, fenceIntact, halfToF64, kernelInstance, matmulCase, poisonedF32, printRecordedErrors,
-  putBytes, putF32, randomF32, readF32, recordRel, relError, release, stridedMatmulRef,
+  ENCODERS, f64ToHalf, fenceIntact, halfToF64, kernelInstance, poisonedF32, printRecordedErrors,
+  putBytes, randomF32, readF32, recordRel, relError, release, runMatmulKernel,
 } from './support.ts';
 
 type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
@@ -29,26 +28,7 @@ describe('f16 encoder used by the references', () => {
 
 
 function runMatmul(dtype: DType, N: number, K: number, T: number, seed: number, tiny = false): number {
-  const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, seed, tiny);
-  const wR = putBytes(inst, weight.bytes);
-  const xR = putF32(inst, x);
-  const outR = poisonedF32(inst, T * outStride);
-  const scratchR = allocRegion(inst, rowScratchBytes(K));
-  const kernel = inst.exports[`matmul_${dtype}`] as MatmulKernel;
-  kernel(wR.ptr, xR.ptr, xStride, outR.ptr, outStride, N, K, T, scratchR.ptr);
-  const got = readF32(inst, outR);
-  const picked = new Float64Array(T * N);
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < N; n++) picked[t * N + n] = got[t * outStride + n];
-    for (let n = N; n < outStride; n++) {
-      expect(Number.isNaN(got[t * outStride + n]), `matmul_${dtype}: out[${t}, ${n}] past N untouched`).toBe(true);
-    }
-  }
-  expect(fenceIntact(inst, outR), `matmul_${dtype}: memory past out untouched`).toBe(true);
-  expect(fenceIntact(inst, scratchR), `matmul_${dtype}: memory past the row scratch untouched`).toBe(true);
-  const rel = relError(picked, stridedMatmulRef(x, xStride, weight.values, N, K, T));
-  release(inst, wR, xR, outR, scratchR);
-  return rel;
+  return runMatmulKernel(inst, dtype, N, K, T, seed, tiny);
 }
 
 describe('matmul kernels', () => {

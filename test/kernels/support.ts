@@ -1,9 +1,12 @@
 // Shared pieces of the kernel tests: one Wasm instance, seeded random data,
 // the file formats' encoders/decoders written independently of src/, buffers
 // poisoned with NaN and fenced by a sentinel, and the normalized error.
+import { expect } from 'vitest';
+import { rowScratchBytes, type MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import { instantiateKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 import { randomArray } from '../ops/reference.ts';
+import { BLOCK_FORMATS, randomBlocks, type BlockDType } from './block-formats.ts';
 
 export async function kernelInstance(): Promise<WasmInstance> {
   return instantiateKernels(await loadWasmModuleFromDisk());
@@ -25,51 +28,13 @@ export function relError(got: ArrayLike<number>, ref: ArrayLike<number>): number
   return Number.isNaN(num) ? NaN : Math.sqrt(num / den);
 }
 
-// ---- IEEE half and bfloat16 ----
-
-export function halfToF64(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
-/** Round to nearest half (ties to even), finite inputs within the half range. */
-export function f64ToHalf(v: number): number {
-  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
-  const a = Math.abs(v);
-  if (a >= 65520) return sign | 0x7c00;
-  if (a < 2 ** -24 / 2) return sign;
-  let exp = Math.floor(Math.log2(a));
-  if (a / 2 ** exp >= 2) exp += 1;
-  if (a / 2 ** exp < 1) exp -= 1;
-  if (exp < -14) exp = -14; // subnormals share the smallest exponent
-  const quantum = 2 ** (exp - 10);
-  let m = a / quantum;
-  const r = Math.floor(m);
-  const frac = m - r;
-  m = frac > 0.5 || (frac === 0.5 && r % 2 === 1) ? r + 1 : r;
-  // m in [0, 2048]: 1024.. are normal mantissas with the implicit bit.
-  if (m >= 2048) { exp += 1; m /= 2; }
-  if (m < 1024) return sign | m; // subnormal (exp == −14)
-  return sign | ((exp + 15) << 10) | (m - 1024);
-}
-
-export function bf16ToF64(b: number): number {
-  const f = new Float32Array(new Uint32Array([b << 16]).buffer);
-  return f[0];
-}
-
-export function f32ToBf16(v: number): number {
-  const bits = new Uint32Array(new Float32Array([v]).buffer)[0];
-  return (bits + 0x7fff + ((bits >> 16) & 1)) >>> 16;
-}
+export { bf16ToF64, f32ToBf16, f64ToHalf, halfToF64 } from './half-ref.ts';
+import { bf16ToF64, f32ToBf16, f64ToHalf, halfToF64 } from './half-ref.ts';
 
 // ---- weight encodings: bytes as the files store them, and the values they mean ----
 
-export interface EncodedWeight { bytes: Uint8Array; values: Float64Array }
+export type { EncodedWeight } from './half-ref.ts';
+import type { EncodedWeight } from './half-ref.ts';
 
 export function encodeF32(src: Float32Array): EncodedWeight {
   return { bytes: new Uint8Array(src.slice().buffer), values: Float64Array.from(src) };
@@ -233,16 +198,50 @@ export const ENCODERS = {
   f32: encodeF32, f16: encodeF16, bf16: encodeBf16, q8_0: encodeQ8_0, q4_0: encodeQ4_0,
 } as const satisfies Record<string, (src: Float32Array) => EncodedWeight>;
 
+export type KernelDType = keyof typeof ENCODERS | BlockDType;
+
 /**
  * One matmul test case: a random [N, K] weight in `dtype` (tinyWeights when
- * `tiny`), activations x [T, K] with rows xStride = K + 3 apart, and the out
- * row stride N + 5 — strides that are never the dense ones.
+ * `tiny`; for the block types of block-formats.ts random blocks, a third with
+ * zero and a third with subnormal scales when `tiny`), activations x [T, K]
+ * with rows xStride = K + 3 apart, and the out row stride N + 5 — strides
+ * that are never the dense ones.
  */
 export function matmulCase(
-  dtype: keyof typeof ENCODERS, N: number, K: number, T: number, seed: number, tiny = false,
+  dtype: KernelDType, N: number, K: number, T: number, seed: number, tiny = false,
 ): { weight: EncodedWeight; x: Float32Array; xStride: number; outStride: number } {
+  const xStride = K + 3;
+  const x = randomArray(T * xStride, seed + 1);
+  if (dtype in BLOCK_FORMATS) return { weight: randomBlocks(dtype as BlockDType, N * K, seed, tiny ? 'tiny' : 'moderate'), x, xStride, outStride: N + 5 };
   const src = randomArray(N * K, seed, 0.5);
   if (tiny) tinyWeights(dtype, src);
-  const xStride = K + 3;
-  return { weight: ENCODERS[dtype](src), x: randomArray(T * xStride, seed + 1), xStride, outStride: N + 5 };
+  return { weight: ENCODERS[dtype as keyof typeof ENCODERS](src), x, xStride, outStride: N + 5 };
+}
+
+/**
+ * Runs matmul_<dtype> on a matmulCase with its output poisoned and fenced;
+ * checks nothing past N or past the buffers was written and returns
+ * ‖out − ref‖/‖ref‖ against the float64 matmul over the stored values.
+ */
+export function runMatmulKernel(inst: WasmInstance, dtype: KernelDType, N: number, K: number, T: number, seed: number, tiny = false): number {
+  const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, seed, tiny);
+  const wR = putBytes(inst, weight.bytes);
+  const xR = putF32(inst, x);
+  const outR = poisonedF32(inst, T * outStride);
+  const scratchR = allocRegion(inst, rowScratchBytes(K));
+  const kernel = inst.exports[`matmul_${dtype}`] as MatmulKernel;
+  kernel(wR.ptr, xR.ptr, xStride, outR.ptr, outStride, N, K, T, scratchR.ptr);
+  const got = readF32(inst, outR);
+  const picked = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) picked[t * N + n] = got[t * outStride + n];
+    for (let n = N; n < outStride; n++) {
+      expect(Number.isNaN(got[t * outStride + n]), `matmul_${dtype}: out[${t}, ${n}] past N untouched`).toBe(true);
+    }
+  }
+  expect(fenceIntact(inst, outR), `matmul_${dtype}: memory past out untouched`).toBe(true);
+  expect(fenceIntact(inst, scratchR), `matmul_${dtype}: memory past the row scratch untouched`).toBe(true);
+  const rel = relError(picked, stridedMatmulRef(x, xStride, weight.values, N, K, T));
+  release(inst, wR, xR, outR, scratchR);
+  return rel;
 }

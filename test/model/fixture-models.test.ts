@@ -1,7 +1,8 @@
 // The features the golden model (test/fixtures/golden) does not exercise (YaRN past the original
 // context, group-limited routing, q_lora_rank null, norm_topk_prob,
 // routed_scaling_factor, no shared experts, dense/MoE placement, tied
-// embeddings, split attn_k_b/attn_v_b, every GGUF type, sharded BF16/F16
+// embeddings, split attn_k_b/attn_v_b, every GGUF type (K-quants and the mixes
+// llama.cpp's presets write included), sharded BF16/F16
 // safetensors), each against logits from the independent float64 reference in
 // tools/fixtures (test/fixtures/models/README.md says how they were made).
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +16,9 @@ import { openRunner } from '../support/runner.ts';
 import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 import type { RunnerOptions } from '../../src/engine/runner.ts';
 import { NO_GPU } from '../webgpu/gpu-backend.ts';
+import { readGguf } from '../../src/model/gguf.ts';
+import { fsSource } from '../../src/model/source-fs.ts';
+import { DTYPES, weightType } from '../../src/model/weight-types.ts';
 
 /** Every CPU kernel mode must reproduce the references (issue 7: "in every kernel mode"). */
 const MODES: { name: string; options: () => Promise<RunnerOptions & { backend?: 'cpu' | 'webgpu' }>; skip?: boolean; tolerance?: number }[] = [
@@ -37,9 +41,24 @@ interface FixtureSet { sources: string[]; weights: string; sequences: FixtureSeq
 const models = readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 
 it('the fixture set covers the features design.md lists', () => {
-  for (const name of ['yarn', 'group-limited', 'no-q-lora', 'norm-topk', 'scaled-routing', 'no-shared', 'layer-mix', 'tied', 'split-kv-b', 'gguf-types', 'sharded-bf16', 'sharded-f16', 'v3-noaux', 'v3-grouped']) {
+  for (const name of ['yarn', 'group-limited', 'no-q-lora', 'norm-topk', 'scaled-routing', 'no-shared', 'layer-mix', 'tied', 'split-kv-b', 'gguf-types', 'gguf-k-quants', 'sharded-bf16', 'sharded-f16', 'v3-noaux', 'v3-grouped']) {
     expect(models, `fixture ${name}`).toContain(name);
   }
+});
+
+it('the GGUF fixtures hold every weight type of the table, and files that mix block types', async () => {
+  const seen = new Set<string>();
+  let mixed = 0;
+  for (const model of models) {
+    for (const file of readdirSync(`${ROOT}/${model}`).filter((f) => f.endsWith('.gguf'))) {
+      const { tensors } = await readGguf(await fsSource(`${ROOT}/${model}`), file);
+      const types = new Set([...tensors.values()].map((t) => t.dtype));
+      for (const t of types) seen.add(t);
+      if ([...types].filter((t) => weightType(t).block > 1).length >= 3) mixed++;
+    }
+  }
+  expect([...seen].sort()).toEqual([...DTYPES].sort());
+  expect(mixed, 'files with three or more block types').toBeGreaterThanOrEqual(3);
 });
 
 for (const mode of MODES) for (const model of models) {

@@ -222,10 +222,18 @@ describe('GGUF faults', () => {
     expect(await loadError(file(bad))).toMatch(/model\.gguf: tensors blk\.0\.(attn|ffn)_norm\.weight \(bytes \d+\.\.\d+\) and blk\.0\.(attn|ffn)_norm\.weight \(from byte \d+\) overlap/);
   });
 
-  it('unsupported tensor type: names the tensor and the type', async () => {
+  it('unsupported tensor type: names the tensor and the type, before anything is uploaded', async () => {
     const bad = gguf.slice();
+    // IQ2_XXS (16) on a tensor of the last layer: no earlier tensor may have been uploaded (loadError checks).
+    new DataView(bad.buffer).setUint32(ggufTypeOffset(bad, 'blk.2.ffn_down_exps.weight'), 16, true);
+    expect(await loadError(file(bad))).toMatch(/tensor blk\.2\.ffn_down_exps\.weight has unsupported type IQ2_XXS; supported: F32, .*Q4_K.*IQ4_XS/);
+  });
+
+  it('a block type whose rows are not whole blocks: names the tensor, the type and the row length', async () => {
+    const bad = gguf.slice();
+    // Q4_K (12) needs rows of 256; this tensor's rows are 64 long.
     new DataView(bad.buffer).setUint32(ggufTypeOffset(bad, 'blk.1.attn_output.weight'), 12, true);
-    expect(await loadError(file(bad))).toMatch(/tensor blk\.1\.attn_output\.weight has unsupported type Q4_K/);
+    expect(await loadError(file(bad))).toMatch(/tensor blk\.1\.attn_output\.weight is Q4_K but its row length \d+ is not a multiple of 256/);
   });
 
   it('wrong shape (dimensions that lie): names the tensor', async () => {

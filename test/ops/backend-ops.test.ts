@@ -2,17 +2,24 @@
 // (test/ops/reference.ts) on random data of awkward sizes, outputs poisoned
 // first, relative error in each assertion message (ggml's test-backend-ops).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { columns, type Activation, type Backend, type DType, type Weight } from '../../src/backend/backend.ts';
+import { columns, type Activation, type Backend, type DType, type RoutePlan, type Weight } from '../../src/backend/backend.ts';
 import { fromF32, toF32 } from '../../src/model/dtype.ts';
 import { splitKvB } from '../../src/model/load-weights.ts';
+import { DTYPES, weightType } from '../../src/model/weight-types.ts';
 import { testBackends } from '../support/backends.ts';
+import { BLOCK_DTYPES, BLOCK_FORMATS, randomBlocks } from '../kernels/block-formats.ts';
 import {
   matmulRef, mlaNaiveRef, randomArray, relError, rmsnormRef, ropePairsRef, routeRef, siluRef,
 } from './reference.ts';
 
-const DTYPES: DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
 /** Error bounds per weight dtype: activations stay f32, so only accumulation order differs. */
 const TOLERANCE = 2e-6;
+
+/** A row length that is whole blocks of `dtype` and, for float types, not a multiple of 4 or 8. */
+function rowLength(dtype: DType): number {
+  const { block } = weightType(dtype);
+  return block === 1 ? 77 : 3 * block;
+}
 
 function weightOf(b: Backend, name: string, dtype: DType, shape: number[], seed: number): { weight: Weight; values: Float32Array } {
   const count = shape.reduce((a, c) => a * c, 1);
@@ -20,6 +27,45 @@ function weightOf(b: Backend, name: string, dtype: DType, shape: number[], seed:
   // The reference multiplies by exactly the values the file format stores.
   const values = toF32(dtype, bytes, count);
   return { weight: b.uploadWeight({ name, dtype, shape, bytes }, { layer: 0 }), values };
+}
+
+/**
+ * moeExperts over a route plan with random gate/up [E, I, H] and down [E, H, I]
+ * experts of the given types, added onto a random output, against the float64
+ * SwiGLU experts over the stored values.
+ */
+async function expectMoeExperts(
+  b: Backend, plan: RoutePlan, experts: Int32Array, weights: Float32Array,
+  types: { gate: DType; up: DType; down: DType }, E: number, H: number, I: number,
+): Promise<void> {
+  const T = plan.tokens;
+  const k = plan.topK;
+  const gate = weightOf(b, 'gate', types.gate, [E, I, H], 72);
+  const up = weightOf(b, 'up', types.up, [E, I, H], 73);
+  const down = weightOf(b, 'down', types.down, [E, H, I], 74);
+  const xData = randomArray(T * H, 75);
+  const x = b.createActivation(T, H);
+  b.write(x, xData);
+  const base = randomArray(T * H, 76);
+  const out = b.createActivation(T, H);
+  b.write(out, base);
+  b.moeExperts(x, plan, { gate: gate.weight, up: up.weight, down: down.weight }, out);
+  const got = await b.read(out);
+  const ref = Float64Array.from(base);
+  for (let t = 0; t < T; t++) {
+    const xt = xData.subarray(t * H, (t + 1) * H);
+    for (let j = 0; j < k; j++) {
+      const e = experts[t * k + j];
+      const gv = matmulRef(xt, 1, H, gate.values.subarray(e * I * H, (e + 1) * I * H), I);
+      const uv = matmulRef(xt, 1, H, up.values.subarray(e * I * H, (e + 1) * I * H), I);
+      const hv = gv.map((v, i) => siluRef(v) * uv[i]);
+      const dv = matmulRef(hv, 1, I, down.values.subarray(e * H * I, (e + 1) * H * I), H);
+      for (let i = 0; i < H; i++) ref[t * H + i] += weights[t * k + j] * dv[i];
+    }
+  }
+  const rel = relError(got, ref);
+  expect(rel, `moeExperts ${types.gate}/${types.up}/${types.down} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
+  for (const r of [x, out, gate.weight, up.weight, down.weight]) b.release(r);
 }
 
 function poisoned(b: Backend, rows: number, cols: number): Activation {
@@ -36,9 +82,9 @@ for (const { name: backendName, create } of testBackends()) {
 
     for (const dtype of DTYPES) {
       for (const T of [1, 5, 11, 37]) {
-        it(`matmul ${dtype} T=${T} on column views (N=37, K=${dtype.startsWith('q') ? 96 : 77})`, async () => {
+        it(`matmul ${dtype} T=${T} on column views (N=37, K=${rowLength(dtype)})`, async () => {
           const N = 37;
-          const K = dtype.startsWith('q') ? 96 : 77;
+          const K = rowLength(dtype);
           const { weight, values } = weightOf(b, `w.${dtype}`, dtype, [N, K], 11);
           const x = b.createActivation(T, K + 5);
           const xData = randomArray(T * (K + 5), 12);
@@ -62,7 +108,7 @@ for (const { name: backendName, create } of testBackends()) {
 
       it(`embed ${dtype}`, async () => {
         const V = 13;
-        const H = 64;
+        const H = Math.max(64, weightType(dtype).block);
         const { weight, values } = weightOf(b, `embed.${dtype}`, dtype, [V, H], 21);
         const ids = Int32Array.from([3, 0, 12, 3]);
         const out = poisoned(b, ids.length, H);
@@ -73,6 +119,29 @@ for (const { name: backendName, create } of testBackends()) {
         const rel = relError(got, ref);
         expect(rel, `embed ${dtype}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-7);
         b.release(out); b.release(weight);
+      });
+    }
+
+    // Random blocks straight from bytes (block-formats.ts), f16 scales zero, ±subnormal, ±65504
+    // or moderate, scale bytes all 0x00 / 0xff: each backend's decoder (Wasm dequantize_*,
+    // weights.wgsl) against the reference decoder, row by row.
+    for (const dtype of BLOCK_DTYPES) {
+      it(`embed ${dtype} of random blocks with edge-case scales decodes as the reference`, async () => {
+        const V = 24;
+        const H = 2 * BLOCK_FORMATS[dtype].block;
+        const { bytes, values } = randomBlocks(dtype, V * H, 91, 'edge');
+        const table = b.uploadWeight({ name: `edge.${dtype}`, dtype, shape: [V, H], bytes }, { layer: 0 });
+        const ids = Int32Array.from({ length: V }, (_, i) => (i * 7) % V);
+        const out = poisoned(b, V, H);
+        b.embed(ids, table, out);
+        const got = await b.read(out);
+        ids.forEach((id, t) => {
+          const row = got.subarray(t * H, (t + 1) * H);
+          const ref = values.subarray(id * H, (id + 1) * H);
+          const rel = ref.some((v) => v !== 0) ? relError(row, ref) : Math.max(...Array.from(row, Math.abs));
+          expect(rel, `embed ${dtype} row ${id}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
+        });
+        b.release(out); b.release(table);
       });
     }
 
@@ -162,13 +231,14 @@ for (const { name: backendName, create } of testBackends()) {
       for (const a of [x, y, out, last]) b.release(a);
     });
 
-    for (const dtype of ['f32', 'f16', 'q8_0'] as DType[]) {
+    // Q4_K/Q6_K kv_b: W_UV per head in the K-quant (rows of kvr = 256), W_UKᵀ dequantized.
+    for (const dtype of ['f32', 'f16', 'q8_0', 'q4_k', 'q6_k'] as DType[]) {
       it(`mlaAttention (absorbed, ${dtype} kv_b) equals naive decompressed attention: prefill T=3 at 4, decode at 7, prefill T=70 at 0, decode at 299`, async () => {
+        const kvr = { 1: 40, 32: 64, 256: 256 }[weightType(dtype).block]!;
         const heads = 3;
-        const nope = 16;
+        const nope = kvr === 256 ? 8 : 16; // W_UKᵀ [256, 8] in f32 fills one 8 KiB part exactly
         const rope = 8;
         const v = 12;
-        const kvr = dtype === 'q8_0' ? 64 : 40;
         const scale = 0.3;
         const kvBBytes = fromF32(dtype, randomArray(heads * (nope + v) * kvr, 61, 0.5));
         const kvBValues = toF32(dtype, kvBBytes, heads * (nope + v) * kvr);
@@ -202,6 +272,23 @@ for (const { name: backendName, create } of testBackends()) {
           b.release(q); b.release(out);
         }
         b.release(cache); b.release(rows); b.release(wkb); b.release(wvb);
+      });
+    }
+
+    // Experts in the block types: gate/up rows of H = 256 (K-quants), down rows of I = 32 (32-element blocks).
+    for (const types of [{ gate: 'q4_k', up: 'q5_k', down: 'q5_0' }, { gate: 'q3_k', up: 'iq4_xs', down: 'iq4_nl' }, { gate: 'q2_k', up: 'q6_k', down: 'q5_1' }] as const) {
+      it(`moeExperts with ${types.gate} gate, ${types.up} up, ${types.down} down experts (H=256, I=32, top-2 of 8)`, async () => {
+        const E = 8;
+        for (const T of [1, 19]) {
+          const logits = b.createActivation(T, E);
+          b.write(logits, randomArray(T * E, 81 + T, 3));
+          const plan = await b.route(logits, {
+            experts: E, topK: 2, method: 'greedy', groups: 1, topKGroups: 1, normTopKProb: false, routedScalingFactor: 1,
+          });
+          const { experts, weights } = await b.readPlan(plan);
+          await expectMoeExperts(b, plan, experts, weights, types, E, 256, 32);
+          b.release(logits);
+        }
       });
     }
 
@@ -247,32 +334,8 @@ for (const { name: backendName, create } of testBackends()) {
             const rel = relError(weights.subarray(t * g.k, (t + 1) * g.k), ref.weights);
             expect(rel, `T=${T} token ${t} gate weights: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
           }
-          const gate = weightOf(b, 'gate', 'q8_0', [E, I, H], 72);
-          const up = weightOf(b, 'up', 'q4_0', [E, I, H], 73);
-          const down = weightOf(b, 'down', 'f16', [E, H, I], 74);
-          const xData = randomArray(T * H, 75);
-          const x = b.createActivation(T, H);
-          b.write(x, xData);
-          const base = randomArray(T * H, 76);
-          const out = b.createActivation(T, H);
-          b.write(out, base);
-          b.moeExperts(x, plan, { gate: gate.weight, up: up.weight, down: down.weight }, out);
-          const got = await b.read(out);
-          const ref = Float64Array.from(base);
-          for (let t = 0; t < T; t++) {
-            const xt = xData.subarray(t * H, (t + 1) * H);
-            for (let j = 0; j < g.k; j++) {
-              const e = experts[t * g.k + j];
-              const gv = matmulRef(xt, 1, H, gate.values.subarray(e * I * H, (e + 1) * I * H), I);
-              const uv = matmulRef(xt, 1, H, up.values.subarray(e * I * H, (e + 1) * I * H), I);
-              const hv = gv.map((v, i) => siluRef(v) * uv[i]);
-              const dv = matmulRef(hv, 1, I, down.values.subarray(e * H * I, (e + 1) * H * I), H);
-              for (let i = 0; i < H; i++) ref[t * H + i] += weights[t * g.k + j] * dv[i];
-            }
-          }
-          const rel = relError(got, ref);
-          expect(rel, `moeExperts T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
-          for (const r of [logits, x, out, gate.weight, up.weight, down.weight]) b.release(r);
+          await expectMoeExperts(b, plan, experts, weights, { gate: 'q8_0', up: 'q4_0', down: 'f16' }, E, H, I);
+          b.release(logits);
         }
         if (bias) b.release(bias);
       });

@@ -7,6 +7,7 @@ import {
   type GatingParams, type LatentCache, type MlaShape, type Operand, type RoutePlan, type Weight, type WeightData,
 } from '../../src/backend/backend.ts';
 import { toF32 } from '../../src/model/dtype.ts';
+import { DTYPES } from '../../src/model/weight-types.ts';
 import { routeRef, siluRef } from '../ops/reference.ts';
 
 class JsActivation implements Activation {
@@ -29,7 +30,7 @@ function set(op: Operand, r: number, i: number, value: number): void {
 export function createJsBackend(): Backend {
   return {
     name: 'cpu',
-    weightDTypes: ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as DType[],
+    weightDTypes: DTYPES,
     uploadWeight(data: WeightData): Weight {
       const count = data.shape.reduce((a, b) => a * b, 1);
       return { name: data.name, dtype: data.dtype, shape: data.shape, byteLength: data.bytes.byteLength, values: toF32(data.dtype, data.bytes, count) } as JsWeight;

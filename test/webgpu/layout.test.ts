@@ -16,6 +16,15 @@ describe('webgpu layout', () => {
     expect(head.reduce((a, p) => a + p.rows, 0)).toBe(102400);
   });
 
+  it('block types: whole word-padded blocks per row, parts on whole rows (V2-Lite widths in Q4_K, Q6_K, Q5_0)', () => {
+    expect(packedRowBytes('q4_k', 2048)).toBe(8 * 144);
+    expect(packedRowBytes('q6_k', 2048)).toBe(8 * 212); // 210-byte blocks padded to 53 words
+    expect(packedRowBytes('q5_0', 1408)).toBe(44 * 24);
+    const experts = planParts('experts', 'q5_0', [64, 2048, 1408], 64 * 1024 * 1024);
+    expect(experts.every((p) => p.row0 % 2048 === 0 && p.rows * packedRowBytes('q5_0', 1408) <= 64 * 1024 * 1024)).toBe(true);
+    expect(experts.reduce((a, p) => a + p.rows, 0)).toBe(64 * 2048);
+  });
+
   it('threads per row: powers of two up to 64, about 4 groups of 4 values each', () => {
     expect([8, 128, 512, 1408, 2048, 10944].map(threadsPerRow)).toEqual([1, 8, 32, 64, 64, 64]);
   });

@@ -7,7 +7,8 @@ import {
   type GatingParams, type LatentCache, type MlaShape, type Operand, type Placement, type RoutePlan,
   type View, type Weight, type WeightData,
 } from '../backend.ts';
-import { ROUTE_METHOD, ROUTE_SCORING, routeScratchBytes, type KernelExports } from './kernel-exports.ts';
+import { dequantizeKernel, ROUTE_METHOD, ROUTE_SCORING, routeScratchBytes, type KernelExports } from './kernel-exports.ts';
+import { DTYPES } from '../../model/weight-types.ts';
 import type { CpuContext } from './cpu-context.ts';
 import type { CpuCache, CpuRoutePlan, CpuWeight } from './cpu-types.ts';
 import { MatmulDispatch, type ActivationMode } from './matmul-dispatch.ts';
@@ -53,7 +54,7 @@ export async function createCpuBackend(module: WebAssembly.Module, options: CpuB
 
 export class CpuBackend implements Backend, CpuContext {
   readonly name = 'cpu' as const;
-  readonly weightDTypes: readonly DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+  readonly weightDTypes: readonly DType[] = DTYPES;
   readonly instances: WasmInstance[];
   readonly shards: ShardSet;
   readonly scratch: Scratch;
@@ -193,13 +194,14 @@ export class CpuBackend implements Backend, CpuContext {
     const o = this.at(out, w.shard, 'readwrite');
     const k = this.kernels(w.shard);
     const rowBytes = bytesFor(w.dtype, [H]);
+    const decode = dequantizeKernel(k, w.dtype);
     for (let t = 0; t < ids.length; t++) {
       const id = ids[t];
       if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`token id ${id} is outside the vocabulary (${vocab})`);
       const src = w.ptr + id * rowBytes;
       const dst = o.ptr + t * o.stride * 4;
-      if (w.dtype === 'f32') k.copy_rows(src, H, dst, H, 1, H);
-      else k[`dequantize_${w.dtype}`](src, dst, H);
+      if (decode) decode(src, dst, H);
+      else k.copy_rows(src, H, dst, H, 1, H);
     }
   }
 

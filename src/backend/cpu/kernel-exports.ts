@@ -6,13 +6,17 @@
 // Weight pointers point at rows stored as the files store them: f32, f16
 // (IEEE half), bf16, or ggml blocks along K (Q8_0: f16 d + 32 × i8, value
 // q·d; Q4_0: f16 d + 16 bytes, element j<16 is the low nibble of byte j,
-// element j+16 its high nibble, value (q − 8)·d).
+// element j+16 its high nibble, value (q − 8)·d; the other block types as
+// src/model/weight-types.ts lists them, kernels in assembly/kernels/block_types.ts).
+import { weightType, type DType } from '../../model/weight-types.ts';
 
 /** matmul_<dtype>(w, x, xStride, out, outStride, N, K, T, scratch):
  *  out[t·outStride + n] = Σ_k x[t·xStride + k] · W[n, k] for t < T, n < N.
- *  W is [N, K] row-major in <dtype>. K is a multiple of 32 for q8_0/q4_0.
- *  scratch: K f32 (rowScratchBytes) where q8_0/q4_0 (T > 1) and f16 (T ≥ 8)
- *  decode one weight row; one per concurrently running call. f32 and bf16 ignore it. */
+ *  W is [N, K] row-major in <dtype>. K is a multiple of the type's block (32 or 256).
+ *  scratch: K f32 (rowScratchBytes) where block types (T > 1) and f16 (T ≥ 8)
+ *  decode one weight row, and where block types with offsets keep the
+ *  activation sums of a decode (T = 1); one per concurrently running call.
+ *  f32 and bf16 ignore it. */
 export type MatmulKernel = (
   w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number, scratch: number,
 ) => void;
@@ -36,6 +40,15 @@ export function routeScratchBytes(E: number, groups: number): number {
   return 9 * E + 5 * groups;
 }
 
+/** dequantize_<dtype>(src, dst, count): count (whole blocks) weights at src → f32 at dst. */
+export type DequantizeKernel = (src: number, dst: number, count: number) => void;
+
+/** The row decoder of `dtype` (undefined for f32, whose rows are copied). */
+export function dequantizeKernel(k: KernelExports, dtype: DType): DequantizeKernel | undefined {
+  const name = weightType(dtype).cpu.dequantize;
+  return name === undefined ? undefined : (k as unknown as Record<string, DequantizeKernel>)[name];
+}
+
 /** Bytes of one quantized activation block (f32 scale + 32 × i16) written by quantize_act_i16. */
 export const ACT_I16_BLOCK_BYTES = 68;
 
@@ -49,6 +62,10 @@ export interface KernelExports {
   matmul_bf16: MatmulKernel;
   matmul_q8_0: MatmulKernel;
   matmul_q4_0: MatmulKernel;
+  /** The block types of assembly/kernels/block_types.ts (one-token dot for T = 1, decoded rows above). */
+  matmul_q4_1: MatmulKernel; matmul_q5_0: MatmulKernel; matmul_q5_1: MatmulKernel; matmul_iq4_nl: MatmulKernel;
+  matmul_q2_k: MatmulKernel; matmul_q3_k: MatmulKernel; matmul_q4_k: MatmulKernel; matmul_q5_k: MatmulKernel;
+  matmul_q6_k: MatmulKernel; matmul_iq4_xs: MatmulKernel;
 
   /**
    * The int16-activation path (CpuBackendOptions.activations = 'int16'), step 1:
@@ -70,6 +87,10 @@ export interface KernelExports {
   dequantize_bf16(src: number, dst: number, count: number): void;
   dequantize_q8_0(src: number, dst: number, count: number): void;
   dequantize_q4_0(src: number, dst: number, count: number): void;
+  dequantize_q4_1: DequantizeKernel; dequantize_q5_0: DequantizeKernel; dequantize_q5_1: DequantizeKernel;
+  dequantize_iq4_nl: DequantizeKernel; dequantize_q2_k: DequantizeKernel; dequantize_q3_k: DequantizeKernel;
+  dequantize_q4_k: DequantizeKernel; dequantize_q5_k: DequantizeKernel; dequantize_q6_k: DequantizeKernel;
+  dequantize_iq4_xs: DequantizeKernel;
 
   /** out[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) · w[:]; w is f32[cols]; out may equal x. */
   rmsnorm(x: number, xStride: number, w: number, out: number, outStride: number, rows: number, cols: number, eps: number): void;

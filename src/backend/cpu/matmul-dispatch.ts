@@ -1,8 +1,11 @@
 // How the CPU backend runs a matmul: on the calling thread, or split into
 // row ranges over the thread pool (threads/pool.ts) when there is one and the
 // work is worth waking it; with exact f32 activations, or with activations
-// quantized once to int16 blocks for the Q8_0/Q4_0 integer kernels (opt-in).
+// quantized once to int16 blocks for the types whose table row names an
+// integer kernel (src/model/weight-types.ts `cpu.int16`: Q8_0/Q4_0); every
+// other type runs its exact kernel in that mode too.
 import { bytesFor, type DType } from '../backend.ts';
+import { weightType } from '../../model/weight-types.ts';
 import { ACT_I16_BLOCK_BYTES, rowScratchBytes } from './kernel-exports.ts';
 import type { Scratch } from './shards.ts';
 import type { KernelCall, ThreadPool } from './threads/pool.ts';
@@ -38,10 +41,11 @@ export class MatmulDispatch {
     // Int16 activations are quantized once, here on the calling thread; row ranges then share them.
     const xq = this.quantizeHeads(shard, dtype, x, xStride, 0, 1, K, T);
     const threads = this.pool?.threads ?? 1;
+    const { matmul, int16 } = weightType(dtype).cpu;
+    const exports = this.instances[shard].exports as unknown as Record<string, (...args: number[]) => void>;
     if (threads === 1 || N * K * T < this.parallelMinMacs || N < threads) {
-      const k = this.instances[shard].exports;
-      if (xq) k[`matmul_${dtype as 'q8_0' | 'q4_0'}_i16`](w, xq.ptr, out, outStride, N, K, T);
-      else k[`matmul_${dtype}`](w, x, xStride, out, outStride, N, K, T, this.rowScratch(shard, 1, K));
+      if (xq) exports[int16!](w, xq.ptr, out, outStride, N, K, T);
+      else exports[matmul](w, x, xStride, out, outStride, N, K, T, this.rowScratch(shard, 1, K));
       return;
     }
     const rowBytes = bytesFor(dtype, [1, K]);
@@ -51,14 +55,14 @@ export class MatmulDispatch {
     for (let n0 = 0, c = 0; n0 < N; n0 += per, c++) {
       const rows = Math.min(per, N - n0);
       calls.push(xq
-        ? { kernel: `matmul_${dtype}_i16`, args: [w + n0 * rowBytes, xq.ptr, out + n0 * 4, outStride, rows, K, T] }
-        : { kernel: `matmul_${dtype}`, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T, scratch + c * rowScratchBytes(K)] });
+        ? { kernel: int16!, args: [w + n0 * rowBytes, xq.ptr, out + n0 * 4, outStride, rows, K, T] }
+        : { kernel: matmul, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T, scratch + c * rowScratchBytes(K)] });
     }
     this.runCalls(shard, calls, N * K * T);
   }
 
   /**
-   * With int16 activations and a Q8_0/Q4_0 weight: x[T, K] of each of `heads`
+   * With int16 activations and a weight type that has an integer kernel: x[T, K] of each of `heads`
    * heads (head h at x + h·headStride·4, rows xStride apart) quantized by
    * quantize_act_i16 into this shard's XQ_SLOT scratch, head h at ptr + h·headBytes.
    * Otherwise undefined: the f32 kernels read x as it is.
@@ -66,7 +70,7 @@ export class MatmulDispatch {
   quantizeHeads(
     shard: number, dtype: DType, x: number, xStride: number, headStride: number, heads: number, K: number, T: number,
   ): { ptr: number; headBytes: number } | undefined {
-    if (this.activations !== 'int16' || (dtype !== 'q8_0' && dtype !== 'q4_0')) return undefined;
+    if (this.activations !== 'int16' || weightType(dtype).cpu.int16 === undefined) return undefined;
     const headBytes = T * (K / 32) * ACT_I16_BLOCK_BYTES;
     const ptr = this.scratch.get(shard, XQ_SLOT, heads * headBytes);
     const k = this.instances[shard].exports;

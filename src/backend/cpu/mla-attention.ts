@@ -8,6 +8,7 @@ import {
 import type { CpuContext } from './cpu-context.ts';
 import type { CpuWeight } from './cpu-types.ts';
 import { rowScratchBytes } from './kernel-exports.ts';
+import { weightType } from '../../model/weight-types.ts';
 
 export function absorbedAttention(
   ctx: CpuContext, q: Operand, cache: LatentCache, layer: number, pos0: number,
@@ -29,11 +30,12 @@ export function absorbedAttention(
     const headBytes = bytesFor(wkb.dtype, [kvr, nope]);
     const xq = ctx.dispatch.quantizeHeads(wkb.shard, wkb.dtype, qv.ptr, qv.stride, qHead, heads, nope, T);
     const rows = xq ? 0 : ctx.dispatch.rowScratch(wkb.shard, heads, nope);
+    const kernels = weightType(wkb.dtype).cpu;
     ctx.dispatch.runCalls(wkb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-      kernel: `matmul_${wkb.dtype}_i16`,
+      kernel: kernels.int16!,
       args: [wkb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
     } : {
-      kernel: `matmul_${wkb.dtype}`,
+      kernel: kernels.matmul,
       args: [wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T, rows + h * rowScratchBytes(nope)],
     })), kvr * nope * T * heads);
   }
@@ -55,11 +57,12 @@ export function absorbedAttention(
     const headBytes = bytesFor(wvb.dtype, [v, kvr]);
     const xq = ctx.dispatch.quantizeHeads(wvb.shard, wvb.dtype, olatPtr, heads * kvr, kvr, heads, kvr, T);
     const rows = xq ? 0 : ctx.dispatch.rowScratch(wvb.shard, heads, kvr);
+    const kernels = weightType(wvb.dtype).cpu;
     ctx.dispatch.runCalls(wvb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-      kernel: `matmul_${wvb.dtype}_i16`,
+      kernel: kernels.int16!,
       args: [wvb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
     } : {
-      kernel: `matmul_${wvb.dtype}`,
+      kernel: kernels.matmul,
       args: [wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T, rows + h * rowScratchBytes(kvr)],
     })), v * kvr * T * heads);
   }

@@ -6,7 +6,7 @@ import { checkGating, type GatingParams, type RoutePlan } from '../backend.ts';
 import { groupedPlan, planWords } from './moe-plan.ts';
 import { splitGroups } from './recorder.ts';
 import type { GpuWeight } from './resources.ts';
-import { DTYPE_CODE, threadsPerRow } from './weight-layout.ts';
+import { gpuTypeCode, threadsPerRow } from './weight-layout.ts';
 import type { Strided, WebGpuBackend } from './webgpu-backend.ts';
 
 export interface GpuRoutePlan extends RoutePlan {
@@ -75,7 +75,7 @@ export function recordMoeExperts(
 /** y[r, :] = W[expert(r)] · x[gather ? token(r) : r] over the plan's tiles, one dispatch per weight part. */
 function expertMatmul(b: WebGpuBackend, w: GpuWeight, x: Strided, plan: GpuRoutePlan, gather: boolean, y: Strided): void {
   const tpr = threadsPerRow(w.K);
-  const pipeline = b.rec.pipeline('moe', 'expert_matmul', { WDTYPE: DTYPE_CODE[w.dtype], TPR: tpr });
+  const pipeline = b.rec.pipeline('moe', 'expert_matmul', { WDTYPE: gpuTypeCode(w.dtype), TPR: tpr });
   const S = plan.tokens * plan.topK;
   const groups = Math.ceil((w.N * tpr) / 64) * plan.tiles;
   const [gx] = splitGroups(groups);

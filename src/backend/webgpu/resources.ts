@@ -4,6 +4,7 @@
 import { bytesFor, type Activation, type DType, type LatentCache, type Weight, type WeightData } from '../backend.ts';
 import type { Recorder } from './recorder.ts';
 import { packPart, packedRowBytes, planParts, quantBase, vectorAsF32 } from './weight-layout.ts';
+import { rowsFit, weightType } from '../../model/weight-types.ts';
 
 export interface WeightPart {
   readonly buffer: GPUBuffer;
@@ -57,8 +58,8 @@ export class GpuResources {
       throw new Error(`${data.name}: ${data.bytes.byteLength} bytes for ${data.dtype} [${data.shape.join(', ')}], expected ${expected}`);
     }
     const K = data.shape[data.shape.length - 1];
-    if ((data.dtype === 'q8_0' || data.dtype === 'q4_0') && K % 32 !== 0) {
-      throw new Error(`${data.name}: ${data.dtype} rows of ${K} values are not whole 32-value blocks`);
+    if (!rowsFit(data.dtype, K)) {
+      throw new Error(`${data.name}: ${data.dtype} rows of ${K} values are not whole ${weightType(data.dtype).block}-value blocks`);
     }
     if (data.shape.length === 1) {
       const values = vectorAsF32(data);

@@ -13,7 +13,8 @@ import { recordMoeExperts, routeOnGpu, type GpuRoutePlan } from './moe.ts';
 import { Recorder, splitGroups, type Binding, type KernelTiming } from './recorder.ts';
 import { GpuActivation, GpuResources, type GpuCache, type GpuWeight } from './resources.ts';
 import { loadShaderSources, type ShaderSources } from './shader-source.ts';
-import { DTYPE_CODE, threadsPerRow } from './weight-layout.ts';
+import { DTYPES } from '../../model/weight-types.ts';
+import { gpuTypeCode, threadsPerRow } from './weight-layout.ts';
 
 export interface WebGpuBackendOptions {
   /** Accepted for symmetry with the CPU backend's options (unused). */
@@ -40,7 +41,7 @@ export interface Strided { buffer: GPUBuffer; offset: number; stride: number; ro
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
-  readonly weightDTypes: readonly DType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
+  readonly weightDTypes: readonly DType[] = DTYPES;
   readonly resources: GpuResources;
   readonly hostRouteMinTokens: number;
 
@@ -129,7 +130,7 @@ export class WebGpuBackend implements Backend {
     }
     const o = this.strided(out);
     const idBuffer = this.rec.input(Uint32Array.from(ids));
-    const pipeline = this.rec.pipeline('embed', 'main', { WDTYPE: DTYPE_CODE[w.dtype] });
+    const pipeline = this.rec.pipeline('embed', 'main', { WDTYPE: gpuTypeCode(w.dtype) });
     const groups = Math.ceil((ids.length * Math.ceil(H / 4)) / 64);
     const [gx] = splitGroups(groups);
     for (const part of w.parts) {
@@ -153,7 +154,7 @@ export class WebGpuBackend implements Backend {
    */
   matmulRecord(w: GpuWeight, x: Strided, out: Strided, T: number, batch: { xBatch: number; oBatch: number } | null): void {
     const tpr = threadsPerRow(w.K);
-    const pipeline = this.rec.pipeline('matmul', 'main', { WDTYPE: DTYPE_CODE[w.dtype], TPR: tpr });
+    const pipeline = this.rec.pipeline('matmul', 'main', { WDTYPE: gpuTypeCode(w.dtype), TPR: tpr });
     const tiles = Math.ceil(T / 16);
     for (const part of w.parts) {
       const matrix0 = batch ? part.row0 / w.N : 0;

@@ -1,13 +1,20 @@
-// Weights in the WebGPU backend's layout (documented in shaders/weights.wgsl):
-// rows padded to 4 elements for f32/f16/bf16; Q8_0/Q4_0 repacked from ggml's
-// 34/18-byte blocks into an f32 scale array followed by word-aligned quants,
-// so shaders read u32 words without byte arithmetic. A weight larger than one
-// storage binding is split into parts: whole matrices for stacked [E, N, K]
-// weights, row ranges for [N, K].
+// Weights in the WebGPU backend's layout (documented in shaders/weights.wgsl),
+// per the type table's `gpu.layout` (src/model/weight-types.ts): rows padded
+// to 4 elements for f32/f16/bf16; Q8_0/Q4_0 repacked from ggml's 34/18-byte
+// blocks into an f32 scale array followed by word-aligned quants; the other
+// block types as the file's blocks, each padded to whole u32 words (the
+// leading f16 d of Q5_0/IQ4_NL moved behind the quants so those start on a
+// word), so shaders read words without unaligned byte arithmetic. A weight
+// larger than one storage binding is split into parts: whole matrices for
+// stacked [E, N, K] weights, row ranges for [N, K].
 import { bytesFor, type DType, type WeightData } from '../backend.ts';
 import { f16ToF32, toF32 } from '../../model/dtype.ts';
+import { weightType } from '../../model/weight-types.ts';
 
-export const DTYPE_CODE: Record<DType, number> = { f32: 0, f16: 1, bf16: 2, q8_0: 3, q4_0: 4 };
+/** WDTYPE of shaders/weights.wgsl for `dtype`. */
+export function gpuTypeCode(dtype: DType): number {
+  return weightType(dtype).gpu.code;
+}
 
 /**
  * Invocations per output row in matmul.wgsl / moe.wgsl: a power of two ≤ 64
@@ -29,12 +36,11 @@ export interface PartPlan {
 
 /** Bytes of `rows` rows of length K in the GPU layout. */
 export function packedRowBytes(dtype: DType, K: number): number {
-  const KP = Math.ceil(K / 4) * 4;
-  switch (dtype) {
-    case 'f32': return KP * 4;
-    case 'f16': case 'bf16': return KP * 2;
-    case 'q8_0': return (K / 32) * 4 + K;
-    case 'q4_0': return (K / 32) * 4 + K / 2;
+  const { block, blockBytes, gpu: { layout } } = weightType(dtype);
+  switch (layout.kind) {
+    case 'rows': return Math.ceil(K / 4) * 4 * blockBytes;
+    case 'scales': return (K / block) * (4 + blockBytes - 2);
+    case 'blocks': return (K / block) * layout.blockWords * 4;
   }
 }
 
@@ -60,7 +66,8 @@ export function planParts(name: string, dtype: DType, shape: readonly number[], 
 
 /** Word index of the quants in a part of `rows` rows (0 for float dtypes). */
 export function quantBase(dtype: DType, rows: number, K: number): number {
-  return dtype === 'q8_0' || dtype === 'q4_0' ? rows * (K / 32) : 0;
+  const { block, gpu: { layout } } = weightType(dtype);
+  return layout.kind === 'scales' ? rows * (K / block) : 0;
 }
 
 /** Writes rows [row0, row0 + rows) of `data` in the GPU layout into `dst` (4-byte aligned). */
@@ -69,33 +76,39 @@ export function packPart(data: WeightData, part: PartPlan, dst: Uint8Array): voi
   const KP = Math.ceil(K / 4) * 4;
   const src = data.bytes;
   const { row0, rows } = part;
-  switch (data.dtype) {
-    case 'f32': {
-      const out = new Float32Array(dst.buffer, dst.byteOffset, rows * KP);
-      const values = new Float32Array(src.buffer.slice(src.byteOffset + row0 * K * 4, src.byteOffset + (row0 + rows) * K * 4));
-      for (let r = 0; r < rows; r++) out.set(values.subarray(r * K, (r + 1) * K), r * KP);
-      return;
-    }
-    case 'f16': case 'bf16': {
-      const out = new Uint16Array(dst.buffer, dst.byteOffset, rows * KP);
-      const values = new Uint16Array(src.buffer.slice(src.byteOffset + row0 * K * 2, src.byteOffset + (row0 + rows) * K * 2));
-      for (let r = 0; r < rows; r++) out.set(values.subarray(r * K, (r + 1) * K), r * KP);
-      return;
-    }
-    case 'q8_0': case 'q4_0': {
-      const blockBytes = data.dtype === 'q8_0' ? 34 : 18;
-      const quantBytes = blockBytes - 2;
-      const blocks = rows * (K / 32);
-      const firstBlock = row0 * (K / 32);
-      const scales = new Float32Array(dst.buffer, dst.byteOffset, blocks);
-      const quants = dst.subarray(blocks * 4, blocks * 4 + blocks * quantBytes);
-      for (let b = 0; b < blocks; b++) {
-        const at = (firstBlock + b) * blockBytes;
-        scales[b] = f16ToF32(src[at] | (src[at + 1] << 8));
-        quants.set(src.subarray(at + 2, at + blockBytes), b * quantBytes);
+  const { block, blockBytes, gpu: { layout } } = weightType(data.dtype);
+  if (layout.kind === 'blocks') {
+    const blocks = rows * (K / block);
+    const firstBlock = row0 * (K / block);
+    const slot = layout.blockWords * 4;
+    for (let b = 0; b < blocks; b++) {
+      const from = src.subarray((firstBlock + b) * blockBytes, (firstBlock + b + 1) * blockBytes);
+      if (layout.moveScale) {
+        dst.set(from.subarray(2), b * slot);
+        dst.set(from.subarray(0, 2), b * slot + blockBytes - 2);
+      } else {
+        dst.set(from, b * slot);
       }
-      return;
     }
+    return;
+  }
+  if (layout.kind === 'rows') {
+    // f32 as 4-byte words, f16/bf16 as 2-byte halves; rows padded to KP elements.
+    for (let r = 0; r < rows; r++) {
+      const from = (row0 + r) * K * blockBytes;
+      dst.set(src.subarray(from, from + K * blockBytes), r * KP * blockBytes);
+    }
+    return;
+  }
+  const quantBytes = blockBytes - 2;
+  const blocks = rows * (K / block);
+  const firstBlock = row0 * (K / block);
+  const scales = new Float32Array(dst.buffer, dst.byteOffset, blocks);
+  const quants = dst.subarray(blocks * 4, blocks * 4 + blocks * quantBytes);
+  for (let b = 0; b < blocks; b++) {
+    const at = (firstBlock + b) * blockBytes;
+    scales[b] = f16ToF32(src[at] | (src[at + 1] << 8));
+    quants.set(src.subarray(at + 2, at + blockBytes), b * quantBytes);
   }
 }
 

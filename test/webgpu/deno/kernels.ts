@@ -1,20 +1,23 @@
 // The WebGPU kernels on Deno's navigator.gpu against the float64 references:
-// matmul in every weight format, absorbed MLA attention, group-limited routing
-// (V2's softmax and V3's sigmoid + correction bias).
+// matmul in every weight format of the type table, absorbed MLA attention,
+// group-limited routing (V2's softmax and V3's sigmoid + correction bias).
 // Run by test/webgpu/deno/run.ts.
 import { columns, type Backend, type DType } from '../../../src/backend/backend.ts';
 import { fromF32, toF32 } from '../../../src/model/dtype.ts';
 import { splitKvB } from '../../../src/model/load-weights.ts';
+import { DTYPES, weightType } from '../../../src/model/weight-types.ts';
+import { BLOCK_DTYPES, BLOCK_FORMATS, randomBlocks } from '../../kernels/block-formats.ts';
 import { matmulRef, mlaNaiveRef, randomArray, relError, routeRef } from '../../ops/reference.ts';
 
 export interface KernelResult { name: string; rel: number; bound: number }
 
 export async function kernelChecks(b: Backend): Promise<KernelResult[]> {
   const results: KernelResult[] = [];
-  for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as DType[]) {
+  // Every weight type of the table (weights.wgsl's decoders, shader-f16 available or not).
+  for (const dtype of DTYPES as DType[]) {
     for (const T of [1, 11]) {
       const N = 37;
-      const K = dtype.startsWith('q') ? 96 : 77;
+      const K = weightType(dtype).block === 1 ? 77 : 3 * weightType(dtype).block;
       const bytes = fromF32(dtype, randomArray(N * K, 11));
       const w = b.uploadWeight({ name: `w.${dtype}`, dtype, shape: [N, K], bytes }, { layer: 0 });
       const xData = randomArray(T * K, 12);
@@ -27,6 +30,24 @@ export async function kernelChecks(b: Backend): Promise<KernelResult[]> {
       results.push({ name: `matmul ${dtype} T=${T}`, rel, bound: 2e-6 });
       b.release(x); b.release(out); b.release(w);
     }
+  }
+
+  // Random blocks with edge-case f16 scales (zero, ±subnormal, ±65504) through weights.wgsl's decoders.
+  for (const dtype of BLOCK_DTYPES) {
+    const V = 8;
+    const H = 2 * BLOCK_FORMATS[dtype].block;
+    const { bytes, values } = randomBlocks(dtype, V * H, 91, 'edge');
+    const table = b.uploadWeight({ name: `edge.${dtype}`, dtype, shape: [V, H], bytes }, { layer: 0 });
+    const out = b.createActivation(V, H);
+    b.embed(Int32Array.from({ length: V }, (_, i) => i), table, out);
+    const got = await b.read(out);
+    let worst = 0;
+    for (let r = 0; r < V; r++) {
+      const ref = values.subarray(r * H, (r + 1) * H);
+      if (ref.some((x) => x !== 0)) worst = Math.max(worst, relError(got.subarray(r * H, (r + 1) * H), ref));
+    }
+    results.push({ name: `embed ${dtype} edge-case blocks (worst row)`, rel: worst, bound: 1e-6 });
+    b.release(out); b.release(table);
   }
 
   {

@@ -283,7 +283,7 @@ for (const { name: backendName, create } of testBackends()) {
           const logits = b.createActivation(T, E);
           b.write(logits, randomArray(T * E, 81 + T, 3));
           const plan = await b.route(logits, {
-            experts: E, topK: 2, method: 'greedy', groups: 1, topKGroups: 1, normTopKProb: false, routedScalingFactor: 1,
+            experts: E, topK: 2, scoring: 'softmax', method: 'greedy', groups: 1, topKGroups: 1, normTopKProb: false, routedScalingFactor: 1,
           });
           const { experts, weights } = await b.readPlan(plan);
           await expectMoeExperts(b, plan, experts, weights, types, E, 256, 32);

@@ -1,4 +1,5 @@
-// `edgeseek bench --model PATH [--backend ...] [--threads N] [--activations f32|int16] [--prompt-tokens N] [--gen-tokens N]`
+// `edgeseek bench --model PATH [--backend ...] [--threads N] [--activations f32|int16] [--simd auto|relaxed|plain]
+//   [--prompt-tokens N] [--gen-tokens N]`
 // → JSON with prefill and decode tokens/s, weight and KV-cache bytes, and the
 // decode memory-bandwidth bound: the weight bytes one decode step reads ÷ the
 // single-thread read bandwidth measured in this same run.
@@ -42,7 +43,8 @@ export async function run(argv: string[]): Promise<void> {
     const report = {
       backend: runner.backend.name,
       threads: args.number('threads') ?? 1,
-      activations: args.string('activations') ?? 'f32',
+      activations: runner.activations,
+      cpu_kernels: runner.backend.kernelBuild ?? null,
       prompt_tokens: promptTokens,
       gen_tokens: genTokens,
       prefill_tok_s: promptTokens / (prefillMs / 1000),

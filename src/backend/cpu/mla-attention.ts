@@ -32,7 +32,7 @@ export function absorbedAttention(
     const rows = xq ? 0 : ctx.dispatch.rowScratch(wkb.shard, heads, nope);
     const kernels = weightType(wkb.dtype).cpu;
     ctx.dispatch.runCalls(wkb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-      kernel: kernels.int16!,
+      kernel: xq.kernel,
       args: [wkb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
     } : {
       kernel: kernels.matmul,
@@ -59,7 +59,7 @@ export function absorbedAttention(
     const rows = xq ? 0 : ctx.dispatch.rowScratch(wvb.shard, heads, kvr);
     const kernels = weightType(wvb.dtype).cpu;
     ctx.dispatch.runCalls(wvb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-      kernel: kernels.int16!,
+      kernel: xq.kernel,
       args: [wvb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
     } : {
       kernel: kernels.matmul,

@@ -4,13 +4,15 @@
 // x ≈ q·s_b with |x − q·s_b| ≤ amax / 32766 (15 bits, the measured precision
 // the default model needs, see README "Integer activations").
 //
-// Layout per token t (B = K/32 blocks), token t at dst + t·actTokenBytes(K):
-//   C  [B × 16 B]  i32x4 (−8·Σq, 0, 0, 0): the Q4_0 offset (nibble − 8) folded
-//                  into the accumulator's start, so nibbles are multiplied as is
-//   s  [B × 4 B]   f32 scales, then padding to 16 bytes
-//   q  [K × i16]   the quantized values (kernels that widen the weights to i16)
-//   h, l [K × i8]  q = 128·h + l with h in [-128, 127], l in [0, 127]: the two
-//                  byte planes the relaxed-SIMD Q4_0 kernel dots with nibbles
+// Layout of T tokens (B = K/32 blocks), block-major: entry (b, t) is the
+// (b·T + t)-th of each array, so a prefill pass over one weight block reads its
+// T activation blocks one after another (for T = 1, simply one token):
+//   C  [B·T × 16 B]  i32x4 (−8·Σq, 0, 0, 0): the Q4_0 offset (nibble − 8) folded
+//                    into the accumulator's start, so nibbles are multiplied as is
+//   s  [B·T × 4 B]   f32 scales, then padding to 16 bytes
+//   q  [B·T × 32 × i16]  the quantized values (kernels that widen the weights to i16)
+//   h, l [B·T × 32 × i8] q = 128·h + l with h in [-128, 127], l in [0, 127]: the
+//                    two byte planes the relaxed-SIMD Q4_0 kernel dots with nibbles
 // Every block sum Σ w·q is exact in i32 (|Σ| ≤ 32 · 128 · 16384 < 2^31), and
 // both builds of the module compute the same integers.
 
@@ -18,30 +20,31 @@ export const ACT_LEVELS: f32 = 16383;
 const TINY: f32 = 7.888609052210118e-31; // 2^-100
 const UP: f32 = 1.2676506002282294e30; // 2^100
 
-@inline export function actHeaderBytes(K: i32): usize {
-  return (<usize>(K >> 5) * 20 + 15) & ~15;
+/** Bytes of the C and s arrays of n = B·T blocks, padded to 16. */
+@inline export function actHeaderBytes(n: usize): usize {
+  return (n * 20 + 15) & ~15;
 }
 
-/** Bytes of one token's quantized activations (see the layout above). */
-export function act_int16_token_bytes(K: i32): i32 {
-  return <i32>(actHeaderBytes(K) + (<usize>K << 2));
+/** Bytes of T tokens' quantized activations (see the layout above). */
+export function act_int16_bytes(K: i32, T: i32): i32 {
+  const n = <usize>(K >> 5) * <usize>T;
+  return <i32>(actHeaderBytes(n) + (n << 7));
 }
 
 /** dst: T tokens as laid out above; x row t at x + t·xStride·4; K a multiple of 32. */
 export function quantize_act_int16(x: usize, xStride: i32, T: i32, K: i32, dst: usize): void {
   const blocks = K >> 5;
+  const n = <usize>blocks * <usize>T;
   const xs = <usize>xStride << 2;
-  const tokenBytes = <usize>act_int16_token_bytes(K);
-  const header = actHeaderBytes(K);
+  const sBase = dst + (n << 4);
+  const qBase = dst + actHeaderBytes(n);
+  const hBase = qBase + (n << 6);
+  const lBase = hBase + (n << 5);
   for (let t = 0; t < T; t++) {
     const p0 = x + <usize>t * xs;
-    const base = dst + <usize>t * tokenBytes;
-    const sBase = base + (<usize>blocks << 4);
-    const qBase = base + header;
-    const hBase = qBase + (<usize>K << 1);
-    const lBase = hBase + <usize>K;
     for (let b = 0; b < blocks; b++) {
       const p = p0 + (<usize>b << 7);
+      const e = <usize>b * <usize>T + <usize>t; // entry (b, t)
       let v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
       let v4 = v128.load(p, 64), v5 = v128.load(p, 80), v6 = v128.load(p, 96), v7 = v128.load(p, 112);
       const m = f32x4.max(
@@ -59,9 +62,9 @@ export function quantize_act_int16(x: usize, xStride: i32, T: i32, K: i32, dst: 
         unscale = TINY;
       }
       const inv = f32x4.splat(amax > 0 ? ACT_LEVELS / amax : 0);
-      store<f32>(sBase + (<usize>b << 2), (amax / ACT_LEVELS) * unscale);
+      store<f32>(sBase + (e << 2), (amax / ACT_LEVELS) * unscale);
       const q0 = pack(v0, v1, inv), q1 = pack(v2, v3, inv), q2 = pack(v4, v5, inv), q3 = pack(v6, v7, inv);
-      const qp = qBase + (<usize>b << 6);
+      const qp = qBase + (e << 6);
       v128.store(qp, q0);
       v128.store(qp, q1, 16);
       v128.store(qp, q2, 32);
@@ -73,10 +76,10 @@ export function quantize_act_int16(x: usize, xStride: i32, T: i32, K: i32, dst: 
         i32x4.add(i32x4.dot_i16x8_s(q2, ones), i32x4.dot_i16x8_s(q3, ones)),
       );
       const sum = i32x4.extract_lane(sum4, 0) + i32x4.extract_lane(sum4, 1) + i32x4.extract_lane(sum4, 2) + i32x4.extract_lane(sum4, 3);
-      v128.store(base + (<usize>b << 4), i32x4.replace_lane(i32x4.splat(0), 0, -8 * sum));
+      v128.store(dst + (e << 4), i32x4.replace_lane(i32x4.splat(0), 0, -8 * sum));
       const low = i16x8.splat(127);
-      const hp = hBase + (<usize>b << 5);
-      const lp = lBase + (<usize>b << 5);
+      const hp = hBase + (e << 5);
+      const lp = lBase + (e << 5);
       v128.store(hp, i8x16.narrow_i16x8_s(i16x8.shr_s(q0, 7), i16x8.shr_s(q1, 7)));
       v128.store(hp, i8x16.narrow_i16x8_s(i16x8.shr_s(q2, 7), i16x8.shr_s(q3, 7)), 16);
       v128.store(lp, i8x16.narrow_i16x8_s(v128.and(q0, low), v128.and(q1, low)));

@@ -3,20 +3,13 @@
 // only the block's i32 sum is converted to f32 and scaled once by d·s.
 // Weights are widened to i16 (Q8_0 bytes sign-extended; Q4_0 nibbles used as
 // they are, 0..15, the −8 offset coming from the activation's C vector) and
-// multiplied by i32x4.dot_i16x8_s. Decode (one token) passes live here; the
+// multiplied by i32x4.dot_i16x8_s. The one-token (decode) pass lives here; the
 // relaxed-SIMD Q4_0 decode on byte planes is matmul_int16_planes.ts, and the
-// prefill passes that reuse each widened block are matmul_int16_tiles.ts.
+// pass over many tokens that widens each block once is matmul_int16_tiles.ts.
 import { hsum, loadHalf } from './half';
 import { actHeaderBytes } from './act_quant';
 import { blockBytes } from './quant_blocks';
 import { madd } from './simd';
-
-/** Addresses within one token's quantized activations at base (act_quant.ts), block b. */
-@inline export function cOf(base: usize, b: i32): usize { return base + (<usize>b << 4); }
-@inline export function sOf(base: usize, K: i32, b: i32): usize { return base + (<usize>(K >> 5) << 4) + (<usize>b << 2); }
-@inline export function qOf(base: usize, K: i32, b: i32): usize { return base + actHeaderBytes(K) + (<usize>b << 6); }
-@inline export function hOf(base: usize, K: i32, b: i32): usize { return base + actHeaderBytes(K) + (<usize>K << 1) + (<usize>b << 5); }
-@inline export function lOf(base: usize, K: i32, b: i32): usize { return hOf(base, K, b) + <usize>K; }
 
 /** Weight quants 8j..8j+7 of the block at p as i16x8 (Q4_0: raw nibbles 0..15; see quant_blocks.ts for the byte order). */
 @inline function weightsI16<Q>(p: usize, j: i32): v128 {
@@ -47,11 +40,11 @@ import { madd } from './simd';
  * so V8 schedules each block's loads next to their uses instead of hoisting a
  * wider unroll's loads into spills (4 blocks a step measured slower).
  */
-@inline export function int16RowTimes1<Q>(wr: usize, blocks: i32, act: usize, K: i32): f32 {
+@inline export function int16RowTimes1<Q>(wr: usize, blocks: i32, act: usize): f32 {
   const bb = blockBytes<Q>();
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
   let p = wr;
-  let q = act + actHeaderBytes(K);
+  let q = act + actHeaderBytes(<usize>blocks);
   let s = act + (<usize>blocks << 4);
   let c = act;
   let b = 0;

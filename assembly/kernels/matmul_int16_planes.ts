@@ -36,7 +36,7 @@ import { scaleInto } from './matmul_int16';
 @inline export function planesRowTimes1<D>(wr: usize, blocks: i32, act: usize, K: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
   let p = wr;
-  let h = act + actHeaderBytes(K) + (<usize>K << 1);
+  let h = act + actHeaderBytes(<usize>blocks) + (<usize>K << 1);
   let l = h + <usize>K;
   let s = act + (<usize>blocks << 4);
   let c = act;

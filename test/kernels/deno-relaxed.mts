@@ -33,10 +33,11 @@ for (const [dtype, kernel] of [['q8_0', 'matmul_q8_0_int16'], ['q4_0', 'matmul_q
     for (const inst of [relaxed, plain]) {
       const w = putBytes(inst, weight.bytes);
       const xr = putF32(inst, x);
-      const xq = allocRegion(inst, T * ACTIVATION_FORMATS.int16.tokenBytes(K));
+      const xq = allocRegion(inst, ACTIVATION_FORMATS.int16.bytes(K, T));
       const out = poisonedF32(inst, T * outStride);
+      const acc = allocRegion(inst, ACTIVATION_FORMATS.int16.scratchBytes(T));
       inst.exports.quantize_act_int16(xr.ptr, xStride, T, K, xq.ptr);
-      (inst.exports[kernel] as IntegerMatmulKernel)(w.ptr, xq.ptr, out.ptr, outStride, N, K, T);
+      (inst.exports[kernel] as IntegerMatmulKernel)(w.ptr, xq.ptr, out.ptr, outStride, N, K, T, acc.ptr);
       const got = readRegion(inst, out);
       const picked = new Float64Array(T * N);
       for (let t = 0; t < T; t++) for (let n = 0; n < N; n++) picked[t * N + n] = got[t * outStride + n];

@@ -30,29 +30,28 @@ const OUTLIER_TOLERANCE = 2e-4;
 /** Plain and relaxed builds compute the same integer block sums; only f32 multiply-add rounding differs. */
 const BUILD_TOLERANCE = 1e-6;
 
-const tokenBytes = ACTIVATION_FORMATS.int16.tokenBytes;
+const { bytes: actBytes, scratchBytes } = ACTIVATION_FORMATS.int16;
 afterAll(printRecordedErrors);
 
 type QuantDType = 'q8_0' | 'q4_0';
 
-/** What quantize_act_int16 must write for x[T, K] (row stride xStride), as bytes (layout: act_quant.ts). */
+/** What quantize_act_int16 must write for x[T, K] (row stride xStride), as bytes (layout: act_quant.ts, block-major). */
 function quantizeRef(x: Float32Array, xStride: number, T: number, K: number): Uint8Array {
-  const B = K / 32;
-  const header = Math.ceil((B * 20) / 16) * 16;
-  const out = new Uint8Array(T * tokenBytes(K));
+  const n = (K / 32) * T;
+  const header = Math.ceil((n * 20) / 16) * 16;
+  const out = new Uint8Array(actBytes(K, T));
   const view = new DataView(out.buffer);
   for (let t = 0; t < T; t++) {
-    const base = t * tokenBytes(K);
-    for (let b = 0; b < B; b++) {
+    for (let b = 0; b < K / 32; b++) {
+      const e = b * T + t;
       const { s, q } = quantizeBlockInt16Ref(x.subarray(t * xStride + b * 32, t * xStride + b * 32 + 32));
-      view.setFloat32(base + 16 * B + 4 * b, s, true);
+      view.setInt32(16 * e, -8 * q.reduce((a, v) => a + v, 0), true);
+      view.setFloat32(16 * n + 4 * e, s, true);
       for (let i = 0; i < 32; i++) {
-        const k = b * 32 + i;
-        view.setInt16(base + header + 2 * k, q[i], true);
-        view.setInt8(base + header + 2 * K + k, q[i] >> 7);
-        view.setUint8(base + header + 3 * K + k, q[i] & 127);
+        view.setInt16(header + 64 * e + 2 * i, q[i], true);
+        view.setInt8(header + 64 * n + 32 * e + i, q[i] >> 7);
+        view.setUint8(header + 96 * n + 32 * e + i, q[i] & 127);
       }
-      view.setInt32(base + 16 * b, -8 * q.reduce((a, v) => a + v, 0), true);
     }
   }
   return out;
@@ -83,19 +82,21 @@ function runInt16(
   if (c.scaleX) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] * c.scaleX);
   const wR = putBytes(inst, weight.bytes);
   const xR = putF32(inst, x);
-  const xqR = allocRegion(inst, T * tokenBytes(K));
+  const xqR = allocRegion(inst, actBytes(K, T));
   const outR = poisonedF32(inst, T * outStride);
   const exactR = poisonedF32(inst, T * outStride);
+  const accR = allocRegion(inst, scratchBytes(T));
   inst.exports.quantize_act_int16(xR.ptr, xStride, T, K, xqR.ptr);
-  (inst.exports[kernel as 'matmul_q8_0_int16'] as IntegerMatmulKernel)(wR.ptr, xqR.ptr, outR.ptr, outStride, N, K, T);
+  (inst.exports[kernel as 'matmul_q8_0_int16'] as IntegerMatmulKernel)(wR.ptr, xqR.ptr, outR.ptr, outStride, N, K, T, accR.ptr);
   const scratchR = allocRegion(inst, rowScratchBytes(K));
   (inst.exports[`matmul_${dtype}`] as MatmulKernel)(wR.ptr, xR.ptr, xStride, exactR.ptr, outStride, N, K, T, scratchR.ptr);
   const got = pickOutput(kernel, readF32(inst, outR), N, T, outStride);
   const exact = pickOutput(`matmul_${dtype}`, readF32(inst, exactR), N, T, outStride);
   expect(fenceIntact(inst, xqR), 'quantize_act_int16: memory past dst untouched').toBe(true);
   expect(fenceIntact(inst, outR), `${kernel}: memory past out untouched`).toBe(true);
+  expect(fenceIntact(inst, accR), `${kernel}: memory past its scratch untouched`).toBe(true);
   const result = { got, ref: relError(got, stridedMatmulRef(x, xStride, weight.values, N, K, T)), exact: relError(got, exact) };
-  release(inst, wR, xR, xqR, outR, exactR, scratchR);
+  release(inst, wR, xR, xqR, outR, exactR, scratchR, accR);
   return result;
 }
 
@@ -109,8 +110,11 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
     dotAdd = (relaxedOpsOf(inst.exports) & RELAXED_OPS.dotAdd) !== 0 || build === 'plain';
   });
 
-  it('act_int16_token_bytes agrees with the TypeScript layout', () => {
-    for (const K of [32, 96, 2048, 1408, 4128]) expect(inst.exports.act_int16_token_bytes(K), `K = ${K}`).toBe(tokenBytes(K));
+  it('act_int16_bytes and int16_scratch_bytes agree with the TypeScript layout', () => {
+    for (const K of [32, 96, 2048, 1408, 4128]) {
+      for (const T of [1, 2, 3, 13]) expect(inst.exports.act_int16_bytes(K, T), `K = ${K}, T = ${T}`).toBe(actBytes(K, T));
+    }
+    for (const T of [1, 2, 13, 128]) expect(inst.exports.int16_scratch_bytes(T), `T = ${T}`).toBe(scratchBytes(T));
   });
 
   it('quantize_act_int16 writes C, scales, i16 values and the h/l planes exactly, for zero, tiny and huge blocks', () => {
@@ -124,12 +128,12 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
     for (let i = 0; i < 32; i++) x[4 * xStride + i] *= 1e30;
     x[4 * xStride + 35] = 2e-45; // a subnormal among normal values
     const xR = putF32(inst, x);
-    const dst = allocRegion(inst, T * tokenBytes(K));
+    const dst = allocRegion(inst, actBytes(K, T));
     inst.exports.quantize_act_int16(xR.ptr, xStride, T, K, dst.ptr);
     const got = inst.u8().slice(dst.ptr, dst.ptr + dst.bytes);
     const want = quantizeRef(x, xStride, T, K);
     const first = got.findIndex((v, i) => v !== want[i]);
-    expect(first, `first differing byte (token ${Math.floor(first / tokenBytes(K))}, offset ${first % tokenBytes(K)})`).toBe(-1);
+    expect(first, `first differing byte at ${first}`).toBe(-1);
     expect(fenceIntact(inst, dst), 'quantize_act_int16: memory past dst untouched').toBe(true);
     release(inst, xR, dst);
   });
@@ -144,7 +148,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
         expect(rel, `${build} ${name} rel=${rel}`).toBeLessThan(bound);
       };
       const skip = () => twin && !dotAdd;
-      for (const T of [1, 2, 3, 4, 5, 8, 13]) {
+      for (const T of [1, 2, 3, 4, 5, 8, 13, 16]) {
         it(`${kernel} N=37 K=96 T=${T}`, (ctx) => {
           if (skip()) ctx.skip();
           const r = runInt16(inst, dtype, kernel, 37, 96, T, 500 + T);

@@ -15,17 +15,24 @@ import { RELAXED_OPS } from './kernel-build.ts';
 export type ActivationMode = 'f32' | 'int16';
 export const ACTIVATION_MODES: readonly ActivationMode[] = ['f32', 'int16'];
 
-/** An activation format: the export that quantizes f32 rows into it, and its bytes per token. */
+/** An activation format: the export that quantizes f32 rows into it, its bytes, and the kernels' scratch. */
 export interface ActivationFormat {
   readonly quantize: 'quantize_act_int16';
   /** Elements per block: K must be a multiple. */
   readonly block: number;
-  tokenBytes(K: number): number;
+  /** Bytes of T tokens of K values quantized. */
+  bytes(K: number, T: number): number;
+  /** Bytes of scratch one matmul call of T tokens needs. */
+  scratchBytes(T: number): number;
 }
 
 export const ACTIVATION_FORMATS: Record<Exclude<ActivationMode, 'f32'>, ActivationFormat> = {
-  // Per token: C vectors (16 B a block), f32 scales padded to 16 B, i16 values, two byte planes (act_quant.ts).
-  int16: { quantize: 'quantize_act_int16', block: 32, tokenBytes: (K) => Math.ceil((K / 32) * 20 / 16) * 16 + 4 * K },
+  // C vectors (16 B a block), f32 scales padded to 16 B, i16 values, two byte planes (act_quant.ts).
+  int16: {
+    quantize: 'quantize_act_int16', block: 32,
+    bytes: (K, T) => Math.ceil((T * K / 32) * 20 / 16) * 16 + 4 * K * T,
+    scratchBytes: (T) => (T > 1 ? 160 + 32 * T : 0), // two widened blocks, then accumulators (matmul_int16_tiles.ts)
+  },
 };
 
 /**

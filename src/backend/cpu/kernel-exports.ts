@@ -26,9 +26,9 @@ export function rowScratchBytes(K: number): number {
   return K * 4;
 }
 
-/** matmul_<dtype>_int16(w, xq, out, outStride, N, K, T); see KernelExports.matmul_q8_0_int16. */
+/** matmul_<dtype>_int16(w, xq, out, outStride, N, K, T, scratch); see KernelExports.matmul_q8_0_int16. */
 export type IntegerMatmulKernel = (
-  w: number, xq: number, out: number, outStride: number, N: number, K: number, T: number,
+  w: number, xq: number, out: number, outStride: number, N: number, K: number, T: number, scratch: number,
 ) => void;
 
 /** moe_route's codes for GatingParams.scoring and GatingParams.method. */
@@ -68,14 +68,16 @@ export interface KernelExports {
    * The int16-activation path (integer-kernels.ts), step 1: quantize_act_int16(x,
    * xStride, T, K, dst) quantizes f32 x[T, K] (row t at x + t·xStride·4; K a
    * multiple of 32) per 32-element block, s = amax/16383 and q = round(x/s)
-   * (ties to even), into act_int16_token_bytes(K) bytes per token, tokens
-   * contiguous. Per token (B = K/32): B × i32x4 C = (−8·Σq, 0, 0, 0); B × f32 s,
-   * padded to 16 bytes; K × i16 q; K × i8 h; K × u8 l with q = 128·h + l
-   * (assembly/kernels/act_quant.ts).
+   * (ties to even), into act_int16_bytes(K, T) bytes. Block-major: entry (b, t)
+   * is the (b·T + t)-th of each array, for n = T·K/32 entries: n × i32x4 C =
+   * (−8·Σq, 0, 0, 0); n × f32 s, padded to 16 bytes; n × 32 i16 q; n × 32 i8 h;
+   * n × 32 u8 l with q = 128·h + l (assembly/kernels/act_quant.ts).
    */
   quantize_act_int16(x: number, xStride: number, T: number, K: number, dst: number): void;
-  act_int16_token_bytes(K: number): number;
-  /** Step 2: matmul_<q8_0|q4_0>_int16(w, xq, out, outStride, N, K, T):
+  act_int16_bytes(K: number, T: number): number;
+  /** Bytes of scratch a matmul_<dtype>_int16 call of T tokens needs (160 + 32·T; 0 for T = 1). */
+  int16_scratch_bytes(T: number): number;
+  /** Step 2: matmul_<q8_0|q4_0>_int16(w, xq, out, outStride, N, K, T, scratch):
    *  out[t·outStride + n] = Σ_b d[n, b] · s[t, b] · Σ_i w[n, b, i] · q[t, b, i], the block sums
    *  exact in i32 (Q4_0: w = nibble − 8). The _dotadd twin uses i32x4.relaxed_dot_i8x16_i7x16_add_s
    *  (only where the SIMD self-test passes it); in the plain build it is the same kernel. */

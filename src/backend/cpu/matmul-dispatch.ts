@@ -14,7 +14,7 @@ import type { WasmInstance } from './wasm-instance.ts';
 
 /** Scratch slot of the quantized activations of one matmul (or one per-head batch of them). */
 const XQ_SLOT = 8;
-/** Scratch slot of the decoded weight rows of f32-activation prefill calls, one per call (rowScratchBytes). */
+/** Scratch slot of the decoded weight rows of f32-activation prefill calls, or the integer kernels' accumulators, one per call. */
 const ROW_SLOT = 9;
 
 /** Below this many multiply-adds a matmul runs on one thread: waking workers costs more. */
@@ -25,6 +25,8 @@ export interface QuantizedActivations {
   readonly ptr: number;
   readonly headBytes: number;
   readonly kernel: string;
+  /** Scratch bytes each call of the kernel needs. */
+  readonly scratchBytes: number;
 }
 
 export class MatmulDispatch {
@@ -54,19 +56,20 @@ export class MatmulDispatch {
     const { matmul } = weightType(dtype).cpu;
     const exports = this.instances[shard].exports as unknown as Record<string, (...args: number[]) => void>;
     if (threads === 1 || N * K * T < this.parallelMinMacs || N < threads) {
-      if (xq) (exports[xq.kernel] as IntegerMatmulKernel)(w, xq.ptr, out, outStride, N, K, T);
+      if (xq) (exports[xq.kernel] as IntegerMatmulKernel)(w, xq.ptr, out, outStride, N, K, T, this.scratchFor(shard, 1, xq.scratchBytes));
       else exports[matmul](w, x, xStride, out, outStride, N, K, T, this.rowScratch(shard, 1, K));
       return;
     }
     const rowBytes = bytesFor(dtype, [1, K]);
     const per = Math.ceil(N / threads);
-    const scratch = xq ? 0 : this.rowScratch(shard, Math.ceil(N / per), K);
+    const callScratch = xq ? xq.scratchBytes : rowScratchBytes(K);
+    const scratch = this.scratchFor(shard, Math.ceil(N / per), callScratch);
     const calls: KernelCall[] = [];
     for (let n0 = 0, c = 0; n0 < N; n0 += per, c++) {
       const rows = Math.min(per, N - n0);
       calls.push(xq
-        ? { kernel: xq.kernel, args: [w + n0 * rowBytes, xq.ptr, out + n0 * 4, outStride, rows, K, T] }
-        : { kernel: matmul, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T, scratch + c * rowScratchBytes(K)] });
+        ? { kernel: xq.kernel, args: [w + n0 * rowBytes, xq.ptr, out + n0 * 4, outStride, rows, K, T, scratch + c * callScratch] }
+        : { kernel: matmul, args: [w + n0 * rowBytes, x, xStride, out + n0 * 4, outStride, rows, K, T, scratch + c * callScratch] });
     }
     this.runCalls(shard, calls, N * K * T);
   }
@@ -84,16 +87,21 @@ export class MatmulDispatch {
     if (mode === 'f32') return undefined;
     const format = ACTIVATION_FORMATS[mode];
     if (K % format.block !== 0) throw new Error(`CPU backend: ${dtype} matmul with K = ${K}, not a multiple of ${format.block}`);
-    const headBytes = T * format.tokenBytes(K);
+    const headBytes = format.bytes(K, T);
     const ptr = this.scratch.get(shard, XQ_SLOT, heads * headBytes);
     const k = this.instances[shard].exports;
     for (let h = 0; h < heads; h++) k[format.quantize](x + h * headStride * 4, xStride, T, K, ptr + h * headBytes);
-    return { ptr, headBytes, kernel: integerKernel(dtype, this.relaxedOps)! };
+    return { ptr, headBytes, kernel: integerKernel(dtype, this.relaxedOps)!, scratchBytes: format.scratchBytes(T) };
   }
 
   /** Row scratch for `calls` f32-activation matmul calls of width K that may run at once, call c at ptr + c·rowScratchBytes(K). */
   rowScratch(shard: number, calls: number, K: number): number {
-    return this.scratch.get(shard, ROW_SLOT, calls * rowScratchBytes(K));
+    return this.scratchFor(shard, calls, rowScratchBytes(K));
+  }
+
+  /** Scratch of `bytes` each for `calls` kernel calls that may run at once, call c at ptr + c·bytes. */
+  scratchFor(shard: number, calls: number, bytes: number): number {
+    return this.scratch.get(shard, ROW_SLOT, Math.max(1, calls * bytes));
   }
 
   /** Runs independent kernel calls, over the thread pool when there is one and the work (in MACs) is worth it. */

@@ -8,13 +8,13 @@
 // pass over many tokens that widens each block once is matmul_int16_tiles.ts.
 import { hsum, loadHalf } from './half';
 import { actHeaderBytes } from './act_quant';
-import { blockBytes } from './quant_blocks';
+import { blockBytes, quantBytesI16 } from './quant_blocks';
 import { madd } from './simd';
 
 /** Weight quants 8j..8j+7 of the block at p as i16x8 (Q4_0: raw nibbles 0..15; see quant_blocks.ts for the byte order). */
 @inline function weightsI16<Q>(p: usize, j: i32): v128 {
-  if (isSigned<Q>()) return v128.load8x8_s(p + 2 + (<usize>j << 3));
-  const bytes = v128.load8x8_u(p + 2 + (<usize>(j & 1) << 3));
+  if (isSigned<Q>()) return quantBytesI16<i8>(p, j);
+  const bytes = quantBytesI16<u8>(p, j & 1);
   return j >= 2 ? i16x8.shr_u(bytes, 4) : v128.and(bytes, i16x8.splat(0x0f));
 }
 

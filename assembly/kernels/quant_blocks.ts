@@ -14,8 +14,27 @@
  * and 24..31. The decode kernels' inner step, where every weight is used once.
  */
 @inline export function quantsI16x8<Q>(p: usize, j: i32): v128 {
-  if (isSigned<Q>()) return v128.load8x8_s(p + 2 + (<usize>j << 3));
-  return nibblesI16x8(v128.load8x8_u(p + 2 + (<usize>(j & 1) << 3)), j >= 2);
+  if (isSigned<Q>()) return quantBytesI16<i8>(p, j);
+  return nibblesI16x8(quantBytesI16<u8>(p, j & 1), j >= 2);
+}
+
+/**
+ * Bytes 8j..8j+7 of the block's quants widened to i16 (sign-extended for i8,
+ * zero-extended for u8). The offset is an immediate of the load (j is a
+ * constant after inlining), so x64 folds it into the addressing mode instead of
+ * computing each address.
+ */
+@inline export function quantBytesI16<Q>(p: usize, j: i32): v128 {
+  if (isSigned<Q>()) {
+    if (j == 0) return v128.load8x8_s(p, 2);
+    if (j == 1) return v128.load8x8_s(p, 10);
+    if (j == 2) return v128.load8x8_s(p, 18);
+    return v128.load8x8_s(p, 26);
+  }
+  if (j == 0) return v128.load8x8_u(p, 2);
+  if (j == 1) return v128.load8x8_u(p, 10);
+  if (j == 2) return v128.load8x8_u(p, 18);
+  return v128.load8x8_u(p, 26);
 }
 
 /** Q4_0 bytes zero-extended to i16 lanes → their low (or high) nibbles − 8. */

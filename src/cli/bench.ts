@@ -10,6 +10,14 @@ import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
 
 export const options = [...RUNNER_OPTIONS, 'prompt-tokens', 'gen-tokens', 'max-batch'];
 
+/** Deterministic prompt ids (an LCG over the vocabulary), so runs — and engines (bench/peers.ts) — compare. */
+export function benchPromptIds(count: number, vocab: number): number[] {
+  const ids: number[] = [];
+  let state = 12345;
+  for (let i = 0; i < count; i++) { state = (state * 1103515245 + 12345) % 2 ** 31; ids.push(state % vocab); }
+  return ids;
+}
+
 export async function run(argv: string[]): Promise<void> {
   const args = new Args(argv, options);
   const promptTokens = args.integer('prompt-tokens', 128, 1);
@@ -17,10 +25,7 @@ export async function run(argv: string[]): Promise<void> {
   const runner = await openRunnerFromArgs(args, { maxBatch: Math.min(promptTokens, args.integer('max-batch', 128, 1)) });
   try {
     const c = runner.config;
-    // Deterministic prompt ids (an LCG over the vocabulary), so runs compare.
-    const ids: number[] = [];
-    let state = 12345;
-    for (let i = 0; i < promptTokens; i++) { state = (state * 1103515245 + 12345) % 2 ** 31; ids.push(state % c.vocabSize); }
+    const ids = benchPromptIds(promptTokens, c.vocabSize);
     const seq = runner.newSequence(promptTokens + genTokens);
     const t0 = performance.now();
     let logits = await runner.forward(seq, ids);

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ActivationMode } from '../src/backend/cpu/integer-kernels.ts';
 import type { SimdChoice } from '../src/backend/cpu/kernel-build.ts';
 import { loadKernelModulesFromDisk } from '../src/backend/cpu/wasm-module-node.ts';
-import { benchPromptIds } from '../src/cli/bench.ts';
+import { benchPromptIds } from '../src/cli/bench-prompt.ts';
 import { loadModelRunner } from '../src/engine/runner.ts';
 import type { ModelRunner } from '../src/engine/runner-types.ts';
 import { fsSource } from '../src/model/source-fs.ts';

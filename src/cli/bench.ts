@@ -4,19 +4,12 @@
 // decode memory-bandwidth bound: the weight bytes one decode step reads ÷ the
 // single-thread read bandwidth measured in this same run.
 import { Args } from './args.ts';
+import { benchPromptIds } from './bench-prompt.ts';
 import { openRunnerFromArgs, RUNNER_OPTIONS } from './open-runner.ts';
 import { measureReadBandwidth } from '../backend/cpu/bandwidth.ts';
 import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
 
 export const options = [...RUNNER_OPTIONS, 'prompt-tokens', 'gen-tokens', 'max-batch'];
-
-/** Deterministic prompt ids (an LCG over the vocabulary), so runs — and engines (bench/peers.ts) — compare. */
-export function benchPromptIds(count: number, vocab: number): number[] {
-  const ids: number[] = [];
-  let state = 12345;
-  for (let i = 0; i < count; i++) { state = (state * 1103515245 + 12345) % 2 ** 31; ids.push(state % vocab); }
-  return ids;
-}
 
 export async function run(argv: string[]): Promise<void> {
   const args = new Args(argv, options);

@@ -7,7 +7,9 @@
 // count (multi-threaded through its cross-origin-isolated pthreads build).
 // Prefill: the prompt in one pass (wllama: llama-server's prompt timing);
 // decode: greedy tokens after it (wllama: its predicted-token timing).
-// Run: npx tsx bench/browser.ts [--types q8_0,q4_0] [--threads 1,2] [--rounds 3] [--prompt-tokens 128] [--gen-tokens 32]
+// wllama 3.13.0 fails ("Invalid magic number" from its worker's message decoder) when it generates more than
+// about ten tokens of the random-weight Q8_0 model after this prompt, so the default is 8 generated tokens.
+// Run: npx tsx bench/browser.ts [--types q8_0,q4_0] [--threads 1,2] [--rounds 3] [--prompt-tokens 128] [--gen-tokens 8]
 import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
@@ -24,7 +26,7 @@ const types = (args.get('types') ?? 'q8_0,q4_0').split(',');
 const threadCounts = (args.get('threads') ?? '1,2').split(',').map(Number);
 const rounds = Number(args.get('rounds') ?? 3);
 const P = Number(args.get('prompt-tokens') ?? 128);
-const G = Number(args.get('gen-tokens') ?? 32);
+const G = Number(args.get('gen-tokens') ?? 8);
 const peers = join(root, 'bench/peers/node_modules');
 const chromium = '/usr/lib/chromium/chromium';
 if (!existsSync(join(peers, '@wllama/wllama'))) throw new Error('wllama is not installed: cd bench/peers && npm ci');
@@ -70,8 +72,12 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, { ...headers, 'Content-Length': size });
   createReadStream(file).pipe(res);
 });
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+await new Promise<void>((r) => server.listen(0, r));
+const port = (server.address() as { port: number }).port;
+const origin = `http://127.0.0.1:${port}`;
+// wllama's tab under another host name: another site, so its own renderer process (two 1.8 GB models in
+// one renderer made wllama's worker fail).
+const peerOrigin = `http://localhost:${port}`;
 
 const { default: puppeteer } = await import('puppeteer-core');
 const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--js-flags=--max-old-space-size=8192'], protocolTimeout: 1_800_000 });
@@ -83,12 +89,6 @@ const rows: string[] = [];
 try {
   for (const type of types) {
     if (!existsSync(resolve(`/models/${type}/model.gguf`)!)) { console.error(`skipping ${type}: not generated (tools/fixtures/make_bench_model.py)`); continue; }
-    const ours = await browser.newPage();
-    await ours.goto(`${origin}/page.html`);
-    await ours.waitForFunction('globalThis.edgeseekBench !== undefined');
-    const loaded = await ours.evaluate((t: string) => (globalThis as any).edgeseekBench.load(`/models/${t}/`), type) as { kernels: string; activations: string };
-    const edgeseek = () => ours.evaluate((p: number, g: number) => (globalThis as any).edgeseekBench.run(p, g), P, G) as Promise<Timing>;
-    await edgeseek(); // warm-up: tier-up and first touch
     // wllama takes text prompts only: the benchmark ids decoded by the model's own (GGUF) tokenizer; llama.cpp
     // re-tokenizes them into about as many tokens, and its timing reports how many (prompt_n).
     const tokenizer = await loadTokenizer(await fsSource(resolve(`/models/${type}/model.gguf`)!));
@@ -96,7 +96,7 @@ try {
     tokenizer.dispose();
     for (const threads of threadCounts) {
       const theirs = await browser.newPage();
-      await theirs.goto(`${origin}/page.html`);
+      await theirs.goto(`${peerOrigin}/page.html`);
       await theirs.evaluate(async (t: string, n: number, ctx: number, batch: number) => {
         const { Wllama } = await import('/wllama/index.js' as string);
         const w = new Wllama({ default: '/wllama/wasm/wllama.wasm' }, { suppressNativeLog: true });
@@ -105,6 +105,13 @@ try {
         await w.loadModel([blob], { n_threads: n, n_ctx: ctx, n_batch: batch, n_ubatch: batch, n_gpu_layers: 0 });
         (globalThis as any).wllama = w;
       }, type, threads, 2 * (P + G), P);
+      // edgeseek's tab opens after wllama has loaded: the other order made wllama's worker fail on the Q8_0 file.
+      const ours = await browser.newPage();
+      await ours.goto(`${origin}/page.html`);
+      await ours.waitForFunction('globalThis.edgeseekBench !== undefined');
+      const loaded = await ours.evaluate((t: string) => (globalThis as any).edgeseekBench.load(`/models/${t}/`), type) as { kernels: string; activations: string };
+      const edgeseek = () => ours.evaluate((p: number, g: number) => (globalThis as any).edgeseekBench.run(p, g), P, G) as Promise<Timing>;
+      await edgeseek(); // warm-up: tier-up and first touch
       let promptN = 0;
       const wllama = async (): Promise<Timing> => {
         const t = await theirs.evaluate(async (prompt: string, g: number) => {
@@ -128,9 +135,9 @@ try {
       console.error(row);
       await theirs.evaluate(() => (globalThis as any).wllama.exit());
       await theirs.close();
+      await ours.evaluate(() => (globalThis as any).edgeseekBench.dispose());
+      await ours.close();
     }
-    await ours.evaluate(() => (globalThis as any).edgeseekBench.dispose());
-    await ours.close();
   }
 } finally {
   await browser.close();

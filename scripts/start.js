@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: serve the default model (models/default) with the OpenAI API on
 // http://localhost:8787 and the playground at /, through `wrangler dev` — the
-// real Worker in workerd. Builds the Wasm module and the browser build first
+// real Worker in workerd. Builds the Wasm modules and the browser build first
 // if they are missing. EDGESEEK_MODEL_DIR serves another model directory
 // instead (HF layout, files ≤ 25 MiB each); PORT changes the port.
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,9 +14,11 @@ const modelDir = process.env.EDGESEEK_MODEL_DIR ?? join(root, 'models', 'default
 const port = process.env.PORT ?? '8787';
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-if (!existsSync(join(root, 'build', 'edgeseek.wasm'))) {
-  console.log('edgeseek: building build/edgeseek.wasm ...');
-  const built = spawnSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release'], { cwd: root, stdio: 'inherit' });
+// The Worker imports both SIMD builds (src/wasm.ts).
+for (const [target, file] of [['release', 'edgeseek.wasm'], ['relaxed', 'edgeseek-relaxed.wasm']]) {
+  if (existsSync(join(root, 'build', file))) continue;
+  console.log(`edgeseek: building build/${file} ...`);
+  const built = spawnSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 if (!existsSync(join(root, 'dist', 'browser', 'playground-files.js'))) {

@@ -1,12 +1,14 @@
 // The Cloudflare Worker (wrangler.toml): the model files come from the static
 // assets binding (ASSETS, the default model directory) or an R2 bucket
 // (MODEL_BUCKET, objects `${MODEL_PREFIX}config.json`, ...); the Wasm kernels
-// are imported as a compiled module, the playground page and the browser build
-// as one generated module (npm run build). The engine loads once per isolate,
-// on the first request, and is shared by every request after it.
+// are imported as compiled modules, both SIMD builds (src/wasm.ts), the
+// playground page and the browser build as one generated module (npm run
+// build). The engine loads once per isolate, on the first request, and is
+// shared by every request after it.
 import type { ExecutionContext, Hono } from 'hono';
-import wasm from '../build/edgeseek.wasm';
 import playgroundFiles from '../dist/browser/playground-files.js';
+import type { ActivationMode } from './backend/cpu/integer-kernels.ts';
+import type { SimdChoice } from './backend/cpu/kernel-build.ts';
 import { createEngine } from './engine/engine.ts';
 import { fetchSource, r2Source, type R2BucketLike } from './entries/fetch-source.ts';
 import type { ModelSource } from './model/source.ts';
@@ -14,6 +16,7 @@ import { createApp } from './server/app.ts';
 import { corsSetting } from './server/cors-setting.ts';
 import { errorResponse } from './server/errors.ts';
 import { playgroundFilesFromBase64 } from './server/playground.ts';
+import { kernelModules } from './wasm.ts';
 
 export interface Env {
   ASSETS?: { fetch(input: string, init?: RequestInit): Promise<Response> };
@@ -30,6 +33,10 @@ export interface Env {
   CORS_ORIGINS?: string;
   /** "off": no playground page at /. */
   PLAYGROUND?: string;
+  /** CPU kernels: 'auto' (default: relaxed SIMD where its self-test passes), 'relaxed' or 'plain'. */
+  SIMD?: string;
+  /** 'f32' for the exact path of quantized weights (default: their integer mode, int16). */
+  ACTIVATIONS?: string;
 }
 
 type App = Hono;
@@ -49,7 +56,9 @@ async function build(env: Env): Promise<App> {
   const model = modelSource(env);
   const engine = await createEngine({
     model,
-    wasmModule: wasm,
+    wasmModule: kernelModules,
+    simd: (env.SIMD || undefined) as SimdChoice | undefined,
+    activations: (env.ACTIVATIONS || undefined) as ActivationMode | undefined,
     backend: 'cpu',
     modelId: env.MODEL_ID || 'default',
     cacheBudgetBytes: number(env.CACHE_BUDGET_BYTES),

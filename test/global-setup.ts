@@ -25,11 +25,15 @@ function stale(output: string, ...sources: string[]): boolean {
 // contract) and the browser build (test/browser): rebuild whichever is older
 // than its sources, so a stale build never hides a change.
 export default function setup(): void {
-  if (stale('build/edgeseek.wasm', 'assembly')) {
-    execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'release'], { cwd: root, stdio: 'inherit' });
-  }
-  if (stale('build/edgeseek-threads.wasm', 'assembly')) {
-    execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', 'threads'], { cwd: root, stdio: 'inherit' });
+  // The four builds of the kernels: plain and relaxed SIMD, each with and without shared memory.
+  const targets = {
+    release: 'build/edgeseek.wasm', relaxed: 'build/edgeseek-relaxed.wasm',
+    threads: 'build/edgeseek-threads.wasm', 'relaxed-threads': 'build/edgeseek-relaxed-threads.wasm',
+  };
+  for (const [target, output] of Object.entries(targets)) {
+    if (stale(output, 'assembly')) {
+      execFileSync('npx', ['asc', 'assembly/index.ts', '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+    }
   }
   // Before tsc: the Worker imports the playground module the browser build writes.
   if (stale('dist/browser/playground-files.js', 'src', 'shaders', 'build', 'scripts', 'playground')) {

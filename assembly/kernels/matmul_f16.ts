@@ -10,6 +10,7 @@ import {
   halfToF32, halvesNormal, halvesToF32x4, hsum, interleaveHigh, interleaveLow, normalHalvesUpper,
 } from './half';
 import { matmulDecodedRows } from './matmul_decoded_rows';
+import { madd } from './simd';
 
 /** Each 8-half group decoded in the loop and shared by a pass's 4 tokens; the decode path (T = 1) and small batches. */
 @inline function decodeInLoop(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
@@ -38,10 +39,10 @@ import { matmulDecodedRows } from './matmul_decoded_rows';
           hi = halvesToF32x4(i32x4.extend_high_i16x8_u(raw));
         }
         const o = <usize>k << 2;
-        a0 = f32x4.add(a0, f32x4.add(f32x4.mul(lo, v128.load(x0 + o)), f32x4.mul(hi, v128.load(x0 + o, 16))));
-        a1 = f32x4.add(a1, f32x4.add(f32x4.mul(lo, v128.load(x1 + o)), f32x4.mul(hi, v128.load(x1 + o, 16))));
-        a2 = f32x4.add(a2, f32x4.add(f32x4.mul(lo, v128.load(x2 + o)), f32x4.mul(hi, v128.load(x2 + o, 16))));
-        a3 = f32x4.add(a3, f32x4.add(f32x4.mul(lo, v128.load(x3 + o)), f32x4.mul(hi, v128.load(x3 + o, 16))));
+        a0 = madd(hi, v128.load(x0 + o, 16), madd(lo, v128.load(x0 + o), a0));
+        a1 = madd(hi, v128.load(x1 + o, 16), madd(lo, v128.load(x1 + o), a1));
+        a2 = madd(hi, v128.load(x2 + o, 16), madd(lo, v128.load(x2 + o), a2));
+        a3 = madd(hi, v128.load(x3 + o, 16), madd(lo, v128.load(x3 + o), a3));
       }
       let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
       for (let k = K8; k < K; k++) {
@@ -75,8 +76,8 @@ import { matmulDecodedRows } from './matmul_decoded_rows';
           hi = halvesToF32x4(i32x4.extend_high_i16x8_u(raw));
         }
         const o = <usize>k << 2;
-        a0 = f32x4.add(a0, f32x4.mul(lo, v128.load(x0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(hi, v128.load(x0 + o, 16)));
+        a0 = madd(lo, v128.load(x0 + o), a0);
+        a1 = madd(hi, v128.load(x0 + o, 16), a1);
       }
       let s = hsum(f32x4.add(a0, a1));
       for (let k = K8; k < K; k++) s += halfToF32(load<u16>(wr + (<usize>k << 1))) * load<f32>(x0 + (<usize>k << 2));

@@ -4,6 +4,7 @@
 // batch and reused from L1 for every token (4 tokens per pass share each
 // converted weight vector). Eight columns per step, scalar tail for K % 8.
 import { hsum, loadBf16x8High, loadBf16x8Low } from './half';
+import { madd } from './simd';
 
 // Marker types select the weight format at compile time: f32, or u16 = bf16.
 @inline function weightBytes<W>(): usize { return sizeof<W>(); }
@@ -42,10 +43,10 @@ import { hsum, loadBf16x8High, loadBf16x8Low } from './half';
         const lo = wLow<W>(p);
         const hi = wHigh<W>(p);
         const o = <usize>k << 2;
-        a0 = f32x4.add(a0, f32x4.add(f32x4.mul(lo, v128.load(x0 + o)), f32x4.mul(hi, v128.load(x0 + o, 16))));
-        a1 = f32x4.add(a1, f32x4.add(f32x4.mul(lo, v128.load(x1 + o)), f32x4.mul(hi, v128.load(x1 + o, 16))));
-        a2 = f32x4.add(a2, f32x4.add(f32x4.mul(lo, v128.load(x2 + o)), f32x4.mul(hi, v128.load(x2 + o, 16))));
-        a3 = f32x4.add(a3, f32x4.add(f32x4.mul(lo, v128.load(x3 + o)), f32x4.mul(hi, v128.load(x3 + o, 16))));
+        a0 = madd(hi, v128.load(x0 + o, 16), madd(lo, v128.load(x0 + o), a0));
+        a1 = madd(hi, v128.load(x1 + o, 16), madd(lo, v128.load(x1 + o), a1));
+        a2 = madd(hi, v128.load(x2 + o, 16), madd(lo, v128.load(x2 + o), a2));
+        a3 = madd(hi, v128.load(x3 + o, 16), madd(lo, v128.load(x3 + o), a3));
       }
       let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
       for (let k = K8; k < K; k++) {
@@ -69,8 +70,8 @@ import { hsum, loadBf16x8High, loadBf16x8Low } from './half';
       for (let k = 0; k < K8; k += 8) {
         const p = wr + <usize>k * wb;
         const o = <usize>k << 2;
-        a0 = f32x4.add(a0, f32x4.mul(wLow<W>(p), v128.load(x0 + o)));
-        a1 = f32x4.add(a1, f32x4.mul(wHigh<W>(p), v128.load(x0 + o, 16)));
+        a0 = madd(wLow<W>(p), v128.load(x0 + o), a0);
+        a1 = madd(wHigh<W>(p), v128.load(x0 + o, 16), a1);
       }
       let s = hsum(f32x4.add(a0, a1));
       for (let k = K8; k < K; k++) s += wScalar<W>(wr + <usize>k * wb) * load<f32>(x0 + (<usize>k << 2));

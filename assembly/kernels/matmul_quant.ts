@@ -6,12 +6,13 @@
 // (matmul_decoded_rows.ts).
 import { hsum, loadHalf } from './half';
 import { blockBytes, quantsI16x8 } from './quant_blocks';
+import { madd } from './simd';
 
 /** Σ of 8 quants at q (as i16 lanes, see quantsI16x8) times the f32 activations at x as f32x4. */
 @inline function dot8(q: v128, x: usize): v128 {
-  return f32x4.add(
+  return madd(
+    f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q)), v128.load(x, 16),
     f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q)), v128.load(x)),
-    f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q)), v128.load(x, 16)),
   );
 }
 
@@ -21,7 +22,7 @@ import { blockBytes, quantsI16x8 } from './quant_blocks';
     f32x4.add(dot8(quantsI16x8<Q>(p, 0), o), dot8(quantsI16x8<Q>(p, 1), o + 32)),
     f32x4.add(dot8(quantsI16x8<Q>(p, 2), o + 64), dot8(quantsI16x8<Q>(p, 3), o + 96)),
   );
-  return f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadHalf(p))));
+  return madd(s, f32x4.splat(loadHalf(p)), acc);
 }
 
 /** One token: two blocks a step on independent accumulators (see i16RowTimes1 on the shape). */

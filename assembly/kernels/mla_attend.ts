@@ -10,6 +10,7 @@
 // instead of once per row. Per element, the sums run over j in ascending order.
 import { expF32x4 } from './exp';
 import { hsum } from './half';
+import { madd } from './simd';
 
 /** Rows per output tile: 32 rows of V2 width (576 f32) are 72 KiB. */
 const ROW_TILE = 32;
@@ -20,8 +21,8 @@ const ROW_TILE = 32;
   let acc1 = f32x4.splat(0);
   for (let i = 0; i < n8; i += 8) {
     const o = <usize>i << 2;
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    acc0 = madd(v128.load(a + o), v128.load(b + o), acc0);
+    acc1 = madd(v128.load(a + o, 16), v128.load(b + o, 16), acc1);
   }
   let s = hsum(f32x4.add(acc0, acc1));
   for (let i = n8; i < n; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
@@ -35,10 +36,10 @@ const ROW_TILE = 32;
   for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
     const cv = v128.load(c + o);
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q + o), cv));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q + qs + o), cv));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(q + 2 * qs + o), cv));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(q + 3 * qs + o), cv));
+    a0 = madd(v128.load(q + o), cv, a0);
+    a1 = madd(v128.load(q + qs + o), cv, a1);
+    a2 = madd(v128.load(q + 2 * qs + o), cv, a2);
+    a3 = madd(v128.load(q + 3 * qs + o), cv, a3);
   }
   let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
   for (let i = n4; i < n; i++) {
@@ -109,14 +110,14 @@ const ROW_TILE = 32;
   let r = c + <usize>j0 * rowBytes;
   for (let j = j0; j < j1; j++) {
     const pv = f32x4.splat(load<f32>(p + (<usize>j << 2)));
-    a0 = f32x4.add(a0, f32x4.mul(pv, v128.load(r)));
-    a1 = f32x4.add(a1, f32x4.mul(pv, v128.load(r, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(pv, v128.load(r, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(pv, v128.load(r, 48)));
-    a4 = f32x4.add(a4, f32x4.mul(pv, v128.load(r, 64)));
-    a5 = f32x4.add(a5, f32x4.mul(pv, v128.load(r, 80)));
-    a6 = f32x4.add(a6, f32x4.mul(pv, v128.load(r, 96)));
-    a7 = f32x4.add(a7, f32x4.mul(pv, v128.load(r, 112)));
+    a0 = madd(pv, v128.load(r), a0);
+    a1 = madd(pv, v128.load(r, 16), a1);
+    a2 = madd(pv, v128.load(r, 32), a2);
+    a3 = madd(pv, v128.load(r, 48), a3);
+    a4 = madd(pv, v128.load(r, 64), a4);
+    a5 = madd(pv, v128.load(r, 80), a5);
+    a6 = madd(pv, v128.load(r, 96), a6);
+    a7 = madd(pv, v128.load(r, 112), a7);
     r += rowBytes;
   }
   v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);

@@ -1,6 +1,7 @@
 // Batch dispatch for routed experts: group the (token, slot) pairs by expert
 // so each expert's weights are read once per batch; gather the tokens' rows
 // and scatter the weighted expert outputs back.
+import { madd } from '../kernels/simd';
 
 /** counts i32[E]; order i32[T·k] = slots t·k + j sorted by (expert, t). Returns the number of active experts. */
 export function moe_group(idx: usize, T: i32, k: i32, E: i32, counts: usize, order: usize): i32 {
@@ -46,7 +47,7 @@ export function scatter_add_rows(src: usize, cols: i32, rows: usize, weights: us
     const d = dst + ((<usize>r * <usize>dstStride) << 2);
     for (let c = 0; c < c4; c += 4) {
       const o = <usize>c << 2;
-      v128.store(d + o, f32x4.add(v128.load(d + o), f32x4.mul(wv, v128.load(s + o))));
+      v128.store(d + o, madd(wv, v128.load(s + o), v128.load(d + o)));
     }
     for (let c = c4; c < cols; c++) {
       const o = <usize>c << 2;

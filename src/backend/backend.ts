@@ -141,6 +141,10 @@ export interface Backend {
   readonly threads?: number;
   /** Weight dtypes this backend can hold natively (others are converted by the loader). */
   readonly weightDTypes: readonly DType[];
+  /** Optional: which build of its kernels runs (CPU: 'relaxed' or 'plain' SIMD), for /health and bench. */
+  readonly kernelBuild?: string;
+  /** Optional: how matmuls with this weight type treat activations ('f32' exact, or an integer mode). Absent: 'f32'. */
+  matmulActivations?(dtype: DType): string;
 
   /**
    * Optional: throws, before anything is uploaded, when weights of these

@@ -1,7 +1,7 @@
 // createEngine in a page: the engine of src/engine/engine.ts with what a page
 // supplies by default. A model URL (absolute, or relative to the page) is
 // downloaded with progress into the Cache API (cached-source.ts); the Wasm
-// modules come from next to the bundle (wasm-module.ts); the CPU backend runs
+// modules (plain and relaxed SIMD) come from next to the bundle (wasm-module.ts); the CPU backend runs
 // on Web Workers over shared memory when the page is cross-origin isolated,
 // on one thread otherwise; WebGPU is navigator.gpu, its shaders inlined.
 import { createEngine as createEngineWith, type EngineOptions } from '../engine/engine.ts';
@@ -9,7 +9,7 @@ import type { Engine } from '../engine/types.ts';
 import type { Fetcher } from '../entries/fetch-source.ts';
 import type { ModelSource } from '../model/source.ts';
 import { openModelUrl, pageUrl } from './cached-source.ts';
-import { loadWasmModuleFromDisk as loadWasmModule, loadWasmThreadsModuleFromDisk as loadWasmThreadsModule } from './wasm-module.ts';
+import { loadKernelModulesFromDisk } from './wasm-module.ts';
 
 export interface BrowserEngineOptions extends Omit<EngineOptions, 'model'> {
   /** A model URL (a directory holding config.json + model.safetensors or model.gguf, or a .gguf file; relative to the page), or a ModelSource. */
@@ -40,9 +40,7 @@ export async function createEngine(options: BrowserEngineOptions): Promise<Engin
       onProgress: progress && ((p) => progress({ stage: 'download', loaded: p.loaded, total: p.total, file: p.file, filesLoaded: p.filesLoaded, filesTotal: p.filesTotal, fromCache: p.fromCache })),
     })
     : model;
-  const [wasmModule, threadsModule] = await Promise.all([
-    options.wasmModule ?? loadWasmModule(),
-    threads > 1 ? options.threadsModule ?? loadWasmThreadsModule() : undefined,
-  ]);
-  return createEngineWith({ ...rest, model: source, wasmModule, threads, threadsModule });
+  // Both SIMD builds next to the bundle (the relaxed one only where this browser compiles it); the engine picks by self-test.
+  const wasmModule = options.wasmModule ?? await loadKernelModulesFromDisk({ threads: threads > 1 });
+  return createEngineWith({ ...rest, model: source, wasmModule, threads });
 }

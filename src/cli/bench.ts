@@ -1,8 +1,10 @@
-// `edgeseek bench --model PATH [--backend ...] [--threads N] [--activations f32|int16] [--prompt-tokens N] [--gen-tokens N]`
+// `edgeseek bench --model PATH [--backend ...] [--threads N] [--activations f32|int16] [--simd auto|relaxed|plain]
+//   [--prompt-tokens N] [--gen-tokens N]`
 // → JSON with prefill and decode tokens/s, weight and KV-cache bytes, and the
 // decode memory-bandwidth bound: the weight bytes one decode step reads ÷ the
 // single-thread read bandwidth measured in this same run.
 import { Args } from './args.ts';
+import { benchPromptIds } from './bench-prompt.ts';
 import { openRunnerFromArgs, RUNNER_OPTIONS } from './open-runner.ts';
 import { measureReadBandwidth } from '../backend/cpu/bandwidth.ts';
 import { loadWasmModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
@@ -16,10 +18,7 @@ export async function run(argv: string[]): Promise<void> {
   const runner = await openRunnerFromArgs(args, { maxBatch: Math.min(promptTokens, args.integer('max-batch', 128, 1)) });
   try {
     const c = runner.config;
-    // Deterministic prompt ids (an LCG over the vocabulary), so runs compare.
-    const ids: number[] = [];
-    let state = 12345;
-    for (let i = 0; i < promptTokens; i++) { state = (state * 1103515245 + 12345) % 2 ** 31; ids.push(state % c.vocabSize); }
+    const ids = benchPromptIds(promptTokens, c.vocabSize);
     const seq = runner.newSequence(promptTokens + genTokens);
     const t0 = performance.now();
     let logits = await runner.forward(seq, ids);
@@ -42,7 +41,8 @@ export async function run(argv: string[]): Promise<void> {
     const report = {
       backend: runner.backend.name,
       threads: args.number('threads') ?? 1,
-      activations: args.string('activations') ?? 'f32',
+      activations: runner.activations,
+      cpu_kernels: runner.backend.kernelBuild ?? null,
       prompt_tokens: promptTokens,
       gen_tokens: genTokens,
       prefill_tok_s: promptTokens / (prefillMs / 1000),

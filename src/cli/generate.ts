@@ -1,19 +1,18 @@
 // `edgeseek generate --model PATH --prompt S [--max-tokens N] [--temperature T]
-//   [--seed S] [--top-k K] [--top-p P] [--stop S] [--chat] [--backend ...]`
+//   [--seed S] [--top-k K] [--top-p P] [--stop S] [--chat] [--backend ...] [--activations f32|int16]
+//   [--threads N] [--simd auto|relaxed|plain]`
 // → streams the generated text to stdout as it is produced; usage to stderr.
-import type { BackendKind } from '../backend/create-backend.ts';
 import { createEngine } from '../engine/engine.ts';
-import { Args, CliError } from './args.ts';
+import { Args } from './args.ts';
+import { BACKEND_OPTIONS, backendArgs } from './open-runner.ts';
 import { defaultModelPath } from './package-root.ts';
 
-export const options = ['model', 'backend', 'prompt', 'max-tokens', 'temperature', 'seed', 'top-k', 'top-p', 'stop', 'chat'];
+export const options = ['model', ...BACKEND_OPTIONS, 'prompt', 'max-tokens', 'temperature', 'seed', 'top-k', 'top-p', 'stop', 'chat'];
 
 export async function run(argv: string[]): Promise<void> {
   const args = new Args(argv, options);
   const prompt = args.required('prompt');
-  const backend = (args.string('backend') ?? 'cpu') as BackendKind;
-  if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
-  const engine = await createEngine({ model: args.string('model') ?? defaultModelPath(), backend });
+  const engine = await createEngine({ model: args.string('model') ?? defaultModelPath(), ...backendArgs(args) });
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   try {

@@ -1,6 +1,9 @@
-// The model a CLI command works on: --model (default: the bundled model) on --backend.
+// The model a CLI command works on: --model (default: the bundled model) on
+// --backend, with the CPU backend options every model command takes.
 import type { BackendKind } from '../backend/create-backend.ts';
-import { loadWasmModuleFromDisk, loadWasmThreadsModuleFromDisk } from '../backend/cpu/wasm-module-node.ts';
+import { ACTIVATION_MODES, type ActivationMode } from '../backend/cpu/integer-kernels.ts';
+import { SIMD_CHOICES, type SimdChoice } from '../backend/cpu/kernel-build.ts';
+import { loadKernelModulesFromDisk } from '../backend/cpu/wasm-module-node.ts';
 import { loadModelRunner } from '../engine/runner.ts';
 import type { ModelRunner } from '../engine/runner-types.ts';
 import { QUANTIZE_MODES, type QuantizeMode } from '../model/load-weights.ts';
@@ -9,23 +12,42 @@ import { Args, CliError } from './args.ts';
 import { defaultModelPath } from './package-root.ts';
 import { nodeGpu } from '../backend/webgpu/node-gpu.ts';
 
+/** Options of every command that loads a model (logits, generate, serve, bench). */
+export const BACKEND_OPTIONS = ['backend', 'activations', 'threads', 'simd'] as const;
 /** The options openRunnerFromArgs reads. */
-export const RUNNER_OPTIONS = ['model', 'backend', 'quantize', 'activations', 'shard-bytes', 'threads', 'check-tensors'] as const;
+export const RUNNER_OPTIONS = ['model', 'quantize', 'shard-bytes', 'check-tensors', ...BACKEND_OPTIONS] as const;
 
-export async function openRunnerFromArgs(args: Args, options: { maxBatch?: number } = {}): Promise<ModelRunner> {
+export interface BackendArgs {
+  backend: BackendKind;
+  activations?: ActivationMode;
+  threads: number;
+  simd?: SimdChoice;
+}
+
+/** --backend, --activations f32|int16, --threads N, --simd auto|relaxed|plain, checked. */
+export function backendArgs(args: Args): BackendArgs {
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
+  const activations = args.string('activations') as ActivationMode | undefined;
+  if (activations !== undefined && !ACTIVATION_MODES.includes(activations)) {
+    throw new CliError(`--activations must be ${ACTIVATION_MODES.join(' or ')}, got '${activations}'`);
+  }
+  const simd = args.string('simd') as SimdChoice | undefined;
+  if (simd !== undefined && !SIMD_CHOICES.includes(simd)) throw new CliError(`--simd must be ${SIMD_CHOICES.join(', ')}, got '${simd}'`);
+  return { backend, activations, threads: args.integer('threads', 1, 1), simd };
+}
+
+export async function openRunnerFromArgs(args: Args, options: { maxBatch?: number } = {}): Promise<ModelRunner> {
+  const { backend, activations, threads, simd } = backendArgs(args);
   const quantize = args.string('quantize') as QuantizeMode | undefined;
   if (quantize !== undefined && !QUANTIZE_MODES.includes(quantize)) throw new CliError(`--quantize must be one of ${QUANTIZE_MODES.join(', ')}, got '${quantize}'`);
-  const activations = args.string('activations') ?? 'f32';
-  if (activations !== 'f32' && activations !== 'int16') throw new CliError(`--activations must be f32 or int16, got '${activations}'`);
   return loadModelRunner(await fsSource(args.string('model') ?? defaultModelPath()), {
     backend,
-    wasmModule: await loadWasmModuleFromDisk(),
+    wasmModule: await loadKernelModulesFromDisk({ threads: threads > 1 }),
+    simd,
     gpu: backend === 'cpu' ? undefined : await nodeGpu(),
     shardWeightBytes: args.number('shard-bytes'),
-    threads: args.number('threads'),
-    threadsModule: (args.number('threads') ?? 1) > 1 ? await loadWasmThreadsModuleFromDisk() : undefined,
+    threads,
     activations,
     quantize,
     checkTensors: args.flag('check-tensors'),

@@ -1,12 +1,13 @@
-// `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto]
+// `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto] [--activations f32|int16]
+//   [--threads N] [--simd auto|relaxed|plain]
 //   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]
 //   [--cors *|none|ORIGINS] [--check-tensors] [--no-playground]`
 // → the OpenAI-compatible API on Node, and the playground page at /. The API
 // key can also come from EDGESEEK_API_KEY.
-import type { BackendKind } from '../backend/create-backend.ts';
 import { serveNode } from '../entries/node.ts';
 import { corsSetting } from '../server/cors-setting.ts';
 import { Args, CliError } from './args.ts';
+import { BACKEND_OPTIONS, backendArgs } from './open-runner.ts';
 
 function corsSettingOf(text: string | undefined): ReturnType<typeof corsSetting> {
   try {
@@ -17,17 +18,15 @@ function corsSettingOf(text: string | undefined): ReturnType<typeof corsSetting>
 }
 
 export const options = [
-  'model', 'backend', 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
+  'model', ...BACKEND_OPTIONS, 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
   'cors', 'check-tensors', 'no-playground',
 ];
 
 export async function run(argv: string[]): Promise<void> {
   const args = new Args(argv, options);
-  const backend = (args.string('backend') ?? 'cpu') as BackendKind;
-  if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
   const server = await serveNode({
     model: args.string('model'),
-    backend,
+    ...backendArgs(args),
     port: args.number('port', 8787),
     hostname: args.string('host') ?? '127.0.0.1',
     modelId: args.string('model-id'),
@@ -39,7 +38,10 @@ export async function run(argv: string[]): Promise<void> {
     checkTensors: args.flag('check-tensors'),
     playground: !args.flag('no-playground'),
   });
-  process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1${args.flag('no-playground') ? '' : ` (playground: ${server.url}/)`}\n`);
+  const m = server.engine.model;
+  const kernels = m.kernels ? `, ${m.kernels} SIMD` : '';
+  const playground = args.flag('no-playground') ? '' : ` (playground: ${server.url}/)`;
+  process.stderr.write(`edgeseek: serving ${m.id} (${m.backend}${kernels}, ${m.activations} activations) on ${server.url}/v1${playground}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => { void server.close().then(resolve); };
     process.once('SIGINT', stop);

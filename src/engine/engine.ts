@@ -1,6 +1,8 @@
 // createEngine: load a model (weights onto a backend, tokenizer beside it) and
 // serve generate() requests through one scheduler. See design.md "The engine".
 import type { BackendKind } from '../backend/create-backend.ts';
+import type { ActivationMode } from '../backend/cpu/integer-kernels.ts';
+import type { KernelModules, SimdChoice } from '../backend/cpu/kernel-build.ts';
 import type { QuantizeMode } from '../model/load-weights.ts';
 import type { ModelSource } from '../model/source.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
@@ -30,8 +32,16 @@ export interface EngineOptions {
   /** A ModelSource, or a path (Node/Deno: directory or .gguf file) or an http(s) URL of a model directory. */
   model: ModelSource | string;
   backend?: BackendKind;
-  /** build/edgeseek.wasm compiled; read from the package on Node/Deno when omitted (Workers import it). */
-  wasmModule?: WebAssembly.Module;
+  /**
+   * The compiled Wasm kernels: the builds as `import { kernelModules } from 'edgeseek/wasm'`
+   * gives them (relaxed SIMD where its self-test passes, else plain), or one module.
+   * Read from the package on Node/Deno when omitted.
+   */
+  wasmModule?: WebAssembly.Module | KernelModules;
+  /** CPU kernels: 'auto' (default), or force 'relaxed' / 'plain' SIMD. */
+  simd?: SimdChoice;
+  /** Activations of quantized matmuls: default 'int16' (integer kernels), 'f32' for the exact path. */
+  activations?: ActivationMode;
   /** A WebGPU entry point when it is not navigator.gpu. */
   gpu?: GPU;
   /** cpu backend: threads for matmuls and attention (default 1); above 1 needs the threads build, read like wasmModule when omitted. */
@@ -64,15 +74,15 @@ export const DEFAULT_MAX_QUEUE = 16;
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const source = await resolveSource(options.model);
-  const wasmModule = options.wasmModule ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadWasmModuleFromDisk();
   const threads = options.threads ?? 1;
-  const threadsModule = threads > 1
-    ? options.threadsModule ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadWasmThreadsModuleFromDisk()
-    : undefined;
-  const { createBackend } = await import('../backend/create-backend.ts');
+  const wasmModule = options.wasmModule
+    ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadKernelModulesFromDisk({ threads: threads > 1 });
+  const { createBackend, plainModuleOf } = await import('../backend/create-backend.ts');
   const { loadModelRunner } = await import('./runner.ts');
   const { loadTokenizer } = await import('../tokenizer/load.ts');
-  const backend = await createBackend(options.backend ?? 'cpu', { wasmModule, gpu: options.gpu, threads, threadsModule });
+  const backend = await createBackend(options.backend ?? 'cpu', {
+    wasmModule, simd: options.simd, gpu: options.gpu, threads, threadsModule: options.threadsModule, activations: options.activations,
+  });
   const progress = options.onProgress;
   const runner = await loadModelRunner(source, backend, {
     quantize: options.quantize,
@@ -81,7 +91,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   try {
     progress?.({ stage: 'tokenizer', loaded: 0, total: 1 });
-    const tokenizer = await loadTokenizer(source, { module: wasmModule });
+    const tokenizer = await loadTokenizer(source, { module: plainModuleOf(wasmModule) });
     progress?.({ stage: 'ready', loaded: 1, total: 1 });
     return engineFromParts(runner, tokenizer, { ...options, modelId: options.modelId ?? modelIdOf(source.label) });
   } catch (error) {
@@ -107,6 +117,8 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
     vocabSize: runner.config.vocabSize,
     backend: runner.backend.name,
     ...(runner.backend.threads !== undefined ? { threads: runner.backend.threads } : {}),
+    activations: runner.activations,
+    ...(runner.backend.kernelBuild ? { kernels: runner.backend.kernelBuild } : {}),
   };
   let disposed = false;
   return {

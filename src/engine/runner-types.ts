@@ -25,6 +25,8 @@ export interface ModelRunner {
   readonly decodeWeightBytes: number;
   /** Latent cache bytes per token: layers × (kv_lora_rank + qk_rope_head_dim) × 4. */
   readonly kvBytesPerToken: number;
+  /** How the matmuls treat activations: 'f32' (exact), or the integer mode some weight type runs in ('int16'). */
+  readonly activations: string;
   newSequence(capacity: number): Sequence;
   /**
    * Appends `ids` to the sequence (prefill when several, decode when one) and

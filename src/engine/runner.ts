@@ -2,6 +2,8 @@
 // pass. Prompts are prefilled in chunks so scratch memory stays bounded.
 import type { Backend, LatentCache } from '../backend/backend.ts';
 import { createBackend, type BackendKind } from '../backend/create-backend.ts';
+import type { ActivationMode } from '../backend/cpu/integer-kernels.ts';
+import type { KernelModules, SimdChoice } from '../backend/cpu/kernel-build.ts';
 import { openCheckpoint } from '../model/checkpoint.ts';
 import { loadWeights, type ModelWeights, type QuantizeMode } from '../model/load-weights.ts';
 import type { ModelSource } from '../model/source.ts';
@@ -12,8 +14,10 @@ import type { ModelConfig } from '../model/config.ts';
 export interface RunnerOptions {
   /** A backend instance, or which kind to create (default 'cpu'). */
   backend?: Backend | BackendKind;
-  /** build/edgeseek.wasm compiled: needed to create a CPU backend (Workers import it; Node: loadWasmModuleFromDisk). */
-  wasmModule?: WebAssembly.Module;
+  /** The compiled Wasm kernels: needed to create a backend (Workers import them; Node: loadKernelModulesFromDisk). */
+  wasmModule?: WebAssembly.Module | KernelModules;
+  /** CPU kernels: 'auto' (relaxed SIMD where its self-test passes), 'relaxed' or 'plain'. */
+  simd?: SimdChoice;
   /** WebGPU entry point for 'webgpu' / 'auto' where there is no navigator.gpu. */
   gpu?: GPU;
   /** CPU backend: weight bytes per Wasm memory. */
@@ -22,8 +26,8 @@ export interface RunnerOptions {
   threads?: number;
   threadsModule?: WebAssembly.Module;
   parallelMinMacs?: number;
-  /** CPU backend: activations of Q8_0/Q4_0 matmuls, 'f32' (exact, default) or 'int16' (faster; see CpuBackendOptions). */
-  activations?: 'f32' | 'int16';
+  /** CPU backend: activations of Q8_0/Q4_0 matmuls; default 'int16' (integer kernels), 'f32' exact (see CpuBackendOptions). */
+  activations?: ActivationMode;
   quantize?: QuantizeMode;
   /** Check every weight for NaN/Inf while loading (llama.cpp's --check-tensors). */
   checkTensors?: boolean;
@@ -56,9 +60,9 @@ export async function loadModelRunner(source: ModelSource, second: Backend | Run
 async function resolveBackend(options: RunnerOptions): Promise<Backend> {
   if (typeof options.backend === 'object') return options.backend;
   const kind = options.backend ?? 'cpu';
-  if (!options.wasmModule) throw new Error(`backend ${kind}: options.wasmModule (build/edgeseek.wasm, compiled) is required`);
+  if (!options.wasmModule) throw new Error(`backend ${kind}: options.wasmModule (the compiled Wasm kernels) is required`);
   return createBackend(kind, {
-    wasmModule: options.wasmModule, gpu: options.gpu, shardWeightBytes: options.shardWeightBytes,
+    wasmModule: options.wasmModule, simd: options.simd, gpu: options.gpu, shardWeightBytes: options.shardWeightBytes,
     threads: options.threads, threadsModule: options.threadsModule, parallelMinMacs: options.parallelMinMacs,
     activations: options.activations,
   });
@@ -86,6 +90,7 @@ class Runner implements ModelRunner {
   readonly weightBytes: number;
   readonly kvBytesPerToken: number;
   readonly decodeWeightBytes: number;
+  readonly activations: string;
   private readonly forwardPass: ForwardPass;
   private readonly width: number;
 
@@ -96,6 +101,8 @@ class Runner implements ModelRunner {
     const seen = new Set(weights.all);
     this.weightBytes = [...seen].reduce((a, w) => a + w.byteLength, 0);
     this.decodeWeightBytes = decodeBytes(config, weights);
+    const modes = new Set([...seen].map((w) => backend.matmulActivations?.(w.dtype) ?? 'f32'));
+    this.activations = [...modes].find((m) => m !== 'f32') ?? 'f32';
   }
 
   newSequence(capacity: number): Sequence {

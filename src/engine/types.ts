@@ -78,6 +78,10 @@ export interface ModelInfo {
   backend: 'cpu' | 'webgpu';
   /** cpu: the threads the kernels run on (in a page: Web Workers when it is cross-origin isolated, else 1). */
   threads?: number;
+  /** How matmuls treat activations: 'f32' (exact) or the integer mode of the quantized weights ('int16'). */
+  activations: string;
+  /** CPU backend: the kernel build that runs, 'relaxed' or 'plain' SIMD. */
+  kernels?: string;
 }
 
 export interface Engine {

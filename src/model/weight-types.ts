@@ -48,10 +48,12 @@ export interface WeightType {
     readonly matmul: string;
     readonly dequantize?: string;
     /**
-     * The integer-activation kernel, for types that have one; the others run
+     * The integer-activation kernel (int16 activations, src/backend/cpu/integer-kernels.ts),
+     * for types that have one, and its twin on i32x4.relaxed_dot_i8x16_i7x16_add_s
+     * where the relaxed build's self-test passes that op; the other types run
      * their exact kernel in the integer mode too (as F16 does).
      */
-    readonly int16?: string;
+    readonly int16?: { readonly kernel: string; readonly dotAdd?: string };
   };
   /** WDTYPE in shaders/weights.wgsl, and the layout the shader reads. */
   readonly gpu: { readonly code: number; readonly layout: GpuLayout };
@@ -92,11 +94,11 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   q8_0: {
     ggml: 8, label: 'Q8_0', block: 32, blockBytes: 34, decode: decodeQ8_0, quantize: quantizeQ8_0,
-    cpu: { matmul: 'matmul_q8_0', dequantize: 'dequantize_q8_0', int16: 'matmul_q8_0_i16' }, gpu: { code: 3, layout: { kind: 'scales' } },
+    cpu: { matmul: 'matmul_q8_0', dequantize: 'dequantize_q8_0', int16: { kernel: 'matmul_q8_0_int16' } }, gpu: { code: 3, layout: { kind: 'scales' } },
   },
   q4_0: {
     ggml: 2, label: 'Q4_0', block: 32, blockBytes: 18, decode: decodeQ4_0, quantize: quantizeQ4_0,
-    cpu: { matmul: 'matmul_q4_0', dequantize: 'dequantize_q4_0', int16: 'matmul_q4_0_i16' }, gpu: { code: 4, layout: { kind: 'scales' } },
+    cpu: { matmul: 'matmul_q4_0', dequantize: 'dequantize_q4_0', int16: { kernel: 'matmul_q4_0_int16', dotAdd: 'matmul_q4_0_int16_dotadd' } }, gpu: { code: 4, layout: { kind: 'scales' } },
   },
   q4_1: {
     ggml: 3, label: 'Q4_1', block: 32, blockBytes: 20, decode: decodeQ4_1, quantize: quantizeQ4_1,

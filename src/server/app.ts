@@ -63,7 +63,8 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   });
 
   app.get('/health', (c) => c.json({
-    status: 'ok', model: modelId, backend: engine.model.backend,
+    status: 'ok', model: modelId, backend: engine.model.backend, activations: engine.model.activations,
+    ...(engine.model.kernels ? { cpu_kernels: engine.model.kernels } : {}),
     cache_bytes_in_use: engine.cacheBytesInUse, cache_budget_bytes: engine.cacheBudgetBytes, queued: engine.queued,
   }));
   app.get('/v1/models', (c) => c.json(modelList(modelId, started)));

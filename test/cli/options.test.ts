@@ -36,6 +36,19 @@ describe('edgeseek options', () => {
     expect(stdout).not.toContain('prefill_tok_s');
   });
 
+  it('every command that loads a model takes --activations, --threads and --simd, each checked', async () => {
+    for (const command of ['logits', 'generate', 'serve', 'bench']) {
+      const { stdout } = await run('node', [BIN, command, '--help']);
+      for (const option of ['--activations', '--threads', '--simd']) expect(stdout, `${command} ${option}`).toContain(`[${option}]`);
+    }
+    const bad = await run('node', [BIN, 'bench', '--model', 'x', '--activations', 'int8']).catch((e) => e);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--activations must be f32 or int16, got 'int8'");
+    const simd = await run('node', [BIN, 'generate', '--prompt', 'x', '--simd', 'fast']).catch((e) => e);
+    expect(simd.code).toBe(2);
+    expect(simd.stderr).toContain("--simd must be auto, relaxed, plain, got 'fast'");
+  });
+
   it('--help alone prints the command list and exits 0', async () => {
     const { stdout } = await run('node', [BIN, '--help']);
     expect(stdout).toContain('usage: edgeseek <command>');

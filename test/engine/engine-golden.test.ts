@@ -24,7 +24,7 @@ describe('engine on tiny-a (CPU)', () => {
     expect(weights.length).toBeGreaterThan(1);
     expect(weights.at(-1)!.loaded).toBe(weights.at(-1)!.total);
     expect(progress.at(-1)!.stage).toBe('ready');
-    expect(engine.model).toEqual({ id: 'tiny-a', contextLength: 512, vocabSize: 1000, backend: 'cpu', threads: 1 });
+    expect(engine.model).toEqual({ id: 'tiny-a', contextLength: 512, vocabSize: 1000, backend: 'cpu', threads: 1, activations: 'f32', kernels: 'relaxed' });
   });
 
   it('greedy generation reproduces the golden continuations', async () => {

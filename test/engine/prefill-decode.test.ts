@@ -76,11 +76,10 @@ describe('prefill then decode equals one prefill (tiny-a, CPU)', () => {
 
 describe('multi-threaded CPU backend (2 threads, every matmul split)', () => {
   it('gives the golden logits and the same greedy continuation as one thread', async () => {
-    const { loadWasmThreadsModuleFromDisk } = await import('../../src/backend/cpu/wasm-module-node.ts');
     const { readF32 } = await import('../support/golden.ts');
     const { greedyContinuation } = await import('../support/greedy.ts');
     const golden = readGolden();
-    const threaded = await openRunner(GOLDEN_DIR, { threads: 2, threadsModule: await loadWasmThreadsModuleFromDisk(), parallelMinMacs: 0 });
+    const threaded = await openRunner(GOLDEN_DIR, { threads: 2, parallelMinMacs: 0 });
     try {
       const sequence = golden.sequences[1];
       const V = threaded.config.vocabSize;

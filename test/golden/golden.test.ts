@@ -19,13 +19,19 @@ const variants: { label: string; path: string; quantize?: 'q8_0'; tolerance: num
   { label: 'safetensors F32 quantized to Q8_0 at load', path: GOLDEN_DIR, quantize: 'q8_0' as const, tolerance: 1e-3, sequences: golden.q8_0.sequences, greedy: golden.q8_0.greedy },
 ];
 
-// Every backend: the CPU backend, and WebGPU (Dawn on llvmpipe under Node) unless this machine has no GPU stack.
-const backends = (['cpu', 'webgpu'] as const).filter((b) => b === 'cpu' || !NO_GPU);
+// Every backend: the CPU backend in both SIMD builds, and WebGPU (Dawn on llvmpipe under Node) unless this machine has no GPU stack.
+const backends = ([
+  { label: 'cpu backend, relaxed SIMD', backend: 'cpu', simd: 'relaxed' },
+  { label: 'cpu backend, plain SIMD', backend: 'cpu', simd: 'plain' },
+  { label: 'webgpu backend', backend: 'webgpu' },
+] as const).filter((b) => b.backend === 'cpu' || !NO_GPU);
 
-for (const backend of backends) for (const variant of variants) {
-  describe(`golden tiny-a, ${variant.label}, ${backend} backend`, () => {
+for (const { label, backend, ...rest } of backends) for (const variant of variants) {
+  describe(`golden tiny-a, ${variant.label}, ${label}`, () => {
     let runner: ModelRunner;
-    beforeAll(async () => { runner = await openRunner(variant.path, { quantize: variant.quantize, backend }); });
+    beforeAll(async () => {
+      runner = await openRunner(variant.path, { quantize: variant.quantize, backend, activations: 'f32', simd: 'simd' in rest ? rest.simd : undefined });
+    });
     afterAll(() => runner?.dispose());
 
     for (const [index, sequence] of variant.sequences.entries()) {
@@ -45,7 +51,7 @@ for (const backend of backends) for (const variant of variants) {
           expect(rel, `position ${p}: ‖Δ‖/‖ref‖ = ${rel}`).toBeLessThanOrEqual(variant.tolerance);
           if (margins[p] > 1e-3) expect(argmax(row), `argmax at position ${p}`).toBe(sequence.argmax[p]);
         }
-        console.log(`${backend} ${variant.label} sequence ${index}: worst ‖Δ‖/‖ref‖ = ${worst.toExponential(2)}`);
+        console.log(`${label} ${variant.label} sequence ${index}: worst ‖Δ‖/‖ref‖ = ${worst.toExponential(2)}`);
       });
     }
 

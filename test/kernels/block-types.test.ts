@@ -4,13 +4,14 @@
 // block-formats.ts exactly, on random blocks with edge-case f16 scales and on
 // every single scale bit of the 6-bit packings; matmul_<type> (fused decode
 // dot at T = 1, decoded rows above) against a float64 matmul over those values;
-// our quantizers must round-trip within a bound per format.
+// our quantizers must round-trip within a bound per format. The kernels run in
+// both builds of the module (plain and relaxed SIMD).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { fromF32, toF32 } from '../../src/model/dtype.ts';
 import { BLOCK_DTYPES, BLOCK_FORMATS, decodeBlocks, randomBlocks, type BlockDType } from './block-formats.ts';
 import {
-  fenceIntact, kernelInstance, poisonedF32, printRecordedErrors, putBytes, randomF32, readF32, recordRel, relError, release, runMatmulKernel,
+  fenceIntact, kernelInstance, KERNEL_BUILDS, poisonedF32, printRecordedErrors, putBytes, randomF32, readF32, recordRel, relError, release, runMatmulKernel,
 } from './support.ts';
 
 /** Stored values and f32 activations are exact inputs: only the f32 accumulation order (and Σ(d·q − m)x = d·Σqx − m·Σx) differs (measured ≤ 3.2e-7). */
@@ -26,8 +27,8 @@ const SCALE_BYTES: Partial<Record<BlockDType, [number, number]>> = {
   q2_k: [0, 16], q3_k: [96, 108], q4_k: [4, 16], q5_k: [4, 16], q6_k: [192, 208], iq4_xs: [2, 8],
 };
 
+/** The instance of the build whose describe block runs (set in its beforeAll; blocks run one after another). */
 let inst: WasmInstance;
-beforeAll(async () => { inst = await kernelInstance(); });
 afterAll(printRecordedErrors);
 
 /** Asserts the src decoder and the Wasm kernel both give the reference values of `bytes` bit for bit. */
@@ -46,62 +47,66 @@ function expectExactDecodes(dtype: BlockDType, bytes: Uint8Array, count: number,
   }
 }
 
-for (const dtype of BLOCK_DTYPES) {
-  const { block, bytes: blockBytes } = BLOCK_FORMATS[dtype];
-  describe(`${dtype} (${block}-element blocks of ${blockBytes} bytes)`, () => {
-    it('decodes exactly: random blocks, f16 scales moderate, zero, subnormal and extreme, scale bytes all 0x00 / 0xff', () => {
-      for (const [mode, seed] of [['moderate', 1], ['edge', 2], ['edge', 3], ['tiny', 4]] as const) {
-        const count = block * 24;
-        expectExactDecodes(dtype, randomBlocks(dtype, count, seed, mode).bytes, count, `${mode} blocks`);
-      }
-    });
+for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
+  beforeAll(async () => { inst = await kernelInstance(build); });
 
-    const range = SCALE_BYTES[dtype];
-    if (range) {
-      it(`decodes exactly with each single bit of the packed scales (bytes ${range[0]}..${range[1] - 1}) set alone`, () => {
-        const base = randomBlocks(dtype, block, 5).bytes;
-        const bits = (range[1] - range[0]) * 8;
-        const blocks = new Uint8Array(bits * blockBytes);
-        for (let i = 0; i < bits; i++) {
-          const at = i * blockBytes;
-          blocks.set(base, at);
-          blocks.fill(0, at + range[0], at + range[1]);
-          blocks[at + range[0] + (i >> 3)] = 1 << (i & 7);
+  for (const dtype of BLOCK_DTYPES) {
+    const { block, bytes: blockBytes } = BLOCK_FORMATS[dtype];
+    describe(`${dtype} (${block}-element blocks of ${blockBytes} bytes)`, () => {
+      it('decodes exactly: random blocks, f16 scales moderate, zero, subnormal and extreme, scale bytes all 0x00 / 0xff', () => {
+        for (const [mode, seed] of [['moderate', 1], ['edge', 2], ['edge', 3], ['tiny', 4]] as const) {
+          const count = block * 24;
+          expectExactDecodes(dtype, randomBlocks(dtype, count, seed, mode).bytes, count, `${mode} blocks`);
         }
-        expectExactDecodes(dtype, blocks, bits * block, 'single scale bits');
       });
-    }
 
-    const K = block === 32 ? 96 : 768;
-    for (const T of [1, 2, 5, 8, 13]) {
-      it(`matmul_${dtype} N=37 K=${K} T=${T}`, () => {
-        const rel = recordRel(`matmul_${dtype} T=${T}`, runMatmulKernel(inst, dtype, 37, K, T, 700 + T));
-        expect(rel, `matmul_${dtype} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
-      });
-    }
-    for (const T of [1, 5]) {
-      it(`matmul_${dtype} T=${T}, a third of the blocks with zero and a third with subnormal f16 scales`, () => {
-        const rel = recordRel(`matmul_${dtype} tiny T=${T}`, runMatmulKernel(inst, dtype, 37, K, T, 800 + T, true));
-        expect(rel, `matmul_${dtype} tiny T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
-      });
-    }
-    it(`matmul_${dtype} at model width (N=67, K=2048, T=1 and 13)`, () => {
-      for (const T of [1, 13]) {
-        const rel = recordRel(`matmul_${dtype} wide T=${T}`, runMatmulKernel(inst, dtype, 67, 2048, T, 900 + T));
-        expect(rel, `matmul_${dtype} wide T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
+      const range = SCALE_BYTES[dtype];
+      if (range) {
+        it(`decodes exactly with each single bit of the packed scales (bytes ${range[0]}..${range[1] - 1}) set alone`, () => {
+          const base = randomBlocks(dtype, block, 5).bytes;
+          const bits = (range[1] - range[0]) * 8;
+          const blocks = new Uint8Array(bits * blockBytes);
+          for (let i = 0; i < bits; i++) {
+            const at = i * blockBytes;
+            blocks.set(base, at);
+            blocks.fill(0, at + range[0], at + range[1]);
+            blocks[at + range[0] + (i >> 3)] = 1 << (i & 7);
+          }
+          expectExactDecodes(dtype, blocks, bits * block, 'single scale bits');
+        });
       }
-    });
 
-    it(`our quantizer round-trips uniform values within ${QUANTIZER_BOUND[dtype]} and writes blocks the reference decodes alike`, () => {
-      const values = randomF32(block * 16, 31, 2);
-      values[5] = 0; values.fill(0, block, 2 * block); // a zero value and an all-zero block
-      const bytes = fromF32(dtype, values);
-      expect(bytes.length).toBe((values.length / block) * blockBytes);
-      const decoded = toF32(dtype, bytes, values.length);
-      expect(Array.from(decoded)).toEqual(Array.from(decodeBlocks(dtype, bytes, values.length)));
-      expect(Array.from(decoded.subarray(block, 2 * block)).every((v) => v === 0), 'an all-zero block decodes to zeros').toBe(true);
-      const rel = recordRel(`quantize ${dtype}`, relError(decoded, values));
-      expect(rel, `quantize ${dtype}: ‖decoded − x‖/‖x‖ = ${rel}`).toBeLessThan(QUANTIZER_BOUND[dtype]);
+      const K = block === 32 ? 96 : 768;
+      for (const T of [1, 2, 5, 8, 13]) {
+        it(`matmul_${dtype} N=37 K=${K} T=${T}`, () => {
+          const rel = recordRel(`${build} matmul_${dtype} T=${T}`, runMatmulKernel(inst, dtype, 37, K, T, 700 + T));
+          expect(rel, `matmul_${dtype} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
+        });
+      }
+      for (const T of [1, 5]) {
+        it(`matmul_${dtype} T=${T}, a third of the blocks with zero and a third with subnormal f16 scales`, () => {
+          const rel = recordRel(`${build} matmul_${dtype} tiny T=${T}`, runMatmulKernel(inst, dtype, 37, K, T, 800 + T, true));
+          expect(rel, `matmul_${dtype} tiny T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
+        });
+      }
+      it(`matmul_${dtype} at model width (N=67, K=2048, T=1 and 13)`, () => {
+        for (const T of [1, 13]) {
+          const rel = recordRel(`${build} matmul_${dtype} wide T=${T}`, runMatmulKernel(inst, dtype, 67, 2048, T, 900 + T));
+          expect(rel, `matmul_${dtype} wide T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
+        }
+      });
+
+      if (build === 'plain') it(`our quantizer round-trips uniform values within ${QUANTIZER_BOUND[dtype]} and writes blocks the reference decodes alike`, () => {
+        const values = randomF32(block * 16, 31, 2);
+        values[5] = 0; values.fill(0, block, 2 * block); // a zero value and an all-zero block
+        const bytes = fromF32(dtype, values);
+        expect(bytes.length).toBe((values.length / block) * blockBytes);
+        const decoded = toF32(dtype, bytes, values.length);
+        expect(Array.from(decoded)).toEqual(Array.from(decodeBlocks(dtype, bytes, values.length)));
+        expect(Array.from(decoded.subarray(block, 2 * block)).every((v) => v === 0), 'an all-zero block decodes to zeros').toBe(true);
+        const rel = recordRel(`quantize ${dtype}`, relError(decoded, values));
+        expect(rel, `quantize ${dtype}: ‖decoded − x‖/‖x‖ = ${rel}`).toBeLessThan(QUANTIZER_BOUND[dtype]);
+      });
     });
-  });
-}
+  }
+});

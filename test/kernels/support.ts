@@ -4,12 +4,24 @@
 import { expect } from 'vitest';
 import { rowScratchBytes, type MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
 import { instantiateKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
-import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import type { KernelBuild } from '../../src/backend/cpu/kernel-build.ts';
+import { loadRelaxedWasmModuleFromDisk, loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 import { randomArray } from '../ops/reference.ts';
 import { BLOCK_FORMATS, randomBlocks, type BlockDType } from './block-formats.ts';
 
-export async function kernelInstance(): Promise<WasmInstance> {
-  return instantiateKernels(await loadWasmModuleFromDisk());
+/** Both builds of the module are tested on every runtime that can run them: the plain one stays tested where relaxed SIMD exists. */
+export const KERNEL_BUILDS: readonly KernelBuild[] = ['plain', 'relaxed'];
+
+/** The build's module; the relaxed one must compile here (Node 20 with its flag, Deno, workerd). */
+export async function kernelModule(build: KernelBuild = 'plain'): Promise<WebAssembly.Module> {
+  if (build === 'plain') return loadWasmModuleFromDisk();
+  const relaxed = await loadRelaxedWasmModuleFromDisk();
+  if (!relaxed) throw new Error('build/edgeseek-relaxed.wasm does not compile on this runtime');
+  return relaxed;
+}
+
+export async function kernelInstance(build: KernelBuild = 'plain'): Promise<WasmInstance> {
+  return instantiateKernels(await kernelModule(build));
 }
 
 // The seeded PRNG and random data are test/ops/reference.ts's, shared by every numeric test.
@@ -201,19 +213,19 @@ export const ENCODERS = {
 export type KernelDType = keyof typeof ENCODERS | BlockDType;
 
 /**
- * One matmul test case: a random [N, K] weight in `dtype` (tinyWeights when
- * `tiny`; for the block types of block-formats.ts random blocks, a third with
- * zero and a third with subnormal scales when `tiny`), activations x [T, K]
- * with rows xStride = K + 3 apart, and the out row stride N + 5 — strides
- * that are never the dense ones.
+ * One matmul test case: a random [N, K] weight in `dtype` (values up to
+ * ±amplitude; tinyWeights when `tiny`; for the block types of block-formats.ts
+ * random blocks, a third with zero and a third with subnormal scales when
+ * `tiny`), activations x [T, K] with rows xStride = K + 3 apart, and the out
+ * row stride N + 5 — strides that are never the dense ones.
  */
 export function matmulCase(
-  dtype: KernelDType, N: number, K: number, T: number, seed: number, tiny = false,
+  dtype: KernelDType, N: number, K: number, T: number, seed: number, tiny = false, amplitude = 0.5,
 ): { weight: EncodedWeight; x: Float32Array; xStride: number; outStride: number } {
   const xStride = K + 3;
   const x = randomArray(T * xStride, seed + 1);
   if (dtype in BLOCK_FORMATS) return { weight: randomBlocks(dtype as BlockDType, N * K, seed, tiny ? 'tiny' : 'moderate'), x, xStride, outStride: N + 5 };
-  const src = randomArray(N * K, seed, 0.5);
+  const src = randomArray(N * K, seed, amplitude);
   if (tiny) tinyWeights(dtype, src);
   return { weight: ENCODERS[dtype as keyof typeof ENCODERS](src), x, xStride, outStride: N + 5 };
 }

@@ -9,11 +9,28 @@ import { DTYPES, weightType } from '../../src/model/weight-types.ts';
 import { testBackends } from '../support/backends.ts';
 import { BLOCK_DTYPES, BLOCK_FORMATS, randomBlocks } from '../kernels/block-formats.ts';
 import {
-  matmulRef, mlaNaiveRef, randomArray, relError, rmsnormRef, ropePairsRef, routeRef, siluRef,
+  matmulRef, mlaNaiveRef, quantizeActInt16Ref, randomArray, relError, rmsnormRef, ropePairsRef, routeRef, siluRef,
 } from './reference.ts';
+import type { ActivationMode } from '../../src/backend/cpu/integer-kernels.ts';
 
-/** Error bounds per weight dtype: activations stay f32, so only accumulation order differs. */
+/**
+ * Matmuls against the reference over the activations the kernel multiplies:
+ * f32 as given, or in the int16 mode of a type with an integer kernel each
+ * block quantized exactly as the kernel does (quantizeActInt16Ref) — so only
+ * accumulation order differs.
+ */
 const TOLERANCE = 2e-6;
+/**
+ * Attention with a W_UV that has an integer kernel, whose input o_lat the op
+ * computes itself, against the unquantized reference: the int16 rounding
+ * budget, ≈ 3e-5 per matmul (test/kernels/matmul-int16.test.ts).
+ */
+const INT16_OP_TOLERANCE = 1e-4;
+
+/** The activations x [T, K] a matmul with this weight type multiplies in `mode`. */
+function seenBy(mode: ActivationMode, dtype: DType, x: ArrayLike<number>, T: number, K: number): ArrayLike<number> {
+  return mode === 'int16' && weightType(dtype).cpu.int16 ? quantizeActInt16Ref(x, T, K) : x;
+}
 
 /** A row length that is whole blocks of `dtype` and, for float types, not a multiple of 4 or 8. */
 function rowLength(dtype: DType): number {
@@ -36,7 +53,7 @@ function weightOf(b: Backend, name: string, dtype: DType, shape: number[], seed:
  */
 async function expectMoeExperts(
   b: Backend, plan: RoutePlan, experts: Int32Array, weights: Float32Array,
-  types: { gate: DType; up: DType; down: DType }, E: number, H: number, I: number,
+  types: { gate: DType; up: DType; down: DType }, E: number, H: number, I: number, mode: ActivationMode,
 ): Promise<void> {
   const T = plan.tokens;
   const k = plan.topK;
@@ -56,10 +73,12 @@ async function expectMoeExperts(
     const xt = xData.subarray(t * H, (t + 1) * H);
     for (let j = 0; j < k; j++) {
       const e = experts[t * k + j];
-      const gv = matmulRef(xt, 1, H, gate.values.subarray(e * I * H, (e + 1) * I * H), I);
-      const uv = matmulRef(xt, 1, H, up.values.subarray(e * I * H, (e + 1) * I * H), I);
+      const gv = matmulRef(seenBy(mode, types.gate, xt, 1, H), 1, H, gate.values.subarray(e * I * H, (e + 1) * I * H), I);
+      const uv = matmulRef(seenBy(mode, types.up, xt, 1, H), 1, H, up.values.subarray(e * I * H, (e + 1) * I * H), I);
       const hv = gv.map((v, i) => siluRef(v) * uv[i]);
-      const dv = matmulRef(hv, 1, I, down.values.subarray(e * H * I, (e + 1) * H * I), H);
+      // The down projection's input is the op's own SwiGLU output: where its type has an integer kernel the
+      // reference quantizes the float64 values, which the kernel's f32 ones match to rounding.
+      const dv = matmulRef(seenBy(mode, types.down, hv, 1, I), 1, I, down.values.subarray(e * H * I, (e + 1) * H * I), H);
       for (let i = 0; i < H; i++) ref[t * H + i] += weights[t * k + j] * dv[i];
     }
   }
@@ -74,11 +93,12 @@ function poisoned(b: Backend, rows: number, cols: number): Activation {
   return act;
 }
 
-for (const { name: backendName, create } of testBackends()) {
+for (const { name: backendName, create, activations } of testBackends()) {
   describe(`backend ops: ${backendName}`, () => {
     let b: Backend;
     beforeAll(async () => { b = await create(); });
     afterAll(() => b?.dispose());
+    const seen = (dtype: DType, x: ArrayLike<number>, T: number, K: number) => seenBy(activations, dtype, x, T, K);
 
     for (const dtype of DTYPES) {
       for (const T of [1, 5, 11, 37]) {
@@ -94,7 +114,7 @@ for (const { name: backendName, create } of testBackends()) {
           const got = await b.read(out);
           const xs = new Float64Array(T * K);
           for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) xs[t * K + k] = xData[t * (K + 5) + 5 + k];
-          const ref = matmulRef(xs, T, K, values, N);
+          const ref = matmulRef(seen(dtype, xs, T, K), T, K, values, N);
           const picked = new Float64Array(T * N);
           for (let t = 0; t < T; t++) {
             for (let n = 0; n < N; n++) picked[t * N + n] = got[t * (N + 3) + 2 + n];
@@ -155,7 +175,7 @@ for (const { name: backendName, create } of testBackends()) {
         b.write(x, xData);
         const out = poisoned(b, T, N);
         b.matmul(x, weight, out);
-        const rel = relError(await b.read(out), matmulRef(xData, T, K, values, N));
+        const rel = relError(await b.read(out), matmulRef(seen(dtype, xData, T, K), T, K, values, N));
         expect(rel, `matmul ${dtype} K=${K}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
         b.release(x); b.release(out); b.release(weight);
       }
@@ -268,7 +288,8 @@ for (const { name: backendName, create } of testBackends()) {
           const got = await b.read(columns(out, 1, heads * v));
           const ref = mlaNaiveRef(qData, T, pos0, latent, kpe, kvBValues, { heads, nope, rope, v, kvr, scale });
           const rel = relError(got, ref);
-          expect(rel, `mla ${dtype} pos0=${pos0} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
+          const bound = activations === 'int16' && weightType(dtype).cpu.int16 ? INT16_OP_TOLERANCE : 2e-6;
+          expect(rel, `mla ${dtype} pos0=${pos0} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(bound);
           b.release(q); b.release(out);
         }
         b.release(cache); b.release(rows); b.release(wkb); b.release(wvb);
@@ -286,7 +307,7 @@ for (const { name: backendName, create } of testBackends()) {
             experts: E, topK: 2, scoring: 'softmax', method: 'greedy', groups: 1, topKGroups: 1, normTopKProb: false, routedScalingFactor: 1,
           });
           const { experts, weights } = await b.readPlan(plan);
-          await expectMoeExperts(b, plan, experts, weights, types, E, 256, 32);
+          await expectMoeExperts(b, plan, experts, weights, types, E, 256, 32, activations);
           b.release(logits);
         }
       });
@@ -334,7 +355,7 @@ for (const { name: backendName, create } of testBackends()) {
             const rel = relError(weights.subarray(t * g.k, (t + 1) * g.k), ref.weights);
             expect(rel, `T=${T} token ${t} gate weights: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(1e-6);
           }
-          await expectMoeExperts(b, plan, experts, weights, { gate: 'q8_0', up: 'q4_0', down: 'f16' }, E, H, I);
+          await expectMoeExperts(b, plan, experts, weights, { gate: 'q8_0', up: 'q4_0', down: 'f16' }, E, H, I, activations);
           b.release(logits);
         }
         if (bias) b.release(bias);

@@ -202,3 +202,38 @@ export function relError(out: ArrayLike<number>, ref: ArrayLike<number>): number
   for (let i = 0; i < ref.length; i++) { num += (out[i] - ref[i]) ** 2; den += ref[i] ** 2; }
   return Math.sqrt(num / den);
 }
+
+function roundTiesEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * One 32-value block as the int16 activation mode quantizes it
+ * (assembly/kernels/act_quant.ts), in the kernel's f32 arithmetic: s =
+ * amax/16383 and q = round(x·(16383/amax)), ties to even; blocks below 2^-100
+ * are scaled up by 2^100 first and their scale down.
+ */
+export function quantizeBlockInt16Ref(x: ArrayLike<number>): { s: number; q: number[] } {
+  const f = Math.fround;
+  let amax = 0;
+  for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(f(x[i])));
+  const up = amax > 0 && amax < 2 ** -100 ? 2 ** 100 : 1;
+  const scaled = f(amax * up);
+  const inv = scaled > 0 ? f(16383 / scaled) : 0;
+  const q = Array.from({ length: 32 }, (_, i) => roundTiesEven(f(f(f(x[i]) * up) * inv)));
+  return { s: f(f(scaled / 16383) / up), q };
+}
+
+/** x [T, K] with each 32-block replaced by the values q·s the int16 kernels multiply. */
+export function quantizeActInt16Ref(x: ArrayLike<number>, T: number, K: number): Float64Array {
+  const out = new Float64Array(T * K);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < K / 32; b++) {
+      const at = t * K + b * 32;
+      const { s, q } = quantizeBlockInt16Ref(Array.from({ length: 32 }, (_, i) => x[at + i]));
+      for (let i = 0; i < 32; i++) out[at + i] = q[i] * s;
+    }
+  }
+  return out;
+}

@@ -24,7 +24,8 @@ describe.each(targets)('%s server', (_kind, start) => {
 
   it('GET /health and /v1/models', async () => {
     const health = await (await fetch(`${server.url}/health`)).json();
-    expect(health).toMatchObject({ status: 'ok', model: TINY_MODEL_ID });
+    // The kernel build and activation mode in use (tiny-a's F32 weights run the exact path).
+    expect(health).toMatchObject({ status: 'ok', model: TINY_MODEL_ID, backend: 'cpu', activations: 'f32', cpu_kernels: 'relaxed' });
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual([TINY_MODEL_ID]);
   });

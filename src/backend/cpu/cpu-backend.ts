@@ -11,7 +11,9 @@ import { dequantizeKernel, ROUTE_METHOD, ROUTE_SCORING, routeScratchBytes, type 
 import { DTYPES } from '../../model/weight-types.ts';
 import type { CpuContext } from './cpu-context.ts';
 import type { CpuCache, CpuRoutePlan, CpuWeight } from './cpu-types.ts';
-import { MatmulDispatch, type ActivationMode } from './matmul-dispatch.ts';
+import { MatmulDispatch } from './matmul-dispatch.ts';
+import { checkActivationMode, type ActivationMode } from './integer-kernels.ts';
+import { failedOps, relaxedOpsOf, type KernelBuild } from './kernel-build.ts';
 import { WeightPlacement } from './weight-placement.ts';
 import { absorbedAttention } from './mla-attention.ts';
 import { routedExperts } from './moe-experts.ts';
@@ -22,7 +24,8 @@ import type { ThreadPool } from './threads/pool.ts';
 export interface CpuBackendOptions {
   /**
    * Threads for matmuls and per-head attention (Node and Deno; default 1). Above 1
-   * this needs `threadsModule`, the shared-memory build build/edgeseek-threads.wasm.
+   * this needs `threadsModule`, the shared-memory build of the same kernels
+   * (build/edgeseek{,-relaxed}-threads.wasm; kernel-build.ts picks the pair).
    */
   threads?: number;
   threadsModule?: WebAssembly.Module;
@@ -31,10 +34,11 @@ export interface CpuBackendOptions {
   /** Weight bytes per Wasm memory before a new one is opened (default 3 GiB of the 4 GiB wasm32 limit). */
   shardWeightBytes?: number;
   /**
-   * Activations of Q8_0/Q4_0 matmuls (default 'f32', exact). 'int16' quantizes
-   * each token's activations per 32-element block (one f32 scale per block) so
-   * the block dot products run as integer i32x4.dot_i16x8_s: faster, at a
-   * relative error of about 1.5e-5 per matmul (test/kernels/matmul-i16.test.ts).
+   * Activations of matmuls whose weight type has an integer kernel
+   * (integer-kernels.ts: Q8_0, Q4_0). Unset: 'int16' for those types — each
+   * token's activations quantized per 32-element block to 15 bits for integer
+   * dot products, within README's agreement bounds on the default model.
+   * 'f32' keeps every matmul exact (f32 activations).
    */
   activations?: ActivationMode;
 }
@@ -54,6 +58,10 @@ export async function createCpuBackend(module: WebAssembly.Module, options: CpuB
 
 export class CpuBackend implements Backend, CpuContext {
   readonly name = 'cpu' as const;
+  /** The kernel build: relaxed-SIMD or plain-SIMD module (kernel-build.ts). */
+  readonly kernelBuild: KernelBuild;
+  /** Relaxed ops whose self-test passed in this build (RELAXED_OPS bits; 0 in the plain build). */
+  readonly relaxedOps: number;
   readonly weightDTypes: readonly DType[] = DTYPES;
   readonly instances: WasmInstance[];
   readonly shards: ShardSet;
@@ -72,7 +80,17 @@ export class CpuBackend implements Backend, CpuContext {
     this.shards = new ShardSet(this.instances);
     this.scratch = new Scratch(this.instances);
     this.placement = new WeightPlacement(options.shardWeightBytes);
-    this.dispatch = new MatmulDispatch(this.instances, this.scratch, pool, options.activations ?? 'f32', options.parallelMinMacs);
+    this.relaxedOps = relaxedOpsOf(first.exports);
+    this.kernelBuild = first.exports.simd_relaxed() === 1 ? 'relaxed' : 'plain';
+    const missing = this.kernelBuild === 'relaxed' ? failedOps(this.relaxedOps) : [];
+    if (missing.length) throw new Error(`CPU backend: the relaxed-SIMD build fails its self-test for ${missing.join(', ')} here; use the plain build`);
+    this.dispatch = new MatmulDispatch(
+      this.instances, this.scratch, pool, checkActivationMode(options.activations), this.relaxedOps, options.parallelMinMacs,
+    );
+  }
+
+  matmulActivations(dtype: DType): ActivationMode {
+    return this.dispatch.modeFor(dtype);
   }
 
   get threads(): number { return this.pool?.threads ?? 1; }

@@ -26,9 +26,9 @@ export function rowScratchBytes(K: number): number {
   return K * 4;
 }
 
-/** matmul_<q8_0|q4_0>_i16(w, xq, out, outStride, N, K, T); see KernelExports.matmul_q8_0_i16. */
-export type QuantI16MatmulKernel = (
-  w: number, xq: number, out: number, outStride: number, N: number, K: number, T: number,
+/** matmul_<dtype>_int16(w, xq, out, outStride, N, K, T, scratch); see KernelExports.matmul_q8_0_int16. */
+export type IntegerMatmulKernel = (
+  w: number, xq: number, out: number, outStride: number, N: number, K: number, T: number, scratch: number,
 ) => void;
 
 /** moe_route's codes for GatingParams.scoring and GatingParams.method. */
@@ -49,9 +49,6 @@ export function dequantizeKernel(k: KernelExports, dtype: DType): DequantizeKern
   return name === undefined ? undefined : (k as unknown as Record<string, DequantizeKernel>)[name];
 }
 
-/** Bytes of one quantized activation block (f32 scale + 32 × i16) written by quantize_act_i16. */
-export const ACT_I16_BLOCK_BYTES = 68;
-
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   /** First byte past the module's static data: the TypeScript heap starts here. */
@@ -68,18 +65,30 @@ export interface KernelExports {
   matmul_q6_k: MatmulKernel; matmul_iq4_xs: MatmulKernel;
 
   /**
-   * The int16-activation path (CpuBackendOptions.activations = 'int16'), step 1:
-   * quantize_act_i16(x, xStride, T, K, dst) quantizes f32 x[T, K] (row t at
-   * x + t·xStride·4; K a multiple of 32) per 32-element block into dst, tokens
-   * contiguous, 68 bytes a block: at dst + (t·K/32 + b)·68 an f32 s = amax/32767
-   * of the block, then 32 × i16 q = round(x/s) (ties to even). dst needs T·(K/32)·68 bytes.
+   * The int16-activation path (integer-kernels.ts), step 1: quantize_act_int16(x,
+   * xStride, T, K, dst) quantizes f32 x[T, K] (row t at x + t·xStride·4; K a
+   * multiple of 32) per 32-element block, s = amax/16383 and q = round(x/s)
+   * (ties to even), into act_int16_bytes(K, T) bytes. Block-major: entry (b, t)
+   * is the (b·T + t)-th of each array, for n = T·K/32 entries: n × i32x4 C =
+   * (−8·Σq, 0, 0, 0); n × f32 s, padded to 16 bytes; n × 32 i16 q; n × 32 i8 h;
+   * n × 32 u8 l with q = 128·h + l (assembly/kernels/act_quant.ts).
    */
-  quantize_act_i16(x: number, xStride: number, T: number, K: number, dst: number): void;
-  /** Step 2: matmul_<q8_0|q4_0>_i16(w, xq, out, outStride, N, K, T):
-   *  out[t·outStride + n] = Σ_b d[n, b] · s[t, b] · Σ_i q_w[n, b, i] · q_x[t, b, i], integer
-   *  dot products per block (i32x4.dot_i16x8_s), xq as written by quantize_act_i16. */
-  matmul_q8_0_i16: QuantI16MatmulKernel;
-  matmul_q4_0_i16: QuantI16MatmulKernel;
+  quantize_act_int16(x: number, xStride: number, T: number, K: number, dst: number): void;
+  act_int16_bytes(K: number, T: number): number;
+  /** Bytes of scratch a matmul_<dtype>_int16 call of T tokens needs (160 + 32·T; 0 for T = 1). */
+  int16_scratch_bytes(T: number): number;
+  /** Step 2: matmul_<q8_0|q4_0>_int16(w, xq, out, outStride, N, K, T, scratch):
+   *  out[t·outStride + n] = Σ_b d[n, b] · s[t, b] · Σ_i w[n, b, i] · q[t, b, i], the block sums
+   *  exact in i32 (Q4_0: w = nibble − 8). The _dotadd twin uses i32x4.relaxed_dot_i8x16_i7x16_add_s
+   *  (only where the SIMD self-test passes it); in the plain build it is the same kernel. */
+  matmul_q8_0_int16: IntegerMatmulKernel;
+  matmul_q4_0_int16: IntegerMatmulKernel;
+  matmul_q4_0_int16_dotadd: IntegerMatmulKernel;
+
+  /** 1 in the relaxed-SIMD build (kernel-build.ts). */
+  simd_relaxed(): number;
+  /** Bits of the relaxed ops that give portable results (RELAXED_OPS); scratch: 64 bytes. 0 in the plain build. */
+  simd_self_test(scratch: number, seed: number): number;
 
   /** dequantize_<dtype>(src, dst, count): dst f32[count] from count elements at src
    *  (count a multiple of 32 for quants; src at a block boundary). */

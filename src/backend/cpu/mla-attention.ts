@@ -29,11 +29,11 @@ export function absorbedAttention(
     const qlatPtr = ctx.shards.locate(qlat, wkb.shard, 'write');
     const headBytes = bytesFor(wkb.dtype, [kvr, nope]);
     const xq = ctx.dispatch.quantizeHeads(wkb.shard, wkb.dtype, qv.ptr, qv.stride, qHead, heads, nope, T);
-    const rows = xq ? 0 : ctx.dispatch.rowScratch(wkb.shard, heads, nope);
+    const rows = xq ? ctx.dispatch.scratchFor(wkb.shard, heads, xq.scratchBytes) : ctx.dispatch.rowScratch(wkb.shard, heads, nope);
     const kernels = weightType(wkb.dtype).cpu;
     ctx.dispatch.runCalls(wkb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-      kernel: kernels.int16!,
-      args: [wkb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T],
+      kernel: xq.kernel,
+      args: [wkb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T, rows + h * xq.scratchBytes],
     } : {
       kernel: kernels.matmul,
       args: [wkb.ptr + h * headBytes, qv.ptr + h * qHead * 4, qv.stride, qlatPtr + h * kvr * 4, heads * kvr, kvr, nope, T, rows + h * rowScratchBytes(nope)],
@@ -56,11 +56,11 @@ export function absorbedAttention(
     const ov = ctx.at(out, wvb.shard, 'readwrite');
     const headBytes = bytesFor(wvb.dtype, [v, kvr]);
     const xq = ctx.dispatch.quantizeHeads(wvb.shard, wvb.dtype, olatPtr, heads * kvr, kvr, heads, kvr, T);
-    const rows = xq ? 0 : ctx.dispatch.rowScratch(wvb.shard, heads, kvr);
+    const rows = xq ? ctx.dispatch.scratchFor(wvb.shard, heads, xq.scratchBytes) : ctx.dispatch.rowScratch(wvb.shard, heads, kvr);
     const kernels = weightType(wvb.dtype).cpu;
     ctx.dispatch.runCalls(wvb.shard, Array.from({ length: heads }, (_, h) => (xq ? {
-      kernel: kernels.int16!,
-      args: [wvb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, ov.ptr + h * v * 4, ov.stride, v, kvr, T],
+      kernel: xq.kernel,
+      args: [wvb.ptr + h * headBytes, xq.ptr + h * xq.headBytes, ov.ptr + h * v * 4, ov.stride, v, kvr, T, rows + h * xq.scratchBytes],
     } : {
       kernel: kernels.matmul,
       args: [wvb.ptr + h * headBytes, olatPtr + h * kvr * 4, heads * kvr, ov.ptr + h * v * 4, ov.stride, v, kvr, T, rows + h * rowScratchBytes(kvr)],

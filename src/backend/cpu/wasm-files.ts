@@ -1,15 +1,19 @@
 // The Wasm modules of the CPU backend by file name, compiled once each per
 // process or page. How a file's bytes are reached belongs to the runtime:
 // wasm-module-node.ts reads build/ on disk, src/browser/wasm-module.ts fetches
-// the copy next to the bundle.
+// the copy next to the bundle. Which build runs is kernel-build.ts's choice.
+import type { KernelModules } from './kernel-build.ts';
 
 /** The kernels (build/edgeseek.wasm), and the same over a shared memory for threads. */
 export const KERNELS_FILE = 'edgeseek.wasm';
 export const THREADS_FILE = 'edgeseek-threads.wasm';
+/** The relaxed-SIMD builds of the same kernels (assembly/kernels/simd.ts). */
+export const RELAXED_FILE = 'edgeseek-relaxed.wasm';
+export const RELAXED_THREADS_FILE = 'edgeseek-relaxed-threads.wasm';
 
 /** `compile`, called once per file; a failed compile is forgotten, so a later call tries again. */
-export function compiledOnce(compile: (file: string) => Promise<WebAssembly.Module>): (file: string) => Promise<WebAssembly.Module> {
-  const compiled = new Map<string, Promise<WebAssembly.Module>>();
+export function compiledOnce<M = WebAssembly.Module>(compile: (file: string) => Promise<M>): (file: string) => Promise<M> {
+  const compiled = new Map<string, Promise<M>>();
   return (file) => {
     let module = compiled.get(file);
     if (!module) {
@@ -19,4 +23,19 @@ export function compiledOnce(compile: (file: string) => Promise<WebAssembly.Modu
     }
     return module;
   };
+}
+
+/** Bytes of a relaxed build compiled, or undefined where this runtime cannot compile relaxed SIMD. */
+export function compileIfValid(bytes: BufferSource): Promise<WebAssembly.Module | undefined> {
+  return WebAssembly.validate(bytes) ? WebAssembly.compile(bytes) : Promise.resolve(undefined);
+}
+
+/** The builds a runtime's loader gives (the threads ones only when `threads`), for selectKernels. */
+export async function kernelModulesFrom(
+  load: (file: string) => Promise<WebAssembly.Module>, loadRelaxed: (file: string) => Promise<WebAssembly.Module | undefined>, threads: boolean,
+): Promise<KernelModules> {
+  const [plain, relaxed] = await Promise.all([load(KERNELS_FILE), loadRelaxed(RELAXED_FILE)]);
+  if (!threads) return { plain, relaxed };
+  const [plainThreads, relaxedThreads] = await Promise.all([load(THREADS_FILE), loadRelaxed(RELAXED_THREADS_FILE)]);
+  return { plain, relaxed, plainThreads, relaxedThreads };
 }

@@ -60,6 +60,7 @@ export class FakeRunner implements ModelRunner {
   readonly weightBytes = 0;
   readonly decodeWeightBytes = 0;
   readonly kvBytesPerToken = 100;
+  readonly activations = 'f32';
   live = 0;
   forwards = 0;
   /** Milliseconds each forward takes (a real await, so other requests can interleave). */

@@ -1,0 +1,251 @@
+// The int16-activation matmul exports (CpuBackendOptions.activations =
+// 'int16'). Decode (T = 1) streams every row once (matmul_int16.ts; Q4_0 in the
+// relaxed build on byte planes, matmul_int16_planes.ts). Prefill and batched
+// decode (T > 1) take two rows at a time: each weight block is widened to i16
+// once, and a loop over all T tokens meets it with each token's activation
+// block (block-major, so these are consecutive, act_quant.ts), keeping the
+// per-token f32 accumulators (and the widened block) in the caller's scratch. So the weights leave
+// memory once per call whatever T is, every activation load serves two rows,
+// and nothing is unrolled across tokens: V8 schedules the loads of an unrolled
+// token group all at the top of the loop and spills them (the 8-token passes
+// this replaced spent most of their instructions on spills and reloads).
+import { actHeaderBytes } from './act_quant';
+import { hsum, loadHalf } from './half';
+import { blockSumI16, int16RowTimes1 } from './matmul_int16';
+import { planesRowTimes1 } from './matmul_int16_planes';
+import { blockBytes } from './quant_blocks';
+import { madd } from './simd';
+
+/** Σ w·q [+ C] of one token's block: the widened weights at wide (4 × i16x8), q the block's 32 i16 values. */
+@inline function blockSum<Q>(wide: usize, q: usize, c: usize): v128 {
+  const sum = i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(v128.load(wide), v128.load(q)), i32x4.dot_i16x8_s(v128.load(wide, 16), v128.load(q, 16))),
+    i32x4.add(i32x4.dot_i16x8_s(v128.load(wide, 32), v128.load(q, 32)), i32x4.dot_i16x8_s(v128.load(wide, 48), v128.load(q, 48))),
+  );
+  return isSigned<Q>() ? sum : i32x4.add(sum, v128.load(c));
+}
+
+/** The 32 weights of the block at p widened to i16 into wide (Q8_0 sign-extended bytes; Q4_0 nibbles 0..15, low then high), d splatted at wide + 64. */
+@inline function widenBlock<Q>(p: usize, wide: usize): void {
+  if (isSigned<Q>()) {
+    const lo = v128.load(p, 2), hi = v128.load(p, 18);
+    v128.store(wide, i16x8.extend_low_i8x16_s(lo));
+    v128.store(wide, i16x8.extend_high_i8x16_s(lo), 16);
+    v128.store(wide, i16x8.extend_low_i8x16_s(hi), 32);
+    v128.store(wide, i16x8.extend_high_i8x16_s(hi), 48);
+  } else {
+    const raw = v128.load(p, 2);
+    const nl = v128.and(raw, i8x16.splat(0x0f)), nh = v128.and(i16x8.shr_u(raw, 4), i8x16.splat(0x0f));
+    v128.store(wide, i16x8.extend_low_i8x16_u(nl));
+    v128.store(wide, i16x8.extend_high_i8x16_u(nl), 16);
+    v128.store(wide, i16x8.extend_low_i8x16_u(nh), 32);
+    v128.store(wide, i16x8.extend_high_i8x16_u(nh), 48);
+  }
+  v128.store(wide, f32x4.splat(loadHalf(p)), 64);
+}
+
+/** Scratch of twoRowsTimesT: two widened blocks (80 bytes each), then a 32-byte accumulator pair per token. */
+const WIDE_BYTES: usize = 160;
+
+/**
+ * Rows r0 and r1 (may be equal for an odd last row) times T tokens: out[t, r]
+ * for both. Each weight block is widened once into scratch and read back by
+ * the token loop: V8 would otherwise sink the widening (loop-invariant) into
+ * the loop and redo it for every token. The −8 of Q4_0 comes from C.
+ */
+@inline function twoRowsTimesT<Q>(r0: usize, r1: usize, blocks: i32, xq: usize, T: i32, scratch: usize, o0: usize, o1: usize, os: usize): void {
+  const bb = blockBytes<Q>();
+  const n = <usize>blocks * <usize>T;
+  const sBase = xq + (n << 4);
+  const qBase = xq + actHeaderBytes(n);
+  const wide0 = scratch;
+  const wide1 = scratch + 80;
+  const acc = scratch + WIDE_BYTES;
+  memory.fill(acc, 0, <usize>T << 5);
+  for (let b = 0; b < blocks; b++) {
+    widenBlock<Q>(r0 + <usize>b * bb, wide0);
+    widenBlock<Q>(r1 + <usize>b * bb, wide1);
+    const e = <usize>b * <usize>T;
+    let q = qBase + (e << 6);
+    let s = sBase + (e << 2);
+    let c = xq + (e << 4);
+    let a = acc;
+    for (let t = 0; t < T; t++) {
+      // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
+      const sv = v128.load32_splat(s);
+      const sum0 = blockSum<Q>(wide0, q, c);
+      const sum1 = blockSum<Q>(wide1, q, c);
+      v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(v128.load(wide0, 64), sv), v128.load(a)));
+      v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(v128.load(wide1, 64), sv), v128.load(a, 16)), 16);
+      q += 64;
+      s += 4;
+      c += 16;
+      a += 32;
+    }
+  }
+  for (let t = 0; t < T; t++) {
+    store<f32>(o0 + <usize>t * os, hsum(v128.load(acc + (<usize>t << 5))));
+    store<f32>(o1 + <usize>t * os, hsum(v128.load(acc + (<usize>t << 5), 16)));
+  }
+}
+
+/** Σ w·q [+ C] with the widened weights in registers (the small-T passes below). */
+@inline function blockSumRegs<Q>(w0: v128, w1: v128, w2: v128, w3: v128, q: usize, c: usize): v128 {
+  const sum = i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16))),
+    i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),
+  );
+  return isSigned<Q>() ? sum : i32x4.add(sum, v128.load(c));
+}
+
+// Below 8 tokens the token loop's per-call and per-block overheads (zeroing,
+// widening through memory) are not amortized: one row meets G = 4, 2 or 1
+// tokens (t0 .. t0 + G − 1 of T) in registers, weights widened in registers
+// once per block for the G of them. The three repeat one preamble on purpose
+// (a helper cannot return the four widened vectors).
+
+/** Four tokens t0..t0+3 of T through one row. */
+@inline function rowTimes4<Q>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize, os: usize): void {
+  const bb = blockBytes<Q>();
+  const n = <usize>blocks * <usize>T;
+  const sBase = xq + (n << 4);
+  const qBase = xq + actHeaderBytes(n);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const p = wr + <usize>b * bb;
+    let w0: v128, w1: v128, w2: v128, w3: v128;
+    if (isSigned<Q>()) {
+      const lo = v128.load(p, 2), hi = v128.load(p, 18);
+      w0 = i16x8.extend_low_i8x16_s(lo); w1 = i16x8.extend_high_i8x16_s(lo);
+      w2 = i16x8.extend_low_i8x16_s(hi); w3 = i16x8.extend_high_i8x16_s(hi);
+    } else {
+      const raw = v128.load(p, 2);
+      const nl = v128.and(raw, i8x16.splat(0x0f)), nh = v128.and(i16x8.shr_u(raw, 4), i8x16.splat(0x0f));
+      w0 = i16x8.extend_low_i8x16_u(nl); w1 = i16x8.extend_high_i8x16_u(nl);
+      w2 = i16x8.extend_low_i8x16_u(nh); w3 = i16x8.extend_high_i8x16_u(nh);
+    }
+    const d = f32x4.splat(loadHalf(p));
+    const e = <usize>b * <usize>T + <usize>t0;
+    const q = qBase + (e << 6), s = sBase + (e << 2), c = xq + (e << 4);
+    a0 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q, c)), f32x4.mul(d, v128.load32_splat(s)), a0);
+    a1 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 64, c + 16)), f32x4.mul(d, v128.load32_splat(s + 4)), a1);
+    a2 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 128, c + 32)), f32x4.mul(d, v128.load32_splat(s + 8)), a2);
+    a3 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 192, c + 48)), f32x4.mul(d, v128.load32_splat(s + 12)), a3);
+  }
+  store<f32>(o0, hsum(a0));
+  store<f32>(o0 + os, hsum(a1));
+  store<f32>(o0 + 2 * os, hsum(a2));
+  store<f32>(o0 + 3 * os, hsum(a3));
+}
+
+/** Two tokens t0, t0+1 of T through one row. */
+@inline function rowTimes2<Q>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize, os: usize): void {
+  const bb = blockBytes<Q>();
+  const n = <usize>blocks * <usize>T;
+  const sBase = xq + (n << 4);
+  const qBase = xq + actHeaderBytes(n);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const p = wr + <usize>b * bb;
+    let w0: v128, w1: v128, w2: v128, w3: v128;
+    if (isSigned<Q>()) {
+      const lo = v128.load(p, 2), hi = v128.load(p, 18);
+      w0 = i16x8.extend_low_i8x16_s(lo); w1 = i16x8.extend_high_i8x16_s(lo);
+      w2 = i16x8.extend_low_i8x16_s(hi); w3 = i16x8.extend_high_i8x16_s(hi);
+    } else {
+      const raw = v128.load(p, 2);
+      const nl = v128.and(raw, i8x16.splat(0x0f)), nh = v128.and(i16x8.shr_u(raw, 4), i8x16.splat(0x0f));
+      w0 = i16x8.extend_low_i8x16_u(nl); w1 = i16x8.extend_high_i8x16_u(nl);
+      w2 = i16x8.extend_low_i8x16_u(nh); w3 = i16x8.extend_high_i8x16_u(nh);
+    }
+    const d = f32x4.splat(loadHalf(p));
+    const e = <usize>b * <usize>T + <usize>t0;
+    const q = qBase + (e << 6), s = sBase + (e << 2), c = xq + (e << 4);
+    a0 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q, c)), f32x4.mul(d, v128.load32_splat(s)), a0);
+    a1 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 64, c + 16)), f32x4.mul(d, v128.load32_splat(s + 4)), a1);
+  }
+  store<f32>(o0, hsum(a0));
+  store<f32>(o0 + os, hsum(a1));
+}
+
+/** Token t0 of T through one row (the odd one left). */
+@inline function rowTimes1Of<Q>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize): void {
+  const bb = blockBytes<Q>();
+  const n = <usize>blocks * <usize>T;
+  const sBase = xq + (n << 4);
+  const qBase = xq + actHeaderBytes(n);
+  let a0 = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const p = wr + <usize>b * bb;
+    const e = <usize>b * <usize>T + <usize>t0;
+    a0 = madd(f32x4.convert_i32x4_s(blockSumI16<Q>(p, qBase + (e << 6), xq + (e << 4))), f32x4.splat(loadHalf(p) * load<f32>(sBase + (e << 2))), a0);
+  }
+  store<f32>(o0, hsum(a0));
+}
+
+/** T in 2..7: row tiles of ~128 KiB (in L2 while the token groups pass over them), groups of 4, 2, 1. */
+@inline function smallBatch<Q>(w: usize, xq: usize, out: usize, os: usize, N: i32, blocks: i32, T: i32): void {
+  const rowBytes = <usize>blocks * blockBytes<Q>();
+  const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
+  for (let n0 = 0; n0 < N; n0 += tileRows) {
+    const n1 = min(N, n0 + tileRows);
+    let t = 0;
+    for (; t + 4 <= T; t += 4) for (let n = n0; n < n1; n++) rowTimes4<Q>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2), os);
+    for (; t + 2 <= T; t += 2) for (let n = n0; n < n1; n++) rowTimes2<Q>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2), os);
+    for (; t < T; t++) for (let n = n0; n < n1; n++) rowTimes1Of<Q>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2));
+  }
+}
+
+const TILE_BYTES: usize = 128 << 10;
+/** From this many tokens the token loop (twoRowsTimesT) beats the register passes. */
+const TOKEN_LOOP_MIN_T = 8;
+
+/** One token through one row: the decode kernel of the build (D: the Q4_0 relaxed dot form, see matmul_int16_planes.ts). */
+@inline function rowTimes1<Q, D>(wr: usize, blocks: i32, act: usize, K: i32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD && !isSigned<Q>()) return planesRowTimes1<D>(wr, blocks, act, K);
+  return int16RowTimes1<Q>(wr, blocks, act);
+}
+
+@inline function matmulInt16<Q, D>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  const blocks = K >> 5;
+  const rowBytes = <usize>blocks * blockBytes<Q>();
+  const os = <usize>outStride << 2;
+  if (T == 1) {
+    // Every row once, the loop kept at depth 1: V8 unrolls small inner loops more
+    // the deeper they nest, and an unrolled block loop spills (measured 20 % slower).
+    for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowTimes1<Q, D>(w + <usize>n * rowBytes, blocks, xq, K));
+    return;
+  }
+  if (T < TOKEN_LOOP_MIN_T) {
+    smallBatch<Q>(w, xq, out, os, N, blocks, T);
+    return;
+  }
+  for (let n = 0; n < N; n += 2) {
+    const m = min(n + 1, N - 1);
+    twoRowsTimesT<Q>(w + <usize>n * rowBytes, w + <usize>m * rowBytes, blocks, xq, T, scratch,
+      out + (<usize>n << 2), out + (<usize>m << 2), os);
+  }
+}
+
+/** Bytes of scratch an int16 matmul of T tokens needs (none for T = 1). */
+export function int16_scratch_bytes(T: i32): i32 {
+  return T > 1 ? <i32>WIDE_BYTES + (T << 5) : 0;
+}
+
+/**
+ * out[t·outStride + n] = Σ_b d_nb · s_tb · Σ_i q_nbi · xq_tbi for Q8_0 weights and
+ * xq from quantize_act_int16; scratch: int16_scratch_bytes(T) bytes, one per concurrent call.
+ */
+export function matmul_q8_0_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulInt16<i8, i16>(w, xq, out, outStride, N, K, T, scratch);
+}
+
+/** As matmul_q8_0_int16, for Q4_0 weights (relaxed build: i16x8 byte dot products in decode). */
+export function matmul_q4_0_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulInt16<u8, i16>(w, xq, out, outStride, N, K, T, scratch);
+}
+
+/** As matmul_q4_0_int16 with i32x4.relaxed_dot_i8x16_i7x16_add_s in decode, where the self-test passes it (the plain build: the same kernel). */
+export function matmul_q4_0_int16_dotadd(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulInt16<u8, i32>(w, xq, out, outStride, N, K, T, scratch);
+}

@@ -31,12 +31,12 @@ describe('webgpu layout', () => {
 
   it('context splits cover the context in 64-position multiples and fill the GPU for decode', () => {
     for (const [T, pos0] of [[1, 0], [1, 511], [1, 4095], [1, 16383], [128, 0], [70, 3000]]) {
-      const { splits, splitLen } = contextSplits(T, pos0, 16);
+      const { splits, splitLen } = contextSplits(T, pos0 + T, 16);
       expect(splitLen % 64, `T=${T} pos0=${pos0}`).toBe(0);
       expect(splits * splitLen).toBeGreaterThanOrEqual(pos0 + T);
       expect((splits - 1) * splitLen).toBeLessThan(pos0 + T);
     }
-    expect(contextSplits(1, 4095, 16).splits).toBeGreaterThanOrEqual(32);
+    expect(contextSplits(1, 4096, 16).splits).toBeGreaterThanOrEqual(32);
   });
 
   it('grouped plan: rows sorted by expert, tiles of one expert ≤ TILE_ROWS, tokenRows inverts rowToken', () => {

@@ -24,9 +24,7 @@ export function testBackends(): TestBackend[] {
       }),
     },
     ...(NO_GPU ? [] : [
-      // Decode-style route plans stay on the GPU; prefill-sized ones are regrouped on the host.
       { name: 'webgpu', create: () => webgpuBackend() },
-      { name: 'webgpu (plans always on the GPU)', create: () => webgpuBackend({ hostRouteMinTokens: Infinity }) },
       // Weights split into 8 KiB buffers (whole rows / experts), as weights past maxStorageBufferBindingSize are.
       { name: 'webgpu (weights split into 8 KiB parts)', create: () => webgpuBackend({ maxPartBytes: 8192 }) },
     ]),

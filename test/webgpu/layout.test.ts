@@ -1,8 +1,7 @@
 // Host-side layout decisions of the WebGPU backend (no GPU needed): weight
-// parts, threads per row, context splits and the grouped MoE plan.
+// parts, threads per row, context splits.
 import { describe, expect, it } from 'vitest';
 import { contextSplits } from '../../src/backend/webgpu/mla.ts';
-import { groupedPlan, TILE_ROWS } from '../../src/backend/webgpu/moe-plan.ts';
 import { packedRowBytes, planParts, threadsPerRow } from '../../src/backend/webgpu/weight-layout.ts';
 
 describe('webgpu layout', () => {
@@ -37,28 +36,5 @@ describe('webgpu layout', () => {
       expect((splits - 1) * splitLen).toBeLessThan(pos0 + T);
     }
     expect(contextSplits(1, 4096, 16).splits).toBeGreaterThanOrEqual(32);
-  });
-
-  it('grouped plan: rows sorted by expert, tiles of one expert ≤ TILE_ROWS, tokenRows inverts rowToken', () => {
-    const T = 40;
-    const k = 3;
-    const E = 8;
-    const experts = Int32Array.from({ length: T * k }, (_, s) => (s * 7 + Math.floor(s / 5)) % E);
-    const weights = Float32Array.from({ length: T * k }, (_, s) => s / 10);
-    const { words, tiles } = groupedPlan(experts, weights, T, k, E);
-    const S = T * k;
-    let covered = 0;
-    for (let i = 0; i < tiles; i++) {
-      const [r0, n, e] = words.subarray(4 * S + 3 * i, 4 * S + 3 * i + 3);
-      expect(r0).toBe(covered);
-      expect(n).toBeLessThanOrEqual(TILE_ROWS);
-      covered += n;
-      for (let r = r0; r < r0 + n; r++) {
-        const slot = Array.from(words.subarray(3 * S, 4 * S)).indexOf(r);
-        expect(experts[slot]).toBe(e);
-        expect(words[2 * S + r]).toBe(Math.floor(slot / k));
-      }
-    }
-    expect(covered).toBe(S);
   });
 });

@@ -21,8 +21,6 @@ export interface WebGpuBackendOptions {
   wasmModule?: WebAssembly.Module;
   /** Largest weight part in bytes (default: the device's storage binding limit); tests force splits with it. */
   maxPartBytes?: number;
-  /** Route plans of at least this many tokens are regrouped by expert on the host (default 2: prefill). */
-  hostRouteMinTokens?: number;
   /**
    * The WGSL sources, or the URL of the shaders/ directory, where a bundle
    * moves them away from <package>/shaders/ (default: found next to this module).
@@ -43,12 +41,10 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly weightDTypes: readonly DType[] = DTYPES;
   readonly resources: GpuResources;
-  readonly hostRouteMinTokens: number;
 
   constructor(readonly rec: Recorder, options: WebGpuBackendOptions = {}) {
     const limit = Math.min(rec.gpu.maxBinding, rec.gpu.maxBufferSize);
     this.resources = new GpuResources(rec, Math.min(limit, options.maxPartBytes ?? limit));
-    this.hostRouteMinTokens = options.hostRouteMinTokens ?? 2;
   }
 
   get gpu(): GpuDevice { return this.rec.gpu; }
@@ -256,7 +252,7 @@ export class WebGpuBackend implements Backend {
       this.weight(weights.wkb), this.weight(weights.wvb), shape, this.strided(out));
   }
 
-  route(routerLogits: Operand, params: GatingParams): RoutePlan | Promise<RoutePlan> {
+  route(routerLogits: Operand, params: GatingParams): RoutePlan {
     return routeOnGpu(this, this.strided(routerLogits), params);
   }
 

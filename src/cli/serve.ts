@@ -1,12 +1,15 @@
 // `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto]
+//   [--threads N] [--activations f32|int16] [--quantize q8_0|q4_0]
 //   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]
-//   [--cors *|none|ORIGINS] [--check-tensors] [--no-playground]`
+//   [--step-tokens N] [--block-size N] [--cors *|none|ORIGINS] [--check-tensors] [--no-playground]`
 // → the OpenAI-compatible API on Node, and the playground page at /. The API
 // key can also come from EDGESEEK_API_KEY.
-import type { BackendKind } from '../backend/create-backend.ts';
+import { DEFAULT_STEP_TOKENS } from '../engine/engine.ts';
+import { DEFAULT_BLOCK_SIZE } from '../engine/runner.ts';
 import { serveNode } from '../entries/node.ts';
 import { corsSetting } from '../server/cors-setting.ts';
 import { Args, CliError } from './args.ts';
+import { BACKEND_OPTIONS, backendOptionsFromArgs } from './open-runner.ts';
 
 function corsSettingOf(text: string | undefined): ReturnType<typeof corsSetting> {
   try {
@@ -17,17 +20,15 @@ function corsSettingOf(text: string | undefined): ReturnType<typeof corsSetting>
 }
 
 export const options = [
-  'model', 'backend', 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
-  'cors', 'check-tensors', 'no-playground',
+  'model', ...BACKEND_OPTIONS, 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit',
+  'cache-budget-bytes', 'max-queue', 'step-tokens', 'block-size', 'cors', 'check-tensors', 'no-playground',
 ];
 
 export async function run(argv: string[]): Promise<void> {
   const args = new Args(argv, options);
-  const backend = (args.string('backend') ?? 'cpu') as BackendKind;
-  if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
   const server = await serveNode({
     model: args.string('model'),
-    backend,
+    ...backendOptionsFromArgs(args),
     port: args.number('port', 8787),
     hostname: args.string('host') ?? '127.0.0.1',
     modelId: args.string('model-id'),
@@ -38,6 +39,8 @@ export async function run(argv: string[]): Promise<void> {
     cors: corsSettingOf(args.string('cors')),
     checkTensors: args.flag('check-tensors'),
     playground: !args.flag('no-playground'),
+    stepTokens: args.integer('step-tokens', DEFAULT_STEP_TOKENS, 1),
+    blockSize: args.integer('block-size', DEFAULT_BLOCK_SIZE, 1),
   });
   process.stderr.write(`edgeseek: serving ${server.engine.model.id} (${server.engine.model.backend}) on ${server.url}/v1${args.flag('no-playground') ? '' : ` (playground: ${server.url}/)`}\n`);
   await new Promise<void>((resolve) => {

@@ -1,13 +1,15 @@
 // createEngine: load a model (weights onto a backend, tokenizer beside it) and
-// serve generate() requests through one scheduler. See design.md "The engine".
+// serve generate() requests through one scheduler that batches every request
+// into each forward step. See design.md "The engine" and "Serving many users".
 import type { BackendKind } from '../backend/create-backend.ts';
 import type { QuantizeMode } from '../model/load-weights.ts';
 import type { ModelSource } from '../model/source.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { prepare, runGeneration, type GenerationContext } from './generate.ts';
+import { LatentCacheManager } from './latent-cache-manager.ts';
 import type { ModelRunner } from './runner-types.ts';
 import { Scheduler } from './scheduler.ts';
-import type { Engine, GenerateEvent, GenerateRequest, ModelInfo } from './types.ts';
+import type { Engine, EngineLoad, GenerateEvent, GenerateRequest, ModelInfo } from './types.ts';
 
 export interface LoadProgress {
   /**
@@ -37,17 +39,25 @@ export interface EngineOptions {
   /** cpu backend: threads for matmuls and attention (default 1); above 1 needs the threads build, read like wasmModule when omitted. */
   threads?: number;
   threadsModule?: WebAssembly.Module;
+  /** cpu backend: activations of Q8_0/Q4_0 matmuls, 'f32' (exact, default) or 'int16' (faster). */
+  activations?: 'f32' | 'int16';
   quantize?: QuantizeMode;
   /** The name /v1/models reports and requests must use. Default: the model's directory name. */
   modelId?: string;
   /** Cap the context below the model's max_position_embeddings. */
   contextLength?: number;
-  /** Latent-cache bytes all running requests may reserve together. Default 256 MiB. */
+  /** Latent-cache bytes for all requests together, cached prompt prefixes included. Default 256 MiB. */
   cacheBudgetBytes?: number;
-  /** Requests that may wait for cache budget before new ones get BusyError. Default 16. */
+  /** Positions per latent-cache block. Default 16. */
+  blockSize?: number;
+  /** Requests that may wait for cache blocks before new ones get BusyError. Default 16. */
   maxQueue?: number;
-  /** Prompt tokens one forward step takes before other requests get a turn. Default 128. */
-  prefillChunk?: number;
+  /**
+   * Rows one forward step takes: a decode row per running request, the rest
+   * prefill chunks (a long prompt is spread over steps so running streams
+   * keep their pace). Default 64.
+   */
+  stepTokens?: number;
   /**
    * Let chat message content contain control tokens ("<｜User｜>" typed by a user
    * becomes the role marker). Default false: content is plain text, as OpenAI
@@ -59,10 +69,21 @@ export interface EngineOptions {
   onProgress?: (progress: LoadProgress) => void;
 }
 
-export const DEFAULT_CACHE_BUDGET_BYTES = 256 * 1024 * 1024;
+export { DEFAULT_CACHE_BUDGET_BYTES } from './runner.ts';
 export const DEFAULT_MAX_QUEUE = 16;
+export const DEFAULT_STEP_TOKENS = 64;
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
+  // Options often come from text (environment, Worker vars): a wrong one is named, not guessed at.
+  if (options.quantize !== undefined && options.quantize !== 'q8_0' && options.quantize !== 'q4_0') {
+    throw new Error(`engine option quantize must be 'q8_0' or 'q4_0', got '${String(options.quantize)}'`);
+  }
+  for (const name of ['threads', 'stepTokens', 'blockSize', 'maxQueue'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'maxQueue' ? 0 : 1))) {
+      throw new Error(`engine option ${name} must be an integer ≥ ${name === 'maxQueue' ? 0 : 1}, got ${String(value)}`);
+    }
+  }
   const source = await resolveSource(options.model);
   const wasmModule = options.wasmModule ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadWasmModuleFromDisk();
   const threads = options.threads ?? 1;
@@ -72,10 +93,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { createBackend } = await import('../backend/create-backend.ts');
   const { loadModelRunner } = await import('./runner.ts');
   const { loadTokenizer } = await import('../tokenizer/load.ts');
-  const backend = await createBackend(options.backend ?? 'cpu', { wasmModule, gpu: options.gpu, threads, threadsModule });
+  const backend = await createBackend(options.backend ?? 'cpu', { wasmModule, gpu: options.gpu, threads, threadsModule, activations: options.activations });
   const progress = options.onProgress;
   const runner = await loadModelRunner(source, backend, {
     quantize: options.quantize,
+    cacheBudgetBytes: options.cacheBudgetBytes,
+    blockSize: options.blockSize,
     checkTensors: options.checkTensors,
     onProgress: progress && ((loaded, total, tensor) => progress({ stage: 'weights', loaded, total, tensor })),
   });
@@ -90,17 +113,21 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 }
 
-/** An engine over an already loaded runner and tokenizer (createEngine's second half; tests use it too). */
+/**
+ * An engine over an already loaded runner and tokenizer (createEngine's
+ * second half; tests use it too). options.cacheBudgetBytes, when given,
+ * replaces the runner's budget.
+ */
 export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, options: Omit<EngineOptions, 'model'> = {}): Engine {
   const modelContext = runner.config.maxPositionEmbeddings;
   const contextLength = Math.min(options.contextLength ?? modelContext, modelContext);
-  const scheduler = new Scheduler({
-    cacheBudgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES,
+  if (options.cacheBudgetBytes !== undefined && options.cacheBudgetBytes !== runner.cacheBudgetBytes) runner.setCacheBudget(options.cacheBudgetBytes);
+  const cache = new LatentCacheManager(runner.blocks, runner.blockSize);
+  const scheduler = new Scheduler(runner, cache, {
+    stepTokens: options.stepTokens ?? DEFAULT_STEP_TOKENS,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
   });
-  const ctx: GenerationContext = {
-    runner, tokenizer, scheduler, contextLength, prefillChunk: options.prefillChunk ?? 128, specialTokensInContent: options.specialTokensInContent,
-  };
+  const ctx: GenerationContext = { runner, tokenizer, scheduler, contextLength, specialTokensInContent: options.specialTokensInContent };
   const model: ModelInfo = {
     id: options.modelId ?? 'edgeseek',
     contextLength,
@@ -108,16 +135,30 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
     backend: runner.backend.name,
     ...(runner.backend.threads !== undefined ? { threads: runner.backend.threads } : {}),
   };
+  const blockBytes = runner.blockSize * runner.kvBytesPerToken;
+  const load = (): EngineLoad => ({
+    running: scheduler.runningCount,
+    waiting: scheduler.waitingCount,
+    preemptions: scheduler.preemptions,
+    cacheBlocksInUse: runner.blocks.inUse,
+    cacheBytesInUse: runner.blocks.inUse * blockBytes,
+    prefixCacheBlocks: runner.blocks.cachedFree,
+    prefixCacheBytes: runner.blocks.cachedFree * blockBytes,
+    cacheBlocks: runner.blocks.capacity,
+    blockTokens: runner.blockSize,
+    kvBytesPerToken: runner.kvBytesPerToken,
+  });
   let disposed = false;
   return {
     model,
-    get cacheBytesInUse() { return scheduler.cacheBytesInUse; },
-    get cacheBudgetBytes() { return scheduler.cacheBudgetBytes; },
-    get queued() { return scheduler.queued; },
+    get cacheBytesInUse() { return runner.blocks.inUse * blockBytes; },
+    get cacheBudgetBytes() { return runner.cacheBudgetBytes; },
+    get queued() { return scheduler.waitingCount; },
+    load,
     generate(request: GenerateRequest): AsyncIterable<GenerateEvent> {
       return {
         [Symbol.asyncIterator]: () => {
-          // Validation errors surface at the first next(), before any cache is reserved.
+          // Validation errors surface at the first next(), before the request is queued.
           let inner: AsyncGenerator<GenerateEvent> | undefined;
           const start = (): AsyncGenerator<GenerateEvent> => inner ??= runGeneration(ctx, request, prepare(ctx, request));
           return {
@@ -131,8 +172,8 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
       if (disposed) return;
       disposed = true;
       scheduler.close();
-      // Running steps finish their current token, then fail with EngineClosedError.
-      await scheduler.idle();
+      // A step in flight finishes its rows; its sequences then end with EngineClosedError.
+      while (scheduler.busy) await new Promise((resolve) => setTimeout(resolve, 1));
       tokenizer.dispose();
       runner.dispose();
     },

@@ -29,10 +29,11 @@ export class LatentCacheManager {
    * Starts a sequence of `tokens` (a prompt, or a preempted sequence's prompt
    * and output): shares the longest run of cached full blocks at its start —
    * leaving at least its last token to compute, whose logits are needed —
-   * and allocates blocks for the next `firstChunk` tokens after it. Returns
-   * null, holding nothing, when the pool is short.
+   * and allocates blocks for the next `firstChunk` tokens after it, leaving
+   * at least `reserve` blocks available. Returns null, holding nothing, when
+   * the pool is short.
    */
-  open(tokens: readonly number[], firstChunk: number): { seq: SequenceBlocks; cachedTokens: number } | null {
+  open(tokens: readonly number[], firstChunk: number, reserve = 0): { seq: SequenceBlocks; cachedTokens: number } | null {
     const seq: SequenceBlocks = { table: [], registered: 0, lastSerial: 0 };
     const bs = this.blockSize;
     for (let i = 0; (i + 1) * bs <= tokens.length - 1; i++) {
@@ -44,17 +45,18 @@ export class LatentCacheManager {
       seq.lastSerial = this.pool.serialOf(id)!;
     }
     const cachedTokens = seq.table.length * bs;
-    if (!this.grow(seq, Math.min(tokens.length, cachedTokens + firstChunk))) {
+    if (!this.grow(seq, Math.min(tokens.length, cachedTokens + firstChunk), reserve)) {
       this.close(seq);
       return null;
     }
     return { seq, cachedTokens };
   }
 
-  /** Grows the table to hold positions [0, positions); false, taking nothing, when the pool is short. */
-  grow(seq: SequenceBlocks, positions: number): boolean {
+  /** Grows the table to hold positions [0, positions), leaving `reserve` blocks available; false, taking nothing, when the pool is short. */
+  grow(seq: SequenceBlocks, positions: number, reserve = 0): boolean {
     const needed = this.blocksFor(positions) - seq.table.length;
     if (needed <= 0) return true;
+    if (needed + reserve > this.pool.available) return false;
     const blocks = this.pool.allocate(needed);
     if (!blocks) return false;
     seq.table.push(...blocks);

@@ -133,15 +133,17 @@ let lastTurn = 0;
 
 /**
  * Runs the next step when none is running, there is work, and the event
- * loop had a turn within YIELD_EVERY_MS; else hops a macrotask on this
- * request's own timers (backing off to 1 ms while a step waits on I/O such
- * as a GPU read-back). The turn is checked per hop, not per request: with
- * many requests polling, one check phase of the event loop must not run
- * step after step while sockets wait. Returns the new count of idle polls.
+ * loop had a full turn since the last step ended (or within YIELD_EVERY_MS:
+ * a small model's steps go back to back for that long); else hops a
+ * macrotask on this request's own timers (backing off to 1 ms while a step
+ * waits on I/O such as a GPU read-back). The turn is judged by when a hop was
+ * scheduled, not when it ran: with many requests polling, one check phase of
+ * the event loop must not run step after step while sockets wait. Returns
+ * the new count of idle polls.
  */
 async function driveOrWait(scheduler: Scheduler, idle: number): Promise<number> {
   const wantsStep = !scheduler.busy && scheduler.hasWork;
-  if (wantsStep && performance.now() - lastTurn < YIELD_EVERY_MS) {
+  if (wantsStep && (lastTurn >= scheduler.lastStepEnd || performance.now() - lastTurn < YIELD_EVERY_MS)) {
     await scheduler.step();
     return 0;
   }

@@ -92,6 +92,8 @@ export class Scheduler {
   get preemptions(): number { return this.preempted; }
   /** Whether a step is being computed now. */
   get busy(): boolean { return this.stepping; }
+  /** performance.now() when the last step ended. */
+  lastStepEnd = 0;
   /** Whether a step would do anything. */
   get hasWork(): boolean { return this.running.length > 0 || this.waiting.length > 0; }
 
@@ -162,6 +164,7 @@ export class Scheduler {
       }
     } finally {
       this.stepping = false;
+      this.lastStepEnd = performance.now();
       for (const entry of this.cancelled.splice(0)) this.finish(entry);
     }
   }

@@ -53,9 +53,10 @@ export interface EngineOptions {
   /** Requests that may wait for cache blocks before new ones get BusyError. Default 16. */
   maxQueue?: number;
   /**
-   * Rows one forward step takes: a decode row per running request, the rest
-   * prefill chunks (a long prompt is spread over steps so running streams
-   * keep their pace). Default 64.
+   * The most rows one forward step takes: a decode row per running request,
+   * then prompt chunks — the whole rest when nothing decodes, else only as
+   * many as keep a step within 1.5× a decode-only step's time (a long prompt
+   * is spread over steps so running streams keep their pace). Default 128.
    */
   stepTokens?: number;
   /**
@@ -71,7 +72,7 @@ export interface EngineOptions {
 
 export { DEFAULT_CACHE_BUDGET_BYTES } from './runner.ts';
 export const DEFAULT_MAX_QUEUE = 16;
-export const DEFAULT_STEP_TOKENS = 64;
+export const DEFAULT_STEP_TOKENS = 128;
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   // Options often come from text (environment, Worker vars): a wrong one is named, not guessed at.

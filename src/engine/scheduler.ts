@@ -4,9 +4,11 @@
 // tokens (shared prefix blocks found first), with one block of growth kept
 // free per running sequence; otherwise it waits, in arrival order, and past
 // `maxQueue` waiting requests the next gets BusyError (HTTP 429). Each step
-// takes a decode row from every running sequence and fills the rest of a
-// token budget with prefill chunks in admission order (chunked prefill: a
-// long prompt never stalls running streams).
+// takes a decode row from every running sequence and adds prefill chunks in
+// admission order, up to a row budget: the whole rest when nothing decodes,
+// and while sequences decode only as many rows as keep the step within 1.5×
+// a decode-only step's time (step-timing.ts: a long prompt never stalls
+// running streams).
 //
 // When blocks run out mid-generation, the newest running sequence is
 // preempted: its blocks are released (full ones stay cached for reuse), and
@@ -23,6 +25,7 @@
 import { BusyError, EngineClosedError, InvalidRequestError } from './errors.ts';
 import type { LatentCacheManager, SequenceBlocks } from './latent-cache-manager.ts';
 import type { ModelRunner } from './runner-types.ts';
+import { StepTiming } from './step-timing.ts';
 
 /** What the scheduler runs for a request: its tokens, and what to do with the last one's logits. */
 export interface SequenceWork {
@@ -61,13 +64,16 @@ interface Entry extends ScheduledSequence {
   cancelled: boolean;
 }
 
-interface Planned { entry: Entry; from: number; to: number }
+/** Rows [from, to) of a sequence in this step: its decode row, or a prefill chunk. */
+interface Planned { entry: Entry; from: number; to: number; decode: boolean }
 
 export interface SchedulerOptions {
-  /** Rows one forward step takes: decode rows and prefill chunks together. */
+  /** The most rows one forward step takes: decode rows and prefill chunks together. */
   stepTokens: number;
   /** Requests that may wait for admission; past it, BusyError. */
   maxQueue: number;
+  /** The clock steps are timed with (tests give their own). Default performance.now. */
+  now?: () => number;
 }
 
 export class Scheduler {
@@ -78,12 +84,15 @@ export class Scheduler {
   private closed = false;
   private admissions = 0;
   private preempted = 0;
+  private readonly timing = new StepTiming();
+  private readonly now: () => number;
   /** Where the next step's decode rows start when there are more than fit (round-robin). */
   private cursor = 0;
 
   constructor(private readonly runner: ModelRunner, readonly cache: LatentCacheManager, private readonly options: SchedulerOptions) {
     if (!(Number.isInteger(options.stepTokens) && options.stepTokens >= 1)) throw new RangeError(`stepTokens must be a positive integer, got ${options.stepTokens}`);
     if (!(Number.isInteger(options.maxQueue) && options.maxQueue >= 0)) throw new RangeError(`maxQueue must be a non-negative integer, got ${options.maxQueue}`);
+    this.now = options.now ?? (() => performance.now());
   }
 
   get runningCount(): number { return this.running.length; }
@@ -138,7 +147,11 @@ export class Scheduler {
     try {
       plan = this.plan();
       if (plan.length === 0) return;
-      const logits = await this.runner.step(this.rowsOf(plan));
+      const rows = this.rowsOf(plan);
+      const started = this.now();
+      const logits = await this.runner.step(rows);
+      const decodeRows = plan.filter((p) => p.decode).length;
+      this.timing.observe(decodeRows, rows.ids.length - decodeRows, this.now() - started);
       const V = this.runner.config.vocabSize;
       let row = 0;
       for (const { entry, to } of plan) {
@@ -223,32 +236,37 @@ export class Scheduler {
   /**
    * This step's rows, after admitting what the cache now has room for (in
    * arrival order): decode rows first (round-robin when more sequences decode
-   * than the budget allows, keeping a quarter of it for pending prefill),
-   * then prefill chunks in admission order until the budget is spent.
+   * than fit), leaving room for the prefill allowance, then prefill chunks in
+   * admission order — the whole budget when nothing decodes, else what
+   * StepTiming allows.
    */
   private plan(): Planned[] {
     while (this.waiting.length > 0 && this.admit(this.waiting[0])) this.waiting.shift();
     const budget = this.options.stepTokens;
     const plan: Planned[] = [];
-    const prefilling = () => this.running.filter((e) => e.computed < e.work.tokens.length - 1);
-    const pendingPrefill = prefilling().reduce((a, e) => a + e.work.tokens.length - 1 - e.computed, 0);
-    const decodeCap = pendingPrefill > 0 ? budget - Math.min(pendingPrefill, Math.ceil(budget / 4)) : budget;
     const decoding = this.running.filter((e) => e.computed === e.work.tokens.length - 1);
+    const prefilling = this.running.filter((e) => e.computed < e.work.tokens.length - 1);
+    const pending = prefilling.reduce((a, e) => a + e.work.tokens.length - e.computed, 0);
+    const prefillCap = pending === 0 ? 0
+      : decoding.length === 0 ? budget
+        : Math.min(pending, this.timing.prefillAllowance(Math.min(decoding.length, budget - 1), budget - 1));
+    const decodeCap = budget - prefillCap;
     const start = decoding.length > decodeCap ? this.cursor % decoding.length : 0;
     let used = 0;
     for (let i = 0; i < decoding.length && used < decodeCap; i++) {
       const entry = decoding[(start + i) % decoding.length];
       if (entry.state !== 'running') continue; // preempted for an earlier row of this step
       if (!this.grow(entry, entry.work.tokens.length, plan)) continue;
-      plan.push({ entry, from: entry.computed, to: entry.work.tokens.length });
+      plan.push({ entry, from: entry.computed, to: entry.work.tokens.length, decode: true });
       used++;
     }
     this.cursor = start + used;
-    for (const entry of prefilling()) {
-      if (used >= budget) break;
-      const to = Math.min(entry.work.tokens.length, entry.computed + budget - used);
-      plan.push({ entry, from: entry.computed, to });
-      used += to - entry.computed;
+    let prefill = used > 0 ? Math.min(prefillCap, budget - used) : budget;
+    for (const entry of prefilling) {
+      if (prefill <= 0) break;
+      const to = Math.min(entry.work.tokens.length, entry.computed + prefill);
+      plan.push({ entry, from: entry.computed, to, decode: false });
+      prefill -= to - entry.computed;
     }
     return plan;
   }

@@ -70,6 +70,9 @@ export class FakeRunner implements ModelRunner {
   readonly rowsPerStep: number[] = [];
   /** Milliseconds each step takes (a real await, so other requests can interleave). */
   delayMs = 0;
+  /** A clock each step advances by stepCost(rows) (a scheduler can be timed with it instead of real time). */
+  clock = 0;
+  stepCost = (rows: number): number => 10 + 2 * rows;
   private readonly scriptAt = new Map<number, number>();
 
   constructor(private readonly script?: readonly number[], contextLength = 64) {
@@ -85,6 +88,7 @@ export class FakeRunner implements ModelRunner {
   async step(rows: StepRows): Promise<Float32Array> {
     this.steps++;
     this.rowsPerStep.push(rows.ids.length);
+    this.clock += this.stepCost(rows.ids.length);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const V = this.config.vocabSize;
     const out = new Float32Array(rows.logitRows.length * V);

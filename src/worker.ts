@@ -29,7 +29,7 @@ export interface Env {
   /** Rows per forward step and positions per cache block (EngineOptions.stepTokens, blockSize). */
   STEP_TOKENS?: string;
   BLOCK_SIZE?: string;
-  /** 'int16' for the faster lossy Q8_0/Q4_0 activations (EngineOptions.activations); QUANTIZE q8_0 | q4_0 at load. */
+  /** 'int16' for the faster lossy Q8_0/Q4_0 activations (EngineOptions.activations); QUANTIZE (q8_0, q4_0, ... a block type) at load. */
   ACTIVATIONS?: string;
   QUANTIZE?: string;
   STREAM_STALL_TIMEOUT_MS?: string;

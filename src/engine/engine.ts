@@ -76,9 +76,6 @@ export const DEFAULT_STEP_TOKENS = 128;
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   // Options often come from text (environment, Worker vars): a wrong one is named, not guessed at.
-  if (options.quantize !== undefined && options.quantize !== 'q8_0' && options.quantize !== 'q4_0') {
-    throw new Error(`engine option quantize must be 'q8_0' or 'q4_0', got '${String(options.quantize)}'`);
-  }
   for (const name of ['threads', 'stepTokens', 'blockSize', 'maxQueue'] as const) {
     const value = options[name];
     if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'maxQueue' ? 0 : 1))) {
@@ -93,6 +90,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     : undefined;
   const { createBackend } = await import('../backend/create-backend.ts');
   const { loadModelRunner } = await import('./runner.ts');
+  const { QUANTIZE_MODES } = await import('../model/load-weights.ts');
+  if (options.quantize !== undefined && !QUANTIZE_MODES.includes(options.quantize)) {
+    throw new Error(`engine option quantize must be one of ${QUANTIZE_MODES.join(', ')}, got '${String(options.quantize)}'`);
+  }
   const { loadTokenizer } = await import('../tokenizer/load.ts');
   const backend = await createBackend(options.backend ?? 'cpu', { wasmModule, gpu: options.gpu, threads, threadsModule, activations: options.activations });
   const progress = options.onProgress;

@@ -3,7 +3,7 @@
 // EDGESEEK_BACKEND (cpu | webgpu | auto), EDGESEEK_CORS (*, none or origins;
 // see AppOptions.cors), EDGESEEK_PLAYGROUND=off (no page at /), and the
 // options of `edgeseek serve`: EDGESEEK_THREADS, EDGESEEK_ACTIVATIONS
-// (f32 | int16), EDGESEEK_QUANTIZE (q8_0 | q4_0), EDGESEEK_CACHE_BUDGET_BYTES,
+// (f32 | int16), EDGESEEK_QUANTIZE (a block type: q8_0, q4_k, ...), EDGESEEK_CACHE_BUDGET_BYTES,
 // EDGESEEK_MAX_QUEUE, EDGESEEK_STEP_TOKENS, EDGESEEK_BLOCK_SIZE.
 import { createEngine, resolveSource } from '../engine/engine.ts';
 import type { BackendKind } from '../backend/create-backend.ts';

@@ -264,6 +264,7 @@ export class Scheduler {
     let prefill = used > 0 ? Math.min(prefillCap, budget - used) : budget;
     for (const entry of prefilling) {
       if (prefill <= 0) break;
+      if (entry.state !== 'running') continue; // preempted for a decode row of this step
       const to = Math.min(entry.work.tokens.length, entry.computed + prefill);
       plan.push({ entry, from: entry.computed, to, decode: false });
       prefill -= to - entry.computed;

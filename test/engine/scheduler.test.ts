@@ -119,6 +119,23 @@ describe('Scheduler', () => {
     expect(runner.blocks.inUse).toBe(0);
   });
 
+  it('a sequence preempted while its prompt is still being prefilled is not in that step', async () => {
+    // 7 blocks of 4. A (5-token prompt) decodes and grows a block at positions 8 and 12; B (newest, 13 tokens,
+    // 4 blocks) prefills a row or so a step beside it, so at position 12 the only block left to take is B's.
+    const { scheduler, runner, drain } = setup(7, { stepTokens: 2 });
+    const a = new Greedy(prompt(1, 5), 10);
+    const b = new Greedy(prompt(2, 13), 3);
+    const sa = scheduler.add(a);
+    await scheduler.step(); // A's prompt, 2 rows of 5
+    const sb = scheduler.add(b);
+    await drain();
+    expect(sb.preemptions, 'B was preempted for A').toBeGreaterThan(0);
+    expect([a.error, b.error], 'no step failed').toEqual([undefined, undefined]);
+    expect(a.produced).toEqual(await alone(prompt(1, 5), 10));
+    expect(b.produced).toEqual(await alone(prompt(2, 13), 3));
+    expect([sa.preemptions, runner.blocks.inUse]).toEqual([0, 0]);
+  });
+
   it('cancel frees a sequence at once between steps, or when the running step ends', async () => {
     const { scheduler, runner } = setup(20);
     runner.delayMs = 5;

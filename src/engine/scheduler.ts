@@ -106,7 +106,7 @@ export class Scheduler {
   /** Whether a step would do anything. */
   get hasWork(): boolean { return this.running.length > 0 || this.waiting.length > 0; }
 
-  /** Queues a request (admitted at a coming step), or throws BusyError when the queue is full. */
+  /** Admits a request at once when its blocks are there, else queues it; BusyError when the queue is full. */
   add(work: SequenceWork): ScheduledSequence {
     if (this.closed) throw new EngineClosedError();
     const blocks = this.cache.blocksFor(work.maxPositions);

@@ -17,11 +17,11 @@ const b = await createCpuBackend(await loadWasmModuleFromDisk());
 const step = mlaStep(b, dtype);
 const rows: string[] = [];
 for (const L of contexts) {
-  const cache = await filledCache(b, L);
+  const { cache, decode } = await filledCache(b, L);
   const runs = Math.max(5, Math.round(20000 / L));
-  b.mlaAttention(step.q, cache, 0, L - 1, step.weights, step.shape, step.out);
+  b.mlaAttention(step.q, cache, 0, decode, step.weights, step.shape, step.out);
   const t0 = performance.now();
-  for (let r = 0; r < runs; r++) b.mlaAttention(step.q, cache, 0, L - 1, step.weights, step.shape, step.out);
+  for (let r = 0; r < runs; r++) b.mlaAttention(step.q, cache, 0, decode, step.weights, step.shape, step.out);
   const ms = (performance.now() - t0) / runs;
   const cacheBytes = L * (MLA_DIMS.kvr + MLA_DIMS.rope) * 4;
   rows.push(`| ${L} | ${ms.toFixed(3)} | ${(cacheBytes / 1e6).toFixed(1)} | ${((cacheBytes / (ms / 1000)) / 1e9).toFixed(2)} |`);

@@ -1,8 +1,10 @@
 // The decode-attention benchmark setup both backends' benches share: one
 // absorbed MLA step (T = 1) at DeepSeek-V2-Lite's attention dimensions (16
 // heads, kv_lora 512, rope 64, nope 128, v 128) over a latent cache filled
-// with L random rows.
-import { columns, type AbsorbedAttentionWeights, type Activation, type Backend, type DType, type LatentCache, type MlaShape } from '../src/backend/backend.ts';
+// with L random rows of one sequence (blocks of 16 positions, in order).
+import {
+  columns, type AbsorbedAttentionWeights, type Activation, type Backend, type CacheRows, type DType, type LatentCache, type MlaShape,
+} from '../src/backend/backend.ts';
 import { fromF32 } from '../src/model/dtype.ts';
 import { splitKvB } from '../src/model/load-weights.ts';
 
@@ -40,20 +42,28 @@ export function mlaStep(b: Backend, dtype: DType): MlaStep {
   };
 }
 
-/** A one-layer latent cache of L random rows (the rows are released once the writes have run). */
-export async function filledCache(b: Backend, L: number): Promise<LatentCache> {
+const BLOCK = 16;
+
+/**
+ * A one-layer latent cache of L random rows (the rows are released once the
+ * writes have run), and the cache rows of the decode step at position L − 1.
+ */
+export async function filledCache(b: Backend, L: number): Promise<{ cache: LatentCache; decode: CacheRows }> {
   const { rope, kvr } = MLA_DIMS;
-  const cache = b.createLatentCache(1, L, kvr + rope);
+  const cache = b.createLatentCache(1, BLOCK, kvr + rope);
+  const blocks = Int32Array.from({ length: Math.ceil(L / BLOCK) }, (_, i) => i);
+  b.growLatentCache(cache, blocks.length);
   const chunk = 1024;
   const pieces: Activation[] = [];
   for (let p = 0; p < L; p += chunk) {
     const n = Math.min(chunk, L - p);
     const rows = b.createActivation(n, kvr + rope);
     b.write(rows, random(n * (kvr + rope), 3 + p));
-    b.cacheWrite(cache, 0, p, columns(rows, 0, kvr), columns(rows, kvr, rope));
+    const at = { positions: Int32Array.from({ length: n }, (_, i) => p + i), tableStart: new Int32Array(n), blocks };
+    b.cacheWrite(cache, 0, at, columns(rows, 0, kvr), columns(rows, kvr, rope));
     pieces.push(rows);
   }
   await b.read(pieces[0], 0, 1);
   for (const rows of pieces) b.release(rows);
-  return cache;
+  return { cache, decode: { positions: Int32Array.of(L - 1), tableStart: Int32Array.of(0), blocks } };
 }

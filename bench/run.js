@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench [name...]`: the benchmarks, each printing the markdown that
 // BENCHMARKS.md records. Names: tokenizer, kernels, cpu-model, attention-context,
-// server, webgpu (default: all but webgpu, which wants a real GPU).
+// server, serving, webgpu (default: all but webgpu, which wants a real GPU).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const all = ['tokenizer', 'kernels', 'cpu-model', 'attention-context', 'server'];
+const all = ['tokenizer', 'kernels', 'cpu-model', 'attention-context', 'server', 'serving'];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of names) {

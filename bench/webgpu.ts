@@ -91,16 +91,16 @@ async function attentionAtContexts(b: WebGpuBackend): Promise<unknown[]> {
   const { wkb, wvb } = weights;
   const rows = [];
   for (const L of contexts) {
-    const cache = await filledCache(b, L);
-    b.mlaAttention(q, cache, 0, L - 1, { wkb, wvb }, shape, out);
+    const { cache, decode } = await filledCache(b, L);
+    b.mlaAttention(q, cache, 0, decode, { wkb, wvb }, shape, out);
     await b.read(out);
     const runs = Math.max(3, Math.min(50, Math.round(200_000 / L)));
     const t0 = performance.now();
-    for (let i = 0; i < runs; i++) b.mlaAttention(q, cache, 0, L - 1, { wkb, wvb }, shape, out);
+    for (let i = 0; i < runs; i++) b.mlaAttention(q, cache, 0, decode, { wkb, wvb }, shape, out);
     await b.read(out);
     const ms = (performance.now() - t0) / runs;
     b.startProfiling();
-    b.mlaAttention(q, cache, 0, L - 1, { wkb, wvb }, shape, out);
+    b.mlaAttention(q, cache, 0, decode, { wkb, wvb }, shape, out);
     const kernels = byKernel(await b.stopProfiling());
     const bytes = L * (kvr + rope) * 4 + wkb.byteLength + wvb.byteLength;
     rows.push({ context: L, ms_per_layer_step: ms, bytes_read: bytes, gb_s: bytes / (ms / 1000) / 1e9, kernels });

@@ -2,12 +2,13 @@
 //   add:    a[r, i] += b[r, i]
 //   swiglu: o[r, i] = silu(a[r, i]) · b[r, i]
 //   swiglu_in_place: the same with o in a's buffer (binds a and b only)
-//   copy:   o[r, i] = a[r, i]                      (copyRows, cacheWrite)
+//   gather:  o[r, i] = a[idx[r], i]                (gatherRows)
+//   scatter: o[idx[r], i] = a[r, i]                (cacheWrite: rows to their cache slots)
 // WebGPU forbids two writable bindings of one buffer, hence the in-place entry.
 //
 // Bindings (group 0): 0 p: uniform Params; 1 a, 2 b, 3 o: storage rw f32,
-// row r at aOff + r·aStride (likewise b, o). `copy` binds a and o only, `add`
-// a and b only.
+// row r at aOff + r·aStride (likewise b, o); 4 idx: storage read u32 [rows].
+// `add` binds a and b only, gather and scatter a, o and idx.
 // Workgroup: 64 invocations, one per element. Dispatch (groupsX, groupsY):
 // linear invocation id = gid.x + gid.y · groupsX · 64.
 
@@ -21,6 +22,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> o: array<f32>;
+@group(0) @binding(4) var<storage, read> idx: array<u32>;
 
 fn element(gid: vec3<u32>) -> vec2<u32> {
   let i = gid.x + gid.y * p.groupsX * 64u;
@@ -54,8 +56,15 @@ fn swiglu_in_place(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn copy(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = element(gid);
   if (e.x == 0xffffffffu) { return; }
-  o[p.oOff + e.x * p.oStride + e.y] = a[p.aOff + e.x * p.aStride + e.y];
+  o[p.oOff + e.x * p.oStride + e.y] = a[p.aOff + idx[e.x] * p.aStride + e.y];
+}
+
+@compute @workgroup_size(64)
+fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let e = element(gid);
+  if (e.x == 0xffffffffu) { return; }
+  o[p.oOff + idx[e.x] * p.oStride + e.y] = a[p.aOff + e.x * p.aStride + e.y];
 }

@@ -1,24 +1,30 @@
-// Absorbed MLA attention over the latent cache (design.md "Absorbed decode"),
-// flash-decoding style: the context is cut into splits of `splitLen`
-// positions; `partial` computes, per (query row t, group of HG heads, split),
-// the split's softmax max m, sum l and unnormalized o_lat = Σ_j e^(s_j − m)·c_j;
-// `merge` rescales and sums the splits into o_lat. Row t sits at position
-// pos0 + t and attends causally to positions [0, pos0 + t] — the same kernel
-// serves decode (T = 1, many splits) and prefill (T rows, masked).
+// Absorbed MLA attention over the paged latent cache (design.md "Absorbed
+// decode"), flash-decoding style: the context is cut into splits of
+// `splitLen` positions; `partial` computes, per (query row t, group of HG
+// heads, split), the split's softmax max m, sum l and unnormalized
+// o_lat = Σ_j e^(s_j − m)·c_j; `merge` rescales and sums the splits into
+// o_lat. Row t sits at position rows[2t] of its own sequence and attends
+// causally to that sequence's positions [0, rows[2t]] — the same kernel
+// serves a batch of decode rows (many splits), prefill chunks (masked) and
+// any mix of them (a ragged batch; splits past a row's context are empty).
 //   s_j = (q_lat · c_j + q_pe · kpe_j) · scale
 // where a cache row is [c (KVR) | kpe (ROPE)] and q_lat = W_UKᵀ·q_nope was
-// computed by matmul.wgsl.
+// computed by matmul.wgsl. Position j of row t's sequence is cache row
+// tables[rows[2t + 1] + j / BS] · BS + j % BS (vLLM's block tables).
 //
 // partial — bindings (group 0):
 //   0 p:       uniform Params
 //   1 qlat:    storage read  f32 [T, heads·KVR]
 //   2 q:       storage read  f32, q_pe of (t, h) at qpeOff + t·qStride + h·qHead
-//   3 cache:   storage read  f32 [capacity, KVR + ROPE] (one layer)
+//   3 cache:   storage read  f32 [blocks · BS, KVR + ROPE] (one layer)
 //   4 partial: storage rw    f32 [T, heads, splits, KVR + 2] (o_lat, m, l)
+//   6 rows:    storage read  u32 [T, 2] (position, first table entry)
+//   7 tables:  storage read  u32 block ids, each sequence's table in position order
 // Workgroup: 64 invocations. Scores: invocation i owns position cj + i of a
 // 64-position chunk; the chunk's cache rows are staged through workgroup
 // memory 16 columns at a time (coalesced loads) and every staged row is used
-// for all HG heads. Accumulation: invocation i owns columns i, i + 64, ... of
+// for all HG heads; the chunk's 64 cache rows are looked up in the block
+// table once. Accumulation: invocation i owns columns i, i + 64, ... of
 // o_lat for the HG heads, in registers (KVR ≤ 512: 8 columns × 4 heads), so
 // the workgroup needs < 16 KiB of workgroup memory (the core default). Dispatch: T · ⌈heads/HG⌉ · splits workgroups (linear
 // id = wid.x + wid.y·groupsX).
@@ -30,7 +36,7 @@ override KVR: u32 = 512u;
 override ROPE: u32 = 64u;
 
 struct Params {
-  T: u32, heads: u32, pos0: u32, splits: u32,
+  T: u32, heads: u32, BS: u32, splits: u32,
   splitLen: u32, qpeOff: u32, qStride: u32, qHead: u32,
   scale: f32, groupsX: u32, pad0: u32, pad1: u32,
 }
@@ -47,10 +53,13 @@ const NEG = -1.0e30;
 @group(0) @binding(3) var<storage, read> cache: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
 @group(0) @binding(5) var<storage, read_write> olat: array<f32>;
+@group(0) @binding(6) var<storage, read> rows: array<u32>;
+@group(0) @binding(7) var<storage, read> tables: array<u32>;
 
 var<workgroup> qs: array<f32, HG * (KVR + ROPE)>;
 var<workgroup> tile: array<f32, 1088>; // CH · (TC + 1)
 var<workgroup> sc: array<f32, 256>; //   HG · CH
+var<workgroup> slots: array<u32, 64>; // CH cache rows of the chunk
 
 @compute @workgroup_size(64)
 fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -63,7 +72,8 @@ fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   let live = id < p.T * groupsH * p.splits;
   let h0 = hg * HG;
   let lo = s * p.splitLen;
-  let hi = select(lo, min(lo + p.splitLen, p.pos0 + t + 1u), live);
+  let hi = select(lo, min(lo + p.splitLen, rows[2u * t] + 1u), live);
+  let table = rows[2u * t + 1u];
 
   for (var i = lid; i < HG * W; i += 64u) {
     let h = h0 + i / W;
@@ -80,6 +90,11 @@ fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   var l = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
 
   for (var cj = lo; cj < hi; cj += CH) {
+    // The previous chunk ended on a barrier: its readers of slots are done.
+    let j = cj + lid;
+    var slot = 0u;
+    if (j < hi) { slot = tables[table + j / p.BS] * p.BS + j % p.BS; }
+    slots[lid] = slot;
     var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
     for (var dt = 0u; dt < W; dt += TC) {
       workgroupBarrier();
@@ -87,7 +102,7 @@ fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         let r = e / TC;
         let c = e % TC;
         var v = 0.0;
-        if (cj + r < hi && dt + c < W) { v = cache[(cj + r) * W + dt + c]; }
+        if (cj + r < hi && dt + c < W) { v = cache[slots[r] * W + dt + c]; }
         tile[r * (TC + 1u) + c] = v;
       }
       workgroupBarrier();
@@ -126,7 +141,7 @@ fn partial_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
       if (d >= KVR) { break; }
       var o = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
       for (var i = 0u; i < n; i++) {
-        let c = cache[(cj + i) * W + d];
+        let c = cache[slots[i] * W + d];
         for (var h = 0u; h < HG; h++) { o[h] += sc[h * CH + i] * c; }
       }
       for (var h = 0u; h < HG; h++) { os[qd * HG + h] = os[qd * HG + h] * f[h] + o[h]; }

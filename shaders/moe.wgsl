@@ -1,9 +1,8 @@
 // DeepSeekMoE expert FFN over a route plan (weights.wgsl and tile_matmul.wgsl are prepended).
 // The plan (src/backend/webgpu/moe-plan.ts) lists S = T·k rows, one per
-// (token, selected expert), grouped into tiles of ≤ 16 rows of one expert:
-// for prefill the rows are sorted by expert, so an expert's weights are read
-// once per tile of its tokens (a grouped matmul); for decode each of the k
-// selected experts is one tile, written on the GPU by route.wgsl.
+// (token, selected expert), sorted by expert and grouped into tiles of ≤ 16
+// rows of one expert by route.wgsl, so an expert's weights are read once per
+// tile of its tokens (a grouped matmul) — over every row of a step.
 //
 // expert_matmul: y[r, n] = Σ_k xr[k] · W[e(r)][n, k], where xr is x's row
 // rowToken[r] (gather = 1, gate/up) or row r (gather = 0, down over the rows).
@@ -12,7 +11,8 @@
 //   4 y: storage rw f32 [S, N]
 //   Workgroup: 64 invocations = 64/TPR output columns of one tile
 //   (tile_matmul.wgsl); tiles of experts outside this part do nothing.
-//   Dispatch: ⌈N·TPR/64⌉ · tiles workgroups (linear id = wid.x + wid.y·groupsX).
+//   Dispatch: ⌈N·TPR/64⌉ · tiles workgroups (linear id = wid.x + wid.y·groupsX),
+//   tiles the most the plan can have; those past its tile count (plan[4S]) do nothing.
 // combine: out[t, h] += Σ_j weights[t·k + j] · y[tokenRows[t·k + j], h]
 //   0 p; 3 plan; 4 y; 5 out: storage rw f32. One invocation per (t, h).
 
@@ -43,11 +43,12 @@ fn expert_matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   let rowsPerGroup = WG / TPR;
   let rowGroups = (p.N + rowsPerGroup - 1u) / rowsPerGroup;
   let n = (id % rowGroups) * rowsPerGroup + lid / TPR;
-  let tile = min(id / rowGroups, p.tiles - 1u);
-  let tb = 4u * p.S + 3u * tile;
+  let tiles = min(plan[4u * p.S], p.tiles);
+  let tile = min(id / rowGroups, tiles - 1u);
+  let tb = 4u * p.S + 1u + 3u * tile;
   let r0 = plan[tb];
   let e = plan[tb + 2u];
-  let mine = id < rowGroups * p.tiles && n < p.N && e >= p.eFirst && e < p.eFirst + p.eCount;
+  let mine = id < rowGroups * tiles && n < p.N && e >= p.eFirst && e < p.eFirst + p.eCount;
   let count = select(0u, min(plan[tb + 1u], TB), mine);
   tileMatmul(lid, (e - p.eFirst) * p.N + n, count, vec4<u32>(r0, n, 0u, 0u));
 }

@@ -1,6 +1,8 @@
 // DeepSeekMoE gating (MoEGate.forward) for every row of a step, selecting
-// exactly what the CPU gating (assembly/moe/gating.ts) selects; the rule is
-// GatingParams' in src/backend/backend.ts:
+// exactly what the CPU gating (assembly/moe/gating.ts) selects, then grouping
+// the selection by expert — all on the GPU, so a forward step needs no
+// read-back before its logits. main: the rule is GatingParams' in
+// src/backend/backend.ts:
 //   scores s = softmax(logits) (scoring 0) or sigmoid(logits) (scoring 1), f32;
 //   choice c = s, or s + bias for noaux_tc (method 2);
 //   group_limited_greedy (method 1): a group scores its max c, the topKGroups
@@ -11,16 +13,21 @@
 //   chosen s: divided by their sum + 1e-20 when k > 1 and norm, then times
 //   scale — always for noaux_tc, else only when not normalised.
 //
-// Output: the route plan buffer (src/backend/webgpu/moe-plan.ts), in slot
-// order s = t·k + j, one tile per slot:
-//   experts[s], weights[s], rowToken[s] = t, tokenRows[s] = s, tiles[s] = (s, 1, e)
+// main writes experts[s] and weights[s] of the route plan
+// (src/backend/webgpu/moe-plan.ts) in slot order s = t·k + j. Workgroup: 64
+// invocations, one per token (E ≤ 256, groups ≤ 64).
+// group: the plan's rows sorted by expert, stable in slot order (what the
+// CPU's moe_group does): invocation e lists expert e's slots, gives them rows
+// (rowToken, tokenRows) after the experts before it, and writes its tiles of
+// ≤ TILE rows; the tile count goes to plan[4S]. One workgroup of 256
+// invocations (E ≤ 256). An expert's weights are then read once per tile of
+// its rows, for a decode batch and a prefill chunk alike.
 //
 // Bindings (group 0):
 //   0 p:      uniform Params
-//   1 logits: storage read f32, row t at lOff + t·lStride, E values
+//   1 logits: storage read f32, row t at lOff + t·lStride, E values (main)
 //   2 plan:   storage rw   u32 plan words
-//   3 bias:   storage read f32[E], e_score_correction_bias (read only by noaux_tc)
-// Workgroup: 64 invocations, one per token (E ≤ 256, groups ≤ 64).
+//   3 bias:   storage read f32[E], e_score_correction_bias (main; read only by noaux_tc)
 
 struct Params {
   T: u32, E: u32, k: u32, method: u32,
@@ -35,6 +42,7 @@ struct Params {
 
 const GROUP_LIMITED_GREEDY = 1u;
 const NOAUX_TC = 2u;
+const TILE = 16u; // moe-plan.ts TILE_ROWS
 
 // 1/(1+e^−x) with exp's argument never positive (no overflow for any logit).
 fn sigmoid(x: f32) -> f32 {
@@ -121,10 +129,40 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (p.method == NOAUX_TC || !normalize) { wgt = wgt * p.scale; }
     plan[s] = e;
     plan[S + s] = bitcast<u32>(wgt);
-    plan[2u * S + s] = t;
-    plan[3u * S + s] = s;
-    plan[4u * S + 3u * s] = s;
-    plan[4u * S + 3u * s + 1u] = 1u;
-    plan[4u * S + 3u * s + 2u] = e;
+  }
+}
+
+var<workgroup> counts: array<u32, 256>;
+var<workgroup> tileCounts: array<u32, 256>;
+
+@compute @workgroup_size(256)
+fn group(@builtin(local_invocation_index) e: u32) {
+  let S = p.T * p.k;
+  var n = 0u;
+  if (e < p.E) {
+    for (var s = 0u; s < S; s++) { if (plan[s] == e) { n++; } }
+  }
+  counts[e] = n;
+  tileCounts[e] = (n + TILE - 1u) / TILE;
+  workgroupBarrier();
+  var row = 0u;
+  var tile = 0u;
+  for (var i = 0u; i < e; i++) {
+    row += counts[i];
+    tile += tileCounts[i];
+  }
+  if (e == 255u) { plan[4u * S] = tile + tileCounts[e]; }
+  var r = row;
+  for (var s = 0u; s < S && r < row + n; s++) {
+    if (plan[s] != e) { continue; }
+    plan[2u * S + r] = s / p.k;
+    plan[3u * S + s] = r;
+    if ((r - row) % TILE == 0u) {
+      let tb = 4u * S + 1u + 3u * (tile + (r - row) / TILE);
+      plan[tb] = r;
+      plan[tb + 1u] = min(TILE, row + n - r);
+      plan[tb + 2u] = e;
+    }
+    r++;
   }
 }

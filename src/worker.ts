@@ -11,6 +11,7 @@ import type { ActivationMode } from './backend/cpu/integer-kernels.ts';
 import type { SimdChoice } from './backend/cpu/kernel-build.ts';
 import { createEngine } from './engine/engine.ts';
 import { fetchSource, r2Source, type R2BucketLike } from './entries/fetch-source.ts';
+import type { QuantizeMode } from './model/load-weights.ts';
 import type { ModelSource } from './model/source.ts';
 import { createApp } from './server/app.ts';
 import { corsSetting } from './server/cors-setting.ts';
@@ -28,6 +29,11 @@ export interface Env {
   MAX_TOKENS_LIMIT?: string;
   CACHE_BUDGET_BYTES?: string;
   MAX_QUEUE?: string;
+  /** Rows per forward step and positions per cache block (EngineOptions.stepTokens, blockSize). */
+  STEP_TOKENS?: string;
+  BLOCK_SIZE?: string;
+  /** QUANTIZE (q8_0, q4_0, ... a block type) at load. */
+  QUANTIZE?: string;
   STREAM_STALL_TIMEOUT_MS?: string;
   /** Which other origins' pages may call the API: *, none, or comma-separated origins (default: see AppOptions.cors). */
   CORS_ORIGINS?: string;
@@ -63,6 +69,9 @@ async function build(env: Env): Promise<App> {
     modelId: env.MODEL_ID || 'default',
     cacheBudgetBytes: number(env.CACHE_BUDGET_BYTES),
     maxQueue: number(env.MAX_QUEUE),
+    stepTokens: number(env.STEP_TOKENS),
+    blockSize: number(env.BLOCK_SIZE),
+    quantize: (env.QUANTIZE || undefined) as QuantizeMode | undefined,
   });
   return createApp(engine, { apiKey: env.API_KEY || undefined, maxTokensLimit: number(env.MAX_TOKENS_LIMIT),
     streamStallTimeoutMs: number(env.STREAM_STALL_TIMEOUT_MS), cors: corsSetting(env.CORS_ORIGINS),

@@ -14,11 +14,8 @@ import { hsum } from './half';
 import { actHeaderBytes } from './act_quant';
 import { scaleInto } from './matmul_int16';
 
-/** Σ (n − 8)·q over the Q4_0 block at p: h, l the block's planes, c its C vector. */
-@inline function planesBlockSum<D>(p: usize, h: usize, l: usize, c: usize): v128 {
-  const raw = v128.load(p, 2);
-  const nLo = v128.and(raw, i8x16.splat(0x0f)); // elements 0..15
-  const nHi = v128.and(i16x8.shr_u(raw, 4), i8x16.splat(0x0f)); // elements 16..31
+/** Σ (n − 8)·q of one Q4_0 block: nLo, nHi its nibbles of elements 0..15 and 16..31 (0..15 each), h, l the block's planes, c its C vector. */
+@inline export function planesSum<D>(nLo: v128, nHi: v128, h: usize, l: usize, c: usize): v128 {
   if (sizeof<D>() == 4) {
     const hs = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(h, 16), nHi,
       i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(h), nLo, i32x4.splat(0)));
@@ -30,6 +27,21 @@ import { scaleInto } from './matmul_int16';
   const hs = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(h), nLo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(h, 16), nHi));
   const ls = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(l), nLo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(l, 16), nHi));
   return i32x4.add(i32x4.add(i32x4.dot_i16x8_s(hs, i16x8.splat(128)), i32x4.extadd_pairwise_i16x8_s(ls)), v128.load(c));
+}
+
+/** The nibbles of elements 0..15 of the Q4_0 block at p. */
+@inline export function nibblesLo(p: usize): v128 {
+  return v128.and(v128.load(p, 2), i8x16.splat(0x0f));
+}
+
+/** The nibbles of elements 16..31 of the Q4_0 block at p. */
+@inline export function nibblesHi(p: usize): v128 {
+  return v128.and(i16x8.shr_u(v128.load(p, 2), 4), i8x16.splat(0x0f));
+}
+
+/** Σ (n − 8)·q over the Q4_0 block at p (see planesSum). */
+@inline function planesBlockSum<D>(p: usize, h: usize, l: usize, c: usize): v128 {
+  return planesSum<D>(nibblesLo(p), nibblesHi(p), h, l, c);
 }
 
 /** One token, one Q4_0 row: two blocks a step on two accumulators (see int16RowTimes1). */

@@ -9,25 +9,56 @@
 // and nothing is unrolled across tokens: V8 schedules the loads of an unrolled
 // token group all at the top of the loop and spills them (the 8-token passes
 // this replaced spent most of their instructions on spills and reloads).
+//
+// Batch invariance: a token's outputs are the same bits whatever T is, so a
+// request's logits (and its seeded samples) do not depend on what else shares
+// its forward step. Every pass therefore does the decode kernel's arithmetic
+// per token: the same i32x4 lane sums per block (Q4_0 in the relaxed build:
+// the byte-plane dot products, whose lanes differ from the widened ones), the
+// same d·s product, even blocks into one accumulator and odd blocks into
+// another, and hsum(even + odd) at the end.
 import { actHeaderBytes } from './act_quant';
 import { hsum, loadHalf } from './half';
 import { blockSumI16, int16RowTimes1 } from './matmul_int16';
-import { planesRowTimes1 } from './matmul_int16_planes';
+import { nibblesHi, nibblesLo, planesRowTimes1, planesSum } from './matmul_int16_planes';
 import { blockBytes } from './quant_blocks';
 import { madd } from './simd';
 
-/** Σ w·q [+ C] of one token's block: the widened weights at wide (4 × i16x8), q the block's 32 i16 values. */
-@inline function blockSum<Q>(wide: usize, q: usize, c: usize): v128 {
+/** Whether Q's blocks are dotted on byte planes (the relaxed build's Q4_0, as its decode kernel does). */
+@inline function planes<Q>(): bool {
+  return ASC_FEATURE_RELAXED_SIMD && !isSigned<Q>();
+}
+
+/**
+ * Σ w·q [+ C] of token entry e's block against the weight block held in
+ * w0..w3 (widened i16, or for planes<Q>() the nibbles in w0, w1), with xq's
+ * n = B·T entries: the lanes the decode kernel sums for the same block.
+ */
+@inline function tokenSum<Q, D>(w0: v128, w1: v128, w2: v128, w3: v128, xq: usize, n: usize, e: usize): v128 {
+  const qBase = xq + actHeaderBytes(n);
+  const c = xq + (e << 4);
+  if (planes<Q>()) {
+    const h = qBase + (n << 6) + (e << 5);
+    return planesSum<D>(w0, w1, h, h + (n << 5), c);
+  }
+  const q = qBase + (e << 6);
   const sum = i32x4.add(
-    i32x4.add(i32x4.dot_i16x8_s(v128.load(wide), v128.load(q)), i32x4.dot_i16x8_s(v128.load(wide, 16), v128.load(q, 16))),
-    i32x4.add(i32x4.dot_i16x8_s(v128.load(wide, 32), v128.load(q, 32)), i32x4.dot_i16x8_s(v128.load(wide, 48), v128.load(q, 48))),
+    i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16))),
+    i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),
   );
   return isSigned<Q>() ? sum : i32x4.add(sum, v128.load(c));
 }
 
-/** The 32 weights of the block at p widened to i16 into wide (Q8_0 sign-extended bytes; Q4_0 nibbles 0..15, low then high), d splatted at wide + 64. */
+/**
+ * The 32 weights of the block at p widened to i16 into wide (Q8_0 sign-extended
+ * bytes; Q4_0 nibbles 0..15, low then high; planes<Q>(): the two nibble
+ * vectors as bytes), d splatted at wide + 64.
+ */
 @inline function widenBlock<Q>(p: usize, wide: usize): void {
-  if (isSigned<Q>()) {
+  if (planes<Q>()) {
+    v128.store(wide, nibblesLo(p));
+    v128.store(wide, nibblesHi(p), 16);
+  } else if (isSigned<Q>()) {
     const lo = v128.load(p, 2), hi = v128.load(p, 18);
     v128.store(wide, i16x8.extend_low_i8x16_s(lo));
     v128.store(wide, i16x8.extend_high_i8x16_s(lo), 16);
@@ -44,7 +75,7 @@ import { madd } from './simd';
   v128.store(wide, f32x4.splat(loadHalf(p)), 64);
 }
 
-/** Scratch of twoRowsTimesT: two widened blocks (80 bytes each), then a 32-byte accumulator pair per token. */
+/** Scratch of twoRowsTimesT: two widened blocks (80 bytes each), then per token the even- and odd-block accumulator pairs (64 bytes). */
 const WIDE_BYTES: usize = 160;
 
 /**
@@ -53,68 +84,61 @@ const WIDE_BYTES: usize = 160;
  * the token loop: V8 would otherwise sink the widening (loop-invariant) into
  * the loop and redo it for every token. The −8 of Q4_0 comes from C.
  */
-@inline function twoRowsTimesT<Q>(r0: usize, r1: usize, blocks: i32, xq: usize, T: i32, scratch: usize, o0: usize, o1: usize, os: usize): void {
+@inline function twoRowsTimesT<Q, D>(r0: usize, r1: usize, blocks: i32, xq: usize, T: i32, scratch: usize, o0: usize, o1: usize, os: usize): void {
   const bb = blockBytes<Q>();
   const n = <usize>blocks * <usize>T;
   const sBase = xq + (n << 4);
-  const qBase = xq + actHeaderBytes(n);
   const wide0 = scratch;
   const wide1 = scratch + 80;
   const acc = scratch + WIDE_BYTES;
-  memory.fill(acc, 0, <usize>T << 5);
+  memory.fill(acc, 0, <usize>T << 6);
   for (let b = 0; b < blocks; b++) {
     widenBlock<Q>(r0 + <usize>b * bb, wide0);
     widenBlock<Q>(r1 + <usize>b * bb, wide1);
-    const e = <usize>b * <usize>T;
-    let q = qBase + (e << 6);
-    let s = sBase + (e << 2);
-    let c = xq + (e << 4);
-    let a = acc;
+    const e0 = <usize>b * <usize>T;
+    let s = sBase + (e0 << 2);
+    let a = acc + (<usize>(b & 1) << 5);
     for (let t = 0; t < T; t++) {
       // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
+      const e = e0 + <usize>t;
       const sv = v128.load32_splat(s);
-      const sum0 = blockSum<Q>(wide0, q, c);
-      const sum1 = blockSum<Q>(wide1, q, c);
+      const sum0 = tokenSum<Q, D>(v128.load(wide0), v128.load(wide0, 16), v128.load(wide0, 32), v128.load(wide0, 48), xq, n, e);
+      const sum1 = tokenSum<Q, D>(v128.load(wide1), v128.load(wide1, 16), v128.load(wide1, 32), v128.load(wide1, 48), xq, n, e);
       v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(v128.load(wide0, 64), sv), v128.load(a)));
       v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(v128.load(wide1, 64), sv), v128.load(a, 16)), 16);
-      q += 64;
       s += 4;
-      c += 16;
-      a += 32;
+      a += 64;
     }
   }
   for (let t = 0; t < T; t++) {
-    store<f32>(o0 + <usize>t * os, hsum(v128.load(acc + (<usize>t << 5))));
-    store<f32>(o1 + <usize>t * os, hsum(v128.load(acc + (<usize>t << 5), 16)));
+    const a = acc + (<usize>t << 6);
+    store<f32>(o0 + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 32))));
+    store<f32>(o1 + <usize>t * os, hsum(f32x4.add(v128.load(a, 16), v128.load(a, 48))));
   }
-}
-
-/** Σ w·q [+ C] with the widened weights in registers (the small-T passes below). */
-@inline function blockSumRegs<Q>(w0: v128, w1: v128, w2: v128, w3: v128, q: usize, c: usize): v128 {
-  const sum = i32x4.add(
-    i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16))),
-    i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),
-  );
-  return isSigned<Q>() ? sum : i32x4.add(sum, v128.load(c));
 }
 
 // Below 8 tokens the token loop's per-call and per-block overheads (zeroing,
 // widening through memory) are not amortized: one row meets G = 4, 2 or 1
 // tokens (t0 .. t0 + G − 1 of T) in registers, weights widened in registers
-// once per block for the G of them. The three repeat one preamble on purpose
-// (a helper cannot return the four widened vectors).
+// once per block for the G of them. Each token has two accumulators, x for the
+// block being read and y for its neighbour, swapped after every block (so one
+// holds the even blocks and the other the odd ones, as in decode; the final
+// x + y is the same sum whichever holds which). The three repeat one preamble
+// on purpose (a helper cannot return the four widened vectors).
 
 /** Four tokens t0..t0+3 of T through one row. */
-@inline function rowTimes4<Q>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize, os: usize): void {
+@inline function rowTimes4<Q, D>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize, os: usize): void {
   const bb = blockBytes<Q>();
   const n = <usize>blocks * <usize>T;
   const sBase = xq + (n << 4);
-  const qBase = xq + actHeaderBytes(n);
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let x0 = f32x4.splat(0), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
+  let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
     const p = wr + <usize>b * bb;
     let w0: v128, w1: v128, w2: v128, w3: v128;
-    if (isSigned<Q>()) {
+    if (planes<Q>()) {
+      w0 = nibblesLo(p); w1 = nibblesHi(p); w2 = w0; w3 = w1;
+    } else if (isSigned<Q>()) {
       const lo = v128.load(p, 2), hi = v128.load(p, 18);
       w0 = i16x8.extend_low_i8x16_s(lo); w1 = i16x8.extend_high_i8x16_s(lo);
       w2 = i16x8.extend_low_i8x16_s(hi); w3 = i16x8.extend_high_i8x16_s(hi);
@@ -126,29 +150,32 @@ const WIDE_BYTES: usize = 160;
     }
     const d = f32x4.splat(loadHalf(p));
     const e = <usize>b * <usize>T + <usize>t0;
-    const q = qBase + (e << 6), s = sBase + (e << 2), c = xq + (e << 4);
-    a0 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q, c)), f32x4.mul(d, v128.load32_splat(s)), a0);
-    a1 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 64, c + 16)), f32x4.mul(d, v128.load32_splat(s + 4)), a1);
-    a2 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 128, c + 32)), f32x4.mul(d, v128.load32_splat(s + 8)), a2);
-    a3 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 192, c + 48)), f32x4.mul(d, v128.load32_splat(s + 12)), a3);
+    const s = sBase + (e << 2);
+    const n0 = madd(f32x4.convert_i32x4_s(tokenSum<Q, D>(w0, w1, w2, w3, xq, n, e)), f32x4.mul(d, v128.load32_splat(s)), x0);
+    const n1 = madd(f32x4.convert_i32x4_s(tokenSum<Q, D>(w0, w1, w2, w3, xq, n, e + 1)), f32x4.mul(d, v128.load32_splat(s + 4)), x1);
+    const n2 = madd(f32x4.convert_i32x4_s(tokenSum<Q, D>(w0, w1, w2, w3, xq, n, e + 2)), f32x4.mul(d, v128.load32_splat(s + 8)), x2);
+    const n3 = madd(f32x4.convert_i32x4_s(tokenSum<Q, D>(w0, w1, w2, w3, xq, n, e + 3)), f32x4.mul(d, v128.load32_splat(s + 12)), x3);
+    x0 = y0; x1 = y1; x2 = y2; x3 = y3;
+    y0 = n0; y1 = n1; y2 = n2; y3 = n3;
   }
-  store<f32>(o0, hsum(a0));
-  store<f32>(o0 + os, hsum(a1));
-  store<f32>(o0 + 2 * os, hsum(a2));
-  store<f32>(o0 + 3 * os, hsum(a3));
+  store<f32>(o0, hsum(f32x4.add(x0, y0)));
+  store<f32>(o0 + os, hsum(f32x4.add(x1, y1)));
+  store<f32>(o0 + 2 * os, hsum(f32x4.add(x2, y2)));
+  store<f32>(o0 + 3 * os, hsum(f32x4.add(x3, y3)));
 }
 
 /** Two tokens t0, t0+1 of T through one row. */
-@inline function rowTimes2<Q>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize, os: usize): void {
+@inline function rowTimes2<Q, D>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize, os: usize): void {
   const bb = blockBytes<Q>();
   const n = <usize>blocks * <usize>T;
   const sBase = xq + (n << 4);
-  const qBase = xq + actHeaderBytes(n);
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let x0 = f32x4.splat(0), x1 = f32x4.splat(0), y0 = f32x4.splat(0), y1 = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
     const p = wr + <usize>b * bb;
     let w0: v128, w1: v128, w2: v128, w3: v128;
-    if (isSigned<Q>()) {
+    if (planes<Q>()) {
+      w0 = nibblesLo(p); w1 = nibblesHi(p); w2 = w0; w3 = w1;
+    } else if (isSigned<Q>()) {
       const lo = v128.load(p, 2), hi = v128.load(p, 18);
       w0 = i16x8.extend_low_i8x16_s(lo); w1 = i16x8.extend_high_i8x16_s(lo);
       w2 = i16x8.extend_low_i8x16_s(hi); w3 = i16x8.extend_high_i8x16_s(hi);
@@ -160,39 +187,45 @@ const WIDE_BYTES: usize = 160;
     }
     const d = f32x4.splat(loadHalf(p));
     const e = <usize>b * <usize>T + <usize>t0;
-    const q = qBase + (e << 6), s = sBase + (e << 2), c = xq + (e << 4);
-    a0 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q, c)), f32x4.mul(d, v128.load32_splat(s)), a0);
-    a1 = madd(f32x4.convert_i32x4_s(blockSumRegs<Q>(w0, w1, w2, w3, q + 64, c + 16)), f32x4.mul(d, v128.load32_splat(s + 4)), a1);
+    const s = sBase + (e << 2);
+    const n0 = madd(f32x4.convert_i32x4_s(tokenSum<Q, D>(w0, w1, w2, w3, xq, n, e)), f32x4.mul(d, v128.load32_splat(s)), x0);
+    const n1 = madd(f32x4.convert_i32x4_s(tokenSum<Q, D>(w0, w1, w2, w3, xq, n, e + 1)), f32x4.mul(d, v128.load32_splat(s + 4)), x1);
+    x0 = y0; x1 = y1;
+    y0 = n0; y1 = n1;
   }
-  store<f32>(o0, hsum(a0));
-  store<f32>(o0 + os, hsum(a1));
+  store<f32>(o0, hsum(f32x4.add(x0, y0)));
+  store<f32>(o0 + os, hsum(f32x4.add(x1, y1)));
 }
 
 /** Token t0 of T through one row (the odd one left). */
-@inline function rowTimes1Of<Q>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize): void {
+@inline function rowTimes1Of<Q, D>(wr: usize, blocks: i32, xq: usize, T: i32, t0: i32, o0: usize): void {
   const bb = blockBytes<Q>();
   const n = <usize>blocks * <usize>T;
   const sBase = xq + (n << 4);
-  const qBase = xq + actHeaderBytes(n);
-  let a0 = f32x4.splat(0);
+  let x = f32x4.splat(0), y = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
     const p = wr + <usize>b * bb;
     const e = <usize>b * <usize>T + <usize>t0;
-    a0 = madd(f32x4.convert_i32x4_s(blockSumI16<Q>(p, qBase + (e << 6), xq + (e << 4))), f32x4.splat(loadHalf(p) * load<f32>(sBase + (e << 2))), a0);
+    let sum: v128;
+    if (planes<Q>()) sum = tokenSum<Q, D>(nibblesLo(p), nibblesHi(p), v128.splat<i32>(0), v128.splat<i32>(0), xq, n, e);
+    else sum = blockSumI16<Q>(p, xq + actHeaderBytes(n) + (e << 6), xq + (e << 4));
+    const next = madd(f32x4.convert_i32x4_s(sum), f32x4.splat(loadHalf(p) * load<f32>(sBase + (e << 2))), x);
+    x = y;
+    y = next;
   }
-  store<f32>(o0, hsum(a0));
+  store<f32>(o0, hsum(f32x4.add(x, y)));
 }
 
 /** T in 2..7: row tiles of ~128 KiB (in L2 while the token groups pass over them), groups of 4, 2, 1. */
-@inline function smallBatch<Q>(w: usize, xq: usize, out: usize, os: usize, N: i32, blocks: i32, T: i32): void {
+@inline function smallBatch<Q, D>(w: usize, xq: usize, out: usize, os: usize, N: i32, blocks: i32, T: i32): void {
   const rowBytes = <usize>blocks * blockBytes<Q>();
   const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
   for (let n0 = 0; n0 < N; n0 += tileRows) {
     const n1 = min(N, n0 + tileRows);
     let t = 0;
-    for (; t + 4 <= T; t += 4) for (let n = n0; n < n1; n++) rowTimes4<Q>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2), os);
-    for (; t + 2 <= T; t += 2) for (let n = n0; n < n1; n++) rowTimes2<Q>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2), os);
-    for (; t < T; t++) for (let n = n0; n < n1; n++) rowTimes1Of<Q>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2));
+    for (; t + 4 <= T; t += 4) for (let n = n0; n < n1; n++) rowTimes4<Q, D>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2), os);
+    for (; t + 2 <= T; t += 2) for (let n = n0; n < n1; n++) rowTimes2<Q, D>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2), os);
+    for (; t < T; t++) for (let n = n0; n < n1; n++) rowTimes1Of<Q, D>(w + <usize>n * rowBytes, blocks, xq, T, t, out + <usize>t * os + (<usize>n << 2));
   }
 }
 
@@ -217,19 +250,19 @@ const TOKEN_LOOP_MIN_T = 8;
     return;
   }
   if (T < TOKEN_LOOP_MIN_T) {
-    smallBatch<Q>(w, xq, out, os, N, blocks, T);
+    smallBatch<Q, D>(w, xq, out, os, N, blocks, T);
     return;
   }
   for (let n = 0; n < N; n += 2) {
     const m = min(n + 1, N - 1);
-    twoRowsTimesT<Q>(w + <usize>n * rowBytes, w + <usize>m * rowBytes, blocks, xq, T, scratch,
+    twoRowsTimesT<Q, D>(w + <usize>n * rowBytes, w + <usize>m * rowBytes, blocks, xq, T, scratch,
       out + (<usize>n << 2), out + (<usize>m << 2), os);
   }
 }
 
 /** Bytes of scratch an int16 matmul of T tokens needs (none for T = 1). */
 export function int16_scratch_bytes(T: i32): i32 {
-  return T > 1 ? <i32>WIDE_BYTES + (T << 5) : 0;
+  return T > 1 ? <i32>WIDE_BYTES + (T << 6) : 0;
 }
 
 /**

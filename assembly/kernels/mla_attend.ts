@@ -1,13 +1,17 @@
-// Absorbed MLA over one layer's latent cache (design.md "Absorbed decode").
-// For each query t (position pos0 + t) and head h:
-//   s_j = (qlat[t,h] · c_j + qpe[t,h] · kpe_j) · scale, j ≤ pos0 + t
+// Absorbed MLA over one layer's paged latent cache (design.md "Absorbed
+// decode"; vLLM's PagedAttention applied to the latent rows). Row t of the
+// step sits at position pos_t of its own sequence, whose cache rows live in
+// blocks of `blockSize` rows; for each head h:
+//   s_j = (qlat[t,h] · c_j + qpe[t,h] · kpe_j) · scale, j ≤ pos_t
 //   olat[t,h] = Σ_j softmax(s)_j · c_j
-// Cache rows are [c (kvr) | kpe (rope)]. Scores: each latent row is loaded
-// once and dotted with four heads at a time. Output: rows are taken in tiles
-// of ROW_TILE; for each 32-column slice of a tile (4 KiB, in L1) and each
-// head, the slice of olat is accumulated in registers over the tile's rows
-// (eight independent chains), so olat is read and written once per tile
-// instead of once per row. Per element, the sums run over j in ascending order.
+// Cache rows are [c (kvr) | kpe (rope)], `width` apart inside a block.
+// Scores: each latent row is loaded once and dotted with four heads at a
+// time. Output: the rows of a block are taken in tiles of at most ROW_TILE;
+// for each 32-column slice of a tile (4 KiB, in L1) and each head, the slice
+// of olat is accumulated in registers over the tile's rows (eight independent
+// chains), so olat is read and written once per tile instead of once per row.
+// Per element, the sums run over j in ascending order, whatever the block
+// size: the result does not depend on how the cache is paged.
 import { expF32x4 } from './exp';
 import { hsum } from './half';
 import { madd } from './simd';
@@ -103,12 +107,12 @@ const ROW_TILE = 32;
   for (let j = n4; j < n; j++) store<f32>(s + (<usize>j << 2), load<f32>(s + (<usize>j << 2)) * inv);
 }
 
-/** o[0..32) += Σ_{j0 ≤ j < j1} p[j] · c[j·rowBytes + 0..32) in eight register chains. */
-@inline function accumulate32(o: usize, p: usize, c: usize, rowBytes: usize, j0: i32, j1: i32): void {
+/** o[0..32) += Σ_{j < n} p[j] · c[j·rowBytes + 0..32) in eight register chains. */
+@inline function accumulate32(o: usize, p: usize, c: usize, rowBytes: usize, n: i32): void {
   let a0 = v128.load(o), a1 = v128.load(o, 16), a2 = v128.load(o, 32), a3 = v128.load(o, 48);
   let a4 = v128.load(o, 64), a5 = v128.load(o, 80), a6 = v128.load(o, 96), a7 = v128.load(o, 112);
-  let r = c + <usize>j0 * rowBytes;
-  for (let j = j0; j < j1; j++) {
+  let r = c;
+  for (let j = 0; j < n; j++) {
     const pv = f32x4.splat(load<f32>(p + (<usize>j << 2)));
     a0 = madd(pv, v128.load(r), a0);
     a1 = madd(pv, v128.load(r, 16), a1);
@@ -124,54 +128,70 @@ const ROW_TILE = 32;
   v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
 }
 
-/** Columns [from, kvr) of o += Σ_j p[j] · c_j, 4 then 1 at a time. */
-@inline function accumulateTail(o: usize, p: usize, cache: usize, rowBytes: usize, j0: i32, j1: i32, from: i32, kvr: i32): void {
+/** Columns [from, kvr) of o += Σ_{j < n} p[j] · c_j (rows c_j at c + j·rowBytes), 4 then 1 at a time. */
+@inline function accumulateTail(o: usize, p: usize, c: usize, rowBytes: usize, n: i32, from: i32, kvr: i32): void {
   let i = from;
   for (; i + 4 <= kvr; i += 4) {
     const oi = o + (<usize>i << 2);
     let a = v128.load(oi);
-    for (let j = j0; j < j1; j++) {
-      a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(p + (<usize>j << 2))), v128.load(cache + <usize>j * rowBytes + (<usize>i << 2))));
+    for (let j = 0; j < n; j++) {
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(p + (<usize>j << 2))), v128.load(c + <usize>j * rowBytes + (<usize>i << 2))));
     }
     v128.store(oi, a);
   }
   for (; i < kvr; i++) {
     const oi = o + (<usize>i << 2);
     let a = load<f32>(oi);
-    for (let j = j0; j < j1; j++) a += load<f32>(p + (<usize>j << 2)) * load<f32>(cache + <usize>j * rowBytes + (<usize>i << 2));
+    for (let j = 0; j < n; j++) a += load<f32>(p + (<usize>j << 2)) * load<f32>(c + <usize>j * rowBytes + (<usize>i << 2));
     store<f32>(oi, a);
   }
 }
 
+/**
+ * rows: i32 [T, 2] — (position, first entry of the row's block table in
+ * blockRows); blockRows: u32 byte addresses of blocks, a sequence's blocks in
+ * order. qlat and olat: f32 rows `latStride` apart, heads kvr apart in a row.
+ * scratch: f32 [heads · (max position + 1)] for the scores.
+ */
 export function mla_attend(
-  qlat: usize, qpe: usize, qpeStride: i32, qpeHeadStride: i32,
-  cache: usize, width: i32, kvr: i32, rope: i32,
-  heads: i32, T: i32, pos0: i32, scale: f32, olat: usize, scratch: usize,
+  qlat: usize, qpe: usize, qpeStride: i32, qpeHeadStride: i32, latStride: i32,
+  blockRows: usize, rows: usize, blockSize: i32, width: i32, kvr: i32, rope: i32,
+  heads: i32, T: i32, scale: f32, olat: usize, scratch: usize,
 ): void {
   const rowBytes = <usize>width << 2;
+  const k32 = kvr & ~31;
   for (let t = 0; t < T; t++) {
-    const n = pos0 + t + 1;
-    const qlatT = qlat + ((<usize>t * <usize>heads * <usize>kvr) << 2);
+    const n = load<i32>(rows + (<usize>t << 3)) + 1;
+    const table = blockRows + (<usize>load<i32>(rows + (<usize>t << 3), 4) << 2);
+    const qlatT = qlat + ((<usize>t * <usize>latStride) << 2);
     const qpeT = qpe + ((<usize>t * <usize>qpeStride) << 2);
     // Scores [heads, n] in scratch, then probabilities in their place.
-    for (let j = 0; j < n; j++) {
-      scoreRow(qlatT, qpeT, qpeHeadStride, cache + <usize>j * rowBytes, kvr, rope, heads, scratch + (<usize>j << 2), n, scale);
+    for (let j0 = 0, b = 0; j0 < n; j0 += blockSize, b++) {
+      const block = <usize>load<u32>(table + (<usize>b << 2));
+      const j1 = min(n, j0 + blockSize);
+      for (let j = j0; j < j1; j++) {
+        scoreRow(qlatT, qpeT, qpeHeadStride, block + <usize>(j - j0) * rowBytes, kvr, rope, heads, scratch + (<usize>j << 2), n, scale);
+      }
     }
     for (let h = 0; h < heads; h++) softmaxInPlace(scratch + ((<usize>h * <usize>n) << 2), n);
-    const olatT = olat + ((<usize>t * <usize>heads * <usize>kvr) << 2);
-    memory.fill(olatT, 0, (<usize>heads * <usize>kvr) << 2);
-    for (let j0 = 0; j0 < n; j0 += ROW_TILE) {
-      const j1 = min(n, j0 + ROW_TILE);
-      // A 32-column slice of the tile (ROW_TILE × 128 bytes) stays in L1 for every head.
-      const k32 = kvr & ~31;
-      for (let i = 0; i < k32; i += 32) {
-        for (let h = 0; h < heads; h++) {
-          accumulate32(olatT + ((<usize>h * <usize>kvr + <usize>i) << 2), scratch + ((<usize>h * <usize>n) << 2), cache + (<usize>i << 2), rowBytes, j0, j1);
+    const olatT = olat + ((<usize>t * <usize>latStride) << 2);
+    for (let h = 0; h < heads; h++) memory.fill(olatT + ((<usize>h * <usize>kvr) << 2), 0, <usize>kvr << 2);
+    for (let j0 = 0, b = 0; j0 < n; j0 += blockSize, b++) {
+      const block = <usize>load<u32>(table + (<usize>b << 2));
+      const blockEnd = min(n, j0 + blockSize);
+      for (let a = j0; a < blockEnd; a += ROW_TILE) {
+        // A 32-column slice of the tile (≤ ROW_TILE × 128 bytes) stays in L1 for every head.
+        const count = min(blockEnd, a + ROW_TILE) - a;
+        const tile = block + <usize>(a - j0) * rowBytes;
+        for (let i = 0; i < k32; i += 32) {
+          for (let h = 0; h < heads; h++) {
+            accumulate32(olatT + ((<usize>h * <usize>kvr + <usize>i) << 2), scratch + ((<usize>h * <usize>n + <usize>a) << 2), tile + (<usize>i << 2), rowBytes, count);
+          }
         }
-      }
-      if (k32 < kvr) {
-        for (let h = 0; h < heads; h++) {
-          accumulateTail(olatT + ((<usize>h * <usize>kvr) << 2), scratch + ((<usize>h * <usize>n) << 2), cache, rowBytes, j0, j1, k32, kvr);
+        if (k32 < kvr) {
+          for (let h = 0; h < heads; h++) {
+            accumulateTail(olatT + ((<usize>h * <usize>kvr) << 2), scratch + ((<usize>h * <usize>n + <usize>a) << 2), tile, rowBytes, count, k32, kvr);
+          }
         }
       }
     }

@@ -59,17 +59,43 @@ export interface View {
 export type Operand = Activation | View;
 
 /**
- * The latent KV cache of one sequence (design.md "The latent KV cache"): per
- * layer and position, `c` (after kv_a_layernorm, kvLoraRank values) followed
- * by `k_pe` (after RoPE, ropeDim values). Nothing else is cached.
+ * The latent KV cache (design.md "The latent KV cache") as a pool of
+ * fixed-size blocks (vLLM's PagedAttention, applied to the latent rows):
+ * a block holds `blockSize` consecutive positions of one sequence in every
+ * layer, each row `c` (after kv_a_layernorm, kvLoraRank values) followed by
+ * `k_pe` (after RoPE, ropeDim values). Nothing else is cached. Which blocks
+ * belong to which sequence is src/engine's business (block-pool.ts); ops see
+ * block tables (CacheRows), never sequences.
  */
 export interface LatentCache {
   readonly layers: number;
-  readonly capacity: number;
+  /** Positions per block. */
+  readonly blockSize: number;
   /** kvLoraRank + ropeDim */
   readonly width: number;
-  /** Bytes the backend holds for the cache (layers × capacity × width × 4). */
+  /** Blocks the backend holds memory for now (growLatentCache adds more). */
+  readonly blocks: number;
+  /** The most blocks this backend can hold in one cache (a binding limit on WebGPU). */
+  readonly maxBlocks: number;
+  /** Bytes the backend holds for the cache (layers × blocks × blockSize × width × 4). */
   readonly byteLength: number;
+}
+
+/**
+ * Where each row of a forward step sits in the latent cache (vLLM's
+ * "positions, block tables"). Row t is position positions[t] of a sequence
+ * whose block table starts at blocks[tableStart[t]]: position p of that
+ * sequence lives in row p % blockSize of block blocks[tableStart[t] + ⌊p / blockSize⌋].
+ * Rows of one sequence share its table. Row t attends causally to positions
+ * [0, positions[t]] of its own sequence, rows of the same step included.
+ */
+export interface CacheRows {
+  /** [T] each row's position: its RoPE angle, its cache slot, its causal limit. */
+  readonly positions: Int32Array;
+  /** [T] where the row's block table starts in `blocks`. */
+  readonly tableStart: Int32Array;
+  /** The step's block tables one after another: block ids, in position order. */
+  readonly blocks: Int32Array;
 }
 
 /**
@@ -160,7 +186,10 @@ export interface Backend {
     meta: Omit<WeightData, 'bytes'>, placement: Placement, fill: (dst: Uint8Array) => Promise<void>,
   ): Promise<Weight>;
   createActivation(rows: number, cols: number): Activation;
-  createLatentCache(layers: number, capacity: number, width: number): LatentCache;
+  /** An empty latent cache (0 blocks) of rows `width` wide in blocks of `blockSize` positions. */
+  createLatentCache(layers: number, blockSize: number, width: number): LatentCache;
+  /** Makes the cache hold at least `blocks` blocks; rows already written keep their values. */
+  growLatentCache(cache: LatentCache, blocks: number): void;
   /** Releases an activation, weight or cache. Using it afterwards is an error. */
   release(resource: Activation | Weight | LatentCache): void;
 
@@ -171,8 +200,8 @@ export interface Backend {
   /** Submits recorded work (a no-op on CPU). */
   flush(): void;
 
-  /** dst[r, :] = src[row0 + r, :] for r < rows (e.g. the last position before lm_head). */
-  copyRows(src: Operand, row0: number, rows: number, dst: Operand): void;
+  /** dst[i, :] = src[rows[i], :] for i < rows.length (e.g. the rows that need logits, before lm_head). */
+  gatherRows(src: Operand, rows: Int32Array, dst: Operand): void;
   /** out[t, :] = table[ids[t], :] (dequantized). table: [V, H]. */
   embed(ids: Int32Array, table: Weight, out: Operand): void;
   /** out[t, n] = Σ_k x[t, k] · W[n, k] for t < x.rows (or `rows`). W: [N, K]. */
@@ -191,15 +220,15 @@ export interface Backend {
   /** out[t, i] = silu(gate[t, i]) · up[t, i]. */
   swiglu(gate: Operand, up: Operand, out: Operand): void;
 
-  /** Stores latent rows for positions [pos0, pos0 + rows): c then k_pe. */
-  cacheWrite(cache: LatentCache, layer: number, pos0: number, c: Operand, kpe: Operand): void;
+  /** Stores row t's latent (c then k_pe) at its position in its sequence's blocks, for every row of c. */
+  cacheWrite(cache: LatentCache, layer: number, rows: CacheRows, c: Operand, kpe: Operand): void;
   /**
-   * Absorbed MLA (design.md "Absorbed decode") for q rows at positions
-   * pos0 + t, each attending causally to cache positions [0, pos0 + t].
+   * Absorbed MLA (design.md "Absorbed decode") for q rows, row t attending
+   * causally to positions [0, positions[t]] of its own sequence (a ragged batch).
    * q: [T, heads·(nope+rope)] (rope part already rotated); out: [T, heads·v].
    */
   mlaAttention(
-    q: Operand, cache: LatentCache, layer: number, pos0: number,
+    q: Operand, cache: LatentCache, layer: number, rows: CacheRows,
     weights: AbsorbedAttentionWeights, shape: MlaShape, out: Operand,
   ): void;
 
@@ -249,4 +278,29 @@ export function checkGating(g: GatingParams): Weight | undefined {
     fail(`${bias.name} is ${bias.dtype} [${bias.shape.join(', ')}], expected f32 [${E}]`);
   }
   return bias;
+}
+
+/** The physical cache row (block · blockSize + offset) of row t of a step. */
+export function cacheSlot(rows: CacheRows, t: number, blockSize: number): number {
+  const p = rows.positions[t];
+  return rows.blocks[rows.tableStart[t] + Math.floor(p / blockSize)] * blockSize + (p % blockSize);
+}
+
+/** Checks that every block the first T rows write or read is inside the cache and the tables. */
+export function checkCacheRows(cache: LatentCache, rows: CacheRows, T: number): void {
+  if (rows.positions.length < T || rows.tableStart.length < T) {
+    throw new RangeError(`cache rows: ${rows.positions.length} positions and ${rows.tableStart.length} table starts for ${T} rows`);
+  }
+  for (let t = 0; t < T; t++) {
+    const p = rows.positions[t];
+    const start = rows.tableStart[t];
+    const used = Math.floor(p / cache.blockSize) + 1;
+    if (!Number.isInteger(p) || p < 0 || start < 0 || start + used > rows.blocks.length) {
+      throw new RangeError(`cache rows: row ${t} at position ${p} needs ${used} table entries from ${start}; the tables hold ${rows.blocks.length}`);
+    }
+    for (let i = start; i < start + used; i++) {
+      const id = rows.blocks[i];
+      if (id < 0 || id >= cache.blocks) throw new RangeError(`cache rows: row ${t} uses block ${id}; the latent cache holds ${cache.blocks} blocks`);
+    }
+  }
 }

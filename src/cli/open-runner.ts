@@ -13,18 +13,19 @@ import { defaultModelPath } from './package-root.ts';
 import { nodeGpu } from '../backend/webgpu/node-gpu.ts';
 
 /** Options of every command that loads a model (logits, generate, serve, bench). */
-export const BACKEND_OPTIONS = ['backend', 'activations', 'threads', 'simd'] as const;
+export const BACKEND_OPTIONS = ['backend', 'quantize', 'activations', 'threads', 'simd'] as const;
 /** The options openRunnerFromArgs reads. */
-export const RUNNER_OPTIONS = ['model', 'quantize', 'shard-bytes', 'check-tensors', ...BACKEND_OPTIONS] as const;
+export const RUNNER_OPTIONS = ['model', ...BACKEND_OPTIONS, 'shard-bytes', 'check-tensors'] as const;
 
 export interface BackendArgs {
   backend: BackendKind;
+  quantize?: QuantizeMode;
   activations?: ActivationMode;
   threads: number;
   simd?: SimdChoice;
 }
 
-/** --backend, --activations f32|int16, --threads N, --simd auto|relaxed|plain, checked. */
+/** --backend, --quantize, --activations f32|int16, --threads N, --simd auto|relaxed|plain, checked. */
 export function backendArgs(args: Args): BackendArgs {
   const backend = (args.string('backend') ?? 'cpu') as BackendKind;
   if (!['cpu', 'webgpu', 'auto'].includes(backend)) throw new CliError(`--backend must be cpu, webgpu or auto, got '${backend}'`);
@@ -34,13 +35,13 @@ export function backendArgs(args: Args): BackendArgs {
   }
   const simd = args.string('simd') as SimdChoice | undefined;
   if (simd !== undefined && !SIMD_CHOICES.includes(simd)) throw new CliError(`--simd must be ${SIMD_CHOICES.join(', ')}, got '${simd}'`);
-  return { backend, activations, threads: args.integer('threads', 1, 1), simd };
+  const quantize = args.string('quantize') as QuantizeMode | undefined;
+  if (quantize !== undefined && !QUANTIZE_MODES.includes(quantize)) throw new CliError(`--quantize must be one of ${QUANTIZE_MODES.join(', ')}, got '${quantize}'`);
+  return { backend, quantize, activations, threads: args.integer('threads', 1, 1), simd };
 }
 
 export async function openRunnerFromArgs(args: Args, options: { maxBatch?: number } = {}): Promise<ModelRunner> {
-  const { backend, activations, threads, simd } = backendArgs(args);
-  const quantize = args.string('quantize') as QuantizeMode | undefined;
-  if (quantize !== undefined && !QUANTIZE_MODES.includes(quantize)) throw new CliError(`--quantize must be one of ${QUANTIZE_MODES.join(', ')}, got '${quantize}'`);
+  const { backend, quantize, activations, threads, simd } = backendArgs(args);
   return loadModelRunner(await fsSource(args.string('model') ?? defaultModelPath()), {
     backend,
     wasmModule: await loadKernelModulesFromDisk({ threads: threads > 1 }),

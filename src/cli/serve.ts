@@ -1,9 +1,11 @@
 // `edgeseek serve [--model PATH] [--port P] [--host H] [--backend cpu|webgpu|auto] [--activations f32|int16]
-//   [--threads N] [--simd auto|relaxed|plain]
+//   [--threads N] [--simd auto|relaxed|plain] [--quantize q8_0|q4_0]
 //   [--api-key K] [--max-tokens-limit N] [--cache-budget-bytes B] [--max-queue N]
-//   [--cors *|none|ORIGINS] [--check-tensors] [--no-playground]`
+//   [--step-tokens N] [--block-size N] [--cors *|none|ORIGINS] [--check-tensors] [--no-playground]`
 // → the OpenAI-compatible API on Node, and the playground page at /. The API
 // key can also come from EDGESEEK_API_KEY.
+import { DEFAULT_STEP_TOKENS } from '../engine/engine.ts';
+import { DEFAULT_BLOCK_SIZE } from '../engine/runner.ts';
 import { serveNode } from '../entries/node.ts';
 import { corsSetting } from '../server/cors-setting.ts';
 import { Args, CliError } from './args.ts';
@@ -19,7 +21,7 @@ function corsSettingOf(text: string | undefined): ReturnType<typeof corsSetting>
 
 export const options = [
   'model', ...BACKEND_OPTIONS, 'port', 'host', 'model-id', 'api-key', 'max-tokens-limit', 'cache-budget-bytes', 'max-queue',
-  'cors', 'check-tensors', 'no-playground',
+  'step-tokens', 'block-size', 'cors', 'check-tensors', 'no-playground',
 ];
 
 export async function run(argv: string[]): Promise<void> {
@@ -37,6 +39,8 @@ export async function run(argv: string[]): Promise<void> {
     cors: corsSettingOf(args.string('cors')),
     checkTensors: args.flag('check-tensors'),
     playground: !args.flag('no-playground'),
+    stepTokens: args.integer('step-tokens', DEFAULT_STEP_TOKENS, 1),
+    blockSize: args.integer('block-size', DEFAULT_BLOCK_SIZE, 1),
   });
   const m = server.engine.model;
   const kernels = m.kernels ? `, ${m.kernels} SIMD` : '';

@@ -1,5 +1,6 @@
 // createEngine: load a model (weights onto a backend, tokenizer beside it) and
-// serve generate() requests through one scheduler. See design.md "The engine".
+// serve generate() requests through one scheduler that batches every request
+// into each forward step. See design.md "The engine" and "Serving many users".
 import type { BackendKind } from '../backend/create-backend.ts';
 import type { ActivationMode } from '../backend/cpu/integer-kernels.ts';
 import type { KernelModules, SimdChoice } from '../backend/cpu/kernel-build.ts';
@@ -7,9 +8,10 @@ import type { QuantizeMode } from '../model/load-weights.ts';
 import type { ModelSource } from '../model/source.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { prepare, runGeneration, type GenerationContext } from './generate.ts';
+import { LatentCacheManager } from './latent-cache-manager.ts';
 import type { ModelRunner } from './runner-types.ts';
 import { Scheduler } from './scheduler.ts';
-import type { Engine, GenerateEvent, GenerateRequest, ModelInfo } from './types.ts';
+import type { Engine, EngineLoad, GenerateEvent, GenerateRequest, ModelInfo } from './types.ts';
 
 export interface LoadProgress {
   /**
@@ -52,12 +54,19 @@ export interface EngineOptions {
   modelId?: string;
   /** Cap the context below the model's max_position_embeddings. */
   contextLength?: number;
-  /** Latent-cache bytes all running requests may reserve together. Default 256 MiB. */
+  /** Latent-cache bytes for all requests together, cached prompt prefixes included. Default 256 MiB. */
   cacheBudgetBytes?: number;
-  /** Requests that may wait for cache budget before new ones get BusyError. Default 16. */
+  /** Positions per latent-cache block. Default 16. */
+  blockSize?: number;
+  /** Requests that may wait for cache blocks before new ones get BusyError. Default 16. */
   maxQueue?: number;
-  /** Prompt tokens one forward step takes before other requests get a turn. Default 128. */
-  prefillChunk?: number;
+  /**
+   * The most rows one forward step takes: a decode row per running request,
+   * then prompt chunks — the whole rest when nothing decodes, else only as
+   * many as keep a step within 1.5× a decode-only step's time (a long prompt
+   * is spread over steps so running streams keep their pace). Default 128.
+   */
+  stepTokens?: number;
   /**
    * Let chat message content contain control tokens ("<｜User｜>" typed by a user
    * becomes the role marker). Default false: content is plain text, as OpenAI
@@ -69,16 +78,28 @@ export interface EngineOptions {
   onProgress?: (progress: LoadProgress) => void;
 }
 
-export const DEFAULT_CACHE_BUDGET_BYTES = 256 * 1024 * 1024;
+export { DEFAULT_CACHE_BUDGET_BYTES } from './runner.ts';
 export const DEFAULT_MAX_QUEUE = 16;
+export const DEFAULT_STEP_TOKENS = 128;
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
+  // Options often come from text (environment, Worker vars): a wrong one is named, not guessed at.
+  for (const name of ['threads', 'stepTokens', 'blockSize', 'maxQueue'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'maxQueue' ? 0 : 1))) {
+      throw new Error(`engine option ${name} must be an integer ≥ ${name === 'maxQueue' ? 0 : 1}, got ${String(value)}`);
+    }
+  }
   const source = await resolveSource(options.model);
   const threads = options.threads ?? 1;
   const wasmModule = options.wasmModule
     ?? await (await import('../backend/cpu/wasm-module-node.ts')).loadKernelModulesFromDisk({ threads: threads > 1 });
   const { createBackend, plainModuleOf } = await import('../backend/create-backend.ts');
   const { loadModelRunner } = await import('./runner.ts');
+  const { QUANTIZE_MODES } = await import('../model/load-weights.ts');
+  if (options.quantize !== undefined && !QUANTIZE_MODES.includes(options.quantize)) {
+    throw new Error(`engine option quantize must be one of ${QUANTIZE_MODES.join(', ')}, got '${String(options.quantize)}'`);
+  }
   const { loadTokenizer } = await import('../tokenizer/load.ts');
   const backend = await createBackend(options.backend ?? 'cpu', {
     wasmModule, simd: options.simd, gpu: options.gpu, threads, threadsModule: options.threadsModule, activations: options.activations,
@@ -86,6 +107,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const progress = options.onProgress;
   const runner = await loadModelRunner(source, backend, {
     quantize: options.quantize,
+    cacheBudgetBytes: options.cacheBudgetBytes,
+    blockSize: options.blockSize,
     checkTensors: options.checkTensors,
     onProgress: progress && ((loaded, total, tensor) => progress({ stage: 'weights', loaded, total, tensor })),
   });
@@ -100,17 +123,21 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 }
 
-/** An engine over an already loaded runner and tokenizer (createEngine's second half; tests use it too). */
+/**
+ * An engine over an already loaded runner and tokenizer (createEngine's
+ * second half; tests use it too). options.cacheBudgetBytes, when given,
+ * replaces the runner's budget.
+ */
 export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, options: Omit<EngineOptions, 'model'> = {}): Engine {
   const modelContext = runner.config.maxPositionEmbeddings;
   const contextLength = Math.min(options.contextLength ?? modelContext, modelContext);
-  const scheduler = new Scheduler({
-    cacheBudgetBytes: options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES,
+  if (options.cacheBudgetBytes !== undefined && options.cacheBudgetBytes !== runner.cacheBudgetBytes) runner.setCacheBudget(options.cacheBudgetBytes);
+  const cache = new LatentCacheManager(runner.blocks, runner.blockSize);
+  const scheduler = new Scheduler(runner, cache, {
+    stepTokens: options.stepTokens ?? DEFAULT_STEP_TOKENS,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
   });
-  const ctx: GenerationContext = {
-    runner, tokenizer, scheduler, contextLength, prefillChunk: options.prefillChunk ?? 128, specialTokensInContent: options.specialTokensInContent,
-  };
+  const ctx: GenerationContext = { runner, tokenizer, scheduler, contextLength, specialTokensInContent: options.specialTokensInContent };
   const model: ModelInfo = {
     id: options.modelId ?? 'edgeseek',
     contextLength,
@@ -120,16 +147,30 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
     activations: runner.activations,
     ...(runner.backend.kernelBuild ? { kernels: runner.backend.kernelBuild } : {}),
   };
+  const blockBytes = runner.blockSize * runner.kvBytesPerToken;
+  const load = (): EngineLoad => ({
+    running: scheduler.runningCount,
+    waiting: scheduler.waitingCount,
+    preemptions: scheduler.preemptions,
+    cacheBlocksInUse: runner.blocks.inUse,
+    cacheBytesInUse: runner.blocks.inUse * blockBytes,
+    prefixCacheBlocks: runner.blocks.cachedFree,
+    prefixCacheBytes: runner.blocks.cachedFree * blockBytes,
+    cacheBlocks: runner.blocks.capacity,
+    blockTokens: runner.blockSize,
+    kvBytesPerToken: runner.kvBytesPerToken,
+  });
   let disposed = false;
   return {
     model,
-    get cacheBytesInUse() { return scheduler.cacheBytesInUse; },
-    get cacheBudgetBytes() { return scheduler.cacheBudgetBytes; },
-    get queued() { return scheduler.queued; },
+    get cacheBytesInUse() { return runner.blocks.inUse * blockBytes; },
+    get cacheBudgetBytes() { return runner.cacheBudgetBytes; },
+    get queued() { return scheduler.waitingCount; },
+    load,
     generate(request: GenerateRequest): AsyncIterable<GenerateEvent> {
       return {
         [Symbol.asyncIterator]: () => {
-          // Validation errors surface at the first next(), before any cache is reserved.
+          // Validation errors surface at the first next(), before the request is queued.
           let inner: AsyncGenerator<GenerateEvent> | undefined;
           const start = (): AsyncGenerator<GenerateEvent> => inner ??= runGeneration(ctx, request, prepare(ctx, request));
           return {
@@ -143,8 +184,8 @@ export function engineFromParts(runner: ModelRunner, tokenizer: Tokenizer, optio
       if (disposed) return;
       disposed = true;
       scheduler.close();
-      // Running steps finish their current token, then fail with EngineClosedError.
-      await scheduler.idle();
+      // A step in flight finishes its rows; its sequences then end with EngineClosedError.
+      while (scheduler.busy) await new Promise((resolve) => setTimeout(resolve, 1));
       tokenizer.dispose();
       runner.dispose();
     },

@@ -1,16 +1,27 @@
 // The DeepSeek-V2 forward pass (design.md "The model"), written once against
-// the Backend ops: a batch of T new tokens of one sequence, on top of its
-// latent KV cache. Reads top to bottom like modeling_deepseek.py:
+// the Backend ops: one step over T rows, each a token of some sequence at its
+// own position on top of that sequence's latent KV cache — decode rows of
+// many sequences and prefill chunks alike (design.md "Serving many users");
+// a single sequence is the batch of one. Reads top to bottom like
+// modeling_deepseek.py:
 // embed → per layer [RMSNorm → MLA → residual → RMSNorm → MLP | MoE → residual]
-// → final RMSNorm → lm_head.
+// → final RMSNorm → lm_head (for the rows that need logits).
 import {
-  columns, type Activation, type Backend, type GatingParams, type LatentCache, type MlaShape, type Operand,
+  columns, type Activation, type Backend, type CacheRows, type GatingParams, type LatentCache, type MlaShape, type Operand,
 } from '../backend/backend.ts';
 import { isMoeLayer, type ModelConfig } from '../model/config.ts';
 import type { DenseMlpWeights, ModelWeights } from '../model/load-weights.ts';
 import { ropeCosSin, ropeFrequencies, softmaxScale, type RopeFrequencies } from '../model/rope.ts';
 
-/** Scratch activations for a batch of T tokens, allocated once per T and reused. */
+/** One forward step: T rows, row t the token ids[t] at its position in its sequence's blocks. */
+export interface StepRows extends CacheRows {
+  /** [T] each row's token. */
+  readonly ids: Int32Array;
+  /** Rows whose logits the step returns, in this order (none: only the cache is left behind). */
+  readonly logitRows: Int32Array;
+}
+
+/** Scratch activations for a step of T rows, allocated once per T and reused. */
 interface Scratch {
   readonly T: number;
   readonly x: Activation; //        [T, H] residual stream
@@ -26,14 +37,24 @@ interface Scratch {
   readonly cosSin: Float32Array; // [T, rope/2, 2]
 }
 
+/** The final norm and lm_head over the rows that need logits (the first R of them). */
+interface Head {
+  readonly x: Activation; //      [rows, H]
+  readonly logits: Activation; // [rows, V]
+}
+
+/** Step sizes whose scratch is kept (batches change size as streams come and go). */
+const KEPT_SIZES = 8;
+/** Rows of the kept lm_head scratch; more (all logits of a long prompt) are allocated per call. */
+const KEPT_HEAD_ROWS = 64;
+
 export class ForwardPass {
   private readonly freqs: RopeFrequencies;
   private readonly mla: MlaShape;
   /** Per layer: the router's rule and, for noaux_tc, the layer's bias (null on dense layers). */
   private readonly gating: (GatingParams | null)[];
   private readonly scratch = new Map<number, Scratch>();
-  private readonly lastRow: Activation;
-  private readonly lastLogits: Activation;
+  private head: Head | null = null;
 
   constructor(readonly config: ModelConfig, readonly backend: Backend, readonly weights: ModelWeights) {
     const c = config;
@@ -49,25 +70,22 @@ export class ForwardPass {
         bias: L.ffn.routerBias ?? undefined,
       }
       : null);
-    this.lastRow = backend.createActivation(1, c.hiddenSize);
-    this.lastLogits = backend.createActivation(1, c.vocabSize);
   }
 
   /**
-   * Runs ids at positions [pos0, pos0 + T) and returns the logits of the last
-   * position [V], of all positions [T × V], or none (a prompt chunk that is not
-   * the last: the cache is all it leaves behind).
+   * Runs the step's rows, writing their latent rows into the cache, and
+   * returns the logits of step.logitRows [R × V] (undefined when R = 0).
    */
-  async run(cache: LatentCache, pos0: number, ids: readonly number[], logits: 'last' | 'all' | 'none'): Promise<Float32Array | undefined> {
+  async run(cache: LatentCache, step: StepRows): Promise<Float32Array | undefined> {
     const { backend: b, weights: w, config: c, mla } = this;
-    const T = ids.length;
+    const T = step.ids.length;
     const s = this.scratchFor(T);
     const eps = c.rmsNormEps;
     const qHead = c.qkNopeHeadDim + c.qkRopeHeadDim;
     const kvr = c.kvLoraRank;
-    ropeCosSin(this.freqs, pos0, T, s.cosSin);
+    ropeCosSin(this.freqs, step.positions, s.cosSin); // each row at its own position
 
-    b.embed(Int32Array.from(ids), w.embed, s.x);
+    b.embed(step.ids, w.embed, s.x);
     for (let l = 0; l < c.numLayers; l++) {
       const L = w.layers[l];
       // --- Multi-head Latent Attention ---
@@ -85,8 +103,8 @@ export class ForwardPass {
       const kpe = columns(s.kva, kvr, c.qkRopeHeadDim);
       b.rmsnorm(latent, L.kvANorm, eps, latent); //      c ← kv_a_layernorm(c)
       b.rope(kpe, s.cosSin, 1, c.qkRopeHeadDim, c.qkRopeHeadDim); // one k_pe shared by all heads
-      b.cacheWrite(cache, l, pos0, latent, kpe); //      the cache holds only c and k_pe
-      b.mlaAttention(s.q, cache, l, pos0, L.absorbed, mla, s.attn); // absorbed: never decompressed
+      b.cacheWrite(cache, l, step, latent, kpe); //      the cache holds only c and k_pe, each row in its sequence's blocks
+      b.mlaAttention(s.q, cache, l, step, L.absorbed, mla, s.attn); // each row over its own sequence; absorbed: never decompressed
       b.matmul(s.attn, L.o, s.h); //                     o_proj → [T, H]
       b.add(s.x, s.h);
 
@@ -98,7 +116,7 @@ export class ForwardPass {
       } else {
         const gating = this.gating[l];
         if (!isMoeLayer(c, l) || !gating) throw new Error(`layer ${l}: MoE weights on a dense layer`);
-        b.matmul(s.xn, L.ffn.router, s.router!); //      router logits [T, E] (f32)
+        b.matmul(s.xn, L.ffn.router, s.router!); //      router logits [T, E] (f32); experts grouped over all rows
         const plan = await b.route(s.router!, gating); // all T rows at once
         if (L.ffn.shared) {
           this.swigluMlp(s, L.ffn.shared, s.h); //      shared experts, one wide SwiGLU
@@ -110,24 +128,20 @@ export class ForwardPass {
       }
     }
 
-    if (logits === 'none') {
+    const R = step.logitRows.length;
+    if (R === 0) {
       b.flush();
       return undefined;
     }
-    if (logits === 'all') {
-      const all = b.createActivation(T, c.vocabSize);
-      try {
-        b.rmsnorm(s.x, w.norm, eps, s.xn);
-        b.matmul(s.xn, w.lmHead, all);
-        return await b.read(all);
-      } finally {
-        b.release(all);
-      }
+    const head = R <= KEPT_HEAD_ROWS ? (this.head ??= this.createHead(KEPT_HEAD_ROWS)) : this.createHead(R);
+    try {
+      b.gatherRows(s.x, step.logitRows, head.x); //      [R, H] the rows that sample
+      b.rmsnorm(head.x, w.norm, eps, head.x);
+      b.matmul(head.x, w.lmHead, head.logits, R); //     one lm_head matmul for all of them → [R, V]
+      return await b.read(head.logits, 0, R);
+    } finally {
+      if (head !== this.head) { b.release(head.x); b.release(head.logits); }
     }
-    b.copyRows(s.x, T - 1, 1, this.lastRow);
-    b.rmsnorm(this.lastRow, w.norm, eps, this.lastRow);
-    b.matmul(this.lastRow, w.lmHead, this.lastLogits);
-    return b.read(this.lastLogits);
   }
 
   /** out = down(silu(gate(xn)) · up(xn)) */
@@ -143,12 +157,16 @@ export class ForwardPass {
 
   private scratchFor(T: number): Scratch {
     const existing = this.scratch.get(T);
-    if (existing) return existing;
-    // Keep decode's T = 1 and a few prefill sizes; drop the oldest other size.
-    if (this.scratch.size >= 4) {
-      const victim = [...this.scratch.keys()].find((k) => k !== 1)!;
-      this.releaseScratch(this.scratch.get(victim)!);
-      this.scratch.delete(victim);
+    if (existing) {
+      // Most recently used last: the oldest size is dropped first.
+      this.scratch.delete(T);
+      this.scratch.set(T, existing);
+      return existing;
+    }
+    if (this.scratch.size >= KEPT_SIZES) {
+      const [oldest, victim] = this.scratch.entries().next().value!;
+      this.releaseScratch(victim);
+      this.scratch.delete(oldest);
     }
     const c = this.config;
     const b = this.backend;
@@ -171,6 +189,10 @@ export class ForwardPass {
     return s;
   }
 
+  private createHead(rows: number): Head {
+    return { x: this.backend.createActivation(rows, this.config.hiddenSize), logits: this.backend.createActivation(rows, this.config.vocabSize) };
+  }
+
   private releaseScratch(s: Scratch): void {
     for (const value of Object.values(s)) {
       if (value && typeof value === 'object' && 'rows' in value && 'cols' in value) this.backend.release(value as Activation);
@@ -180,7 +202,7 @@ export class ForwardPass {
   dispose(): void {
     for (const s of this.scratch.values()) this.releaseScratch(s);
     this.scratch.clear();
-    this.backend.release(this.lastRow);
-    this.backend.release(this.lastLogits);
+    if (this.head) { this.backend.release(this.head.x); this.backend.release(this.head.logits); }
+    this.head = null;
   }
 }

@@ -1,23 +1,22 @@
-// One request from prompt to finish: tokenize, check the context, reserve the
-// latent cache, prefill in chunks and decode token by token — each forward
-// step taken in turn through the scheduler — with incremental detokenizing
-// (whole UTF-8 characters only) and stop-string hold-back.
+// One request from prompt to finish: tokenize, check the context, queue it
+// in the scheduler, and yield its events as the batched steps make them —
+// polling on this request's own timers, and driving the next step itself
+// whenever no step is running (design.md "Serving many users": no request
+// waits on a promise another request settles).
 import { ChatContentError, chatPromptIds, type ChatPromptOptions } from '../tokenizer/chat-prompt.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
-import { AbortedError, ContextLengthError, InvalidRequestError } from './errors.ts';
-import type { ModelRunner, Sequence } from './runner-types.ts';
-import { Sampler, type SampledToken } from './sampler.ts';
+import { ContextLengthError, InvalidRequestError } from './errors.ts';
+import { RequestSequence } from './request-sequence.ts';
+import type { ModelRunner } from './runner-types.ts';
+import { Sampler } from './sampler.ts';
 import type { Scheduler } from './scheduler.ts';
-import { StopStringMatcher } from './stop-strings.ts';
-import type { FinishEvent, GenerateEvent, GenerateRequest, TokenEvent, TokenLogprob } from './types.ts';
+import type { GenerateEvent, GenerateRequest } from './types.ts';
 
 export interface GenerationContext {
   runner: ModelRunner;
   tokenizer: Tokenizer;
   scheduler: Scheduler;
   contextLength: number;
-  /** Tokens one prefill step takes before other requests get a turn. */
-  prefillChunk: number;
   /** Parse control-token text in chat message content (EngineOptions.specialTokensInContent). */
   specialTokensInContent?: boolean;
 }
@@ -62,7 +61,6 @@ export interface PreparedRequest {
   promptIds: number[];
   maxTokens: number;
   sampler: Sampler;
-  cacheBytes: number;
 }
 
 /** Everything that can fail before any work: throws typed errors synchronously-ish, reserves nothing. */
@@ -81,85 +79,91 @@ export function prepare(ctx: GenerationContext, request: GenerateRequest): Prepa
     if (typeof stop !== 'string') throw new InvalidRequestError('stop must be strings', 'stop');
   }
   const sampler = new Sampler(request, vocab, promptIds);
-  return { promptIds, maxTokens, sampler, cacheBytes: capacityOf(promptIds.length, maxTokens) * ctx.runner.kvBytesPerToken };
-}
-
-/** Positions the cache must hold: the last sampled token is never fed back. */
-function capacityOf(promptTokens: number, maxTokens: number): number {
-  return promptTokens + maxTokens - 1;
+  return { promptIds, maxTokens, sampler };
 }
 
 /**
  * The request's events: its tokens, then one finish event. The finish event is
- * yielded only after the request's cache is released: a consumer that stops
+ * yielded only after the request's blocks are released: a consumer that stops
  * at the finish (and never calls return()) leaves nothing behind.
  */
 export async function* runGeneration(ctx: GenerationContext, request: GenerateRequest, prepared: PreparedRequest): AsyncGenerator<GenerateEvent> {
-  const { runner, tokenizer, scheduler } = ctx;
-  const { promptIds, maxTokens, sampler, cacheBytes } = prepared;
+  const { scheduler } = ctx;
   const signal = request.signal;
   const report = request.logprobs || (request.topLogprobs ?? 0) > 0 ? { topLogprobs: request.topLogprobs ?? 0 } : undefined;
-  const stopIds = new Set(tokenizer.stopIds);
-  const decoder = tokenizer.createDecoder({ skipSpecialTokens: true });
-  const stops = new StopStringMatcher(request.stop ?? []);
-  const usage = (completionTokens: number) => ({ promptTokens: promptIds.length, completionTokens, totalTokens: promptIds.length + completionTokens });
-  const finish = (reason: FinishEvent['reason'], completionTokens: number, text = ''): FinishEvent => ({ type: 'finish', reason, usage: usage(completionTokens), text });
-
-  try {
-    await scheduler.reserve(cacheBytes, signal);
-  } catch (error) {
-    // Aborted while waiting for cache budget: the same ending as an abort mid-generation.
-    if (error instanceof AbortedError) { yield finish('abort', 0); return; }
-    throw error;
+  const sequence = new RequestSequence({
+    tokenizer: ctx.tokenizer, promptIds: prepared.promptIds, maxTokens: prepared.maxTokens, sampler: prepared.sampler,
+    stop: request.stop ?? [], report,
+  });
+  if (signal?.aborted) {
+    sequence.abort();
+    yield sequence.events.shift()!;
+    return;
   }
-  let ending: FinishEvent;
-  let seq: Sequence | undefined;
+  const scheduled = scheduler.add(sequence);
+  sequence.scheduled = scheduled;
+  // The abort listener touches plain state only: it may fire in another request's context.
+  const onAbort = (): void => { sequence.abort(); scheduler.cancel(scheduled); };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    ending = yield* decodeTokens();
-  } finally {
-    if (seq) runner.release(seq);
-    scheduler.release(cacheBytes);
-  }
-  yield ending;
-
-  /** Prefill, then decode until a stop: yields token events, returns the finish event. */
-  async function* decodeTokens(): AsyncGenerator<TokenEvent, FinishEvent> {
-    if (signal?.aborted) return finish('abort', 0);
-    seq = runner.newSequence(capacityOf(promptIds.length, maxTokens));
-    const s = seq;
-    let sampled: SampledToken | undefined;
-    for (let start = 0; start < promptIds.length; start += ctx.prefillChunk) {
-      const chunk = promptIds.slice(start, start + ctx.prefillChunk);
-      const last = start + chunk.length >= promptIds.length;
-      sampled = await scheduler.step(async () => {
-        const logits = await runner.forward(s, chunk);
-        return last ? sampler.sample(logits, report) : undefined;
-      });
-      if (signal?.aborted) return finish('abort', 0);
-    }
-    for (let n = 1; ; n++) {
-      const token = sampled!;
-      sampler.accept(token.id);
-      if (stopIds.has(token.id)) return finish('stop', n, stops.flush() + decoder.flush());
-      const scan = stops.push(decoder.push(token.id));
-      yield { type: 'token', id: token.id, text: scan.text, ...logprobOf(tokenizer, token) };
-      if (scan.stopped) return finish('stop', n);
-      if (n >= maxTokens) {
-        const tail = stops.push(decoder.flush());
-        return finish(tail.stopped ? 'stop' : 'length', n, tail.stopped ? tail.text : tail.text + stops.flush());
+    for (let idle = 0; ;) {
+      const event = sequence.events.shift();
+      if (event) {
+        idle = 0;
+        // An abort's finish can be queued while a step that holds its blocks is in flight: it waits for the release.
+        while (event.type === 'finish' && scheduled.state !== 'finished') idle = await driveOrWait(scheduler, idle);
+        yield event;
+        continue;
       }
-      if (signal?.aborted) return finish('abort', n);
-      sampled = await scheduler.step(async () => sampler.sample(await runner.forward(s, [token.id]), report));
-      if (signal?.aborted) return finish('abort', n);
+      if (sequence.error) throw sequence.error;
+      if (sequence.done) return;
+      idle = await driveOrWait(scheduler, idle);
     }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // Returned early (a client gone) or failed: the sequence leaves the scheduler and frees its blocks.
+    scheduler.cancel(scheduled);
   }
 }
 
-function logprobOf(tokenizer: Tokenizer, token: SampledToken): Pick<TokenEvent, 'logprob'> {
-  if (token.logprob === undefined) return {};
-  const describe = (id: number, logprob: number): TokenLogprob => {
-    const bytes = tokenizer.tokenBytes(id);
-    return { id, logprob, token: new TextDecoder().decode(bytes), bytes: Array.from(bytes) };
-  };
-  return { logprob: { ...describe(token.id, token.logprob), top: (token.top ?? []).map((t) => describe(t.id, t.logprob)) } };
+/** The longest a run of steps goes without letting the event loop (sockets, other requests) in. */
+const YIELD_EVERY_MS = 2;
+/** When the event loop last had a full turn, I/O included: the latest time a finished macrotask hop was scheduled. */
+let lastTurn = 0;
+
+/**
+ * Runs the next step when none is running, there is work, and the event
+ * loop had a full turn since the last step ended (or within YIELD_EVERY_MS:
+ * a small model's steps go back to back for that long); else hops a
+ * macrotask on this request's own timers (backing off to 1 ms while a step
+ * waits on I/O such as a GPU read-back). The turn is judged by when a hop was
+ * scheduled, not when it ran: with many requests polling, one check phase of
+ * the event loop must not run step after step while sockets wait. Returns
+ * the new count of idle polls.
+ */
+async function driveOrWait(scheduler: Scheduler, idle: number): Promise<number> {
+  const wantsStep = !scheduler.busy && scheduler.hasWork;
+  if (wantsStep && (lastTurn >= scheduler.lastStepEnd || performance.now() - lastTurn < YIELD_EVERY_MS)) {
+    await scheduler.step();
+    return 0;
+  }
+  const scheduled = performance.now();
+  await (wantsStep || idle < 64 ? yieldToEventLoop() : sleep(1));
+  lastTurn = Math.max(lastTurn, scheduled);
+  return wantsStep ? idle : idle + 1;
+}
+
+type Immediate = (callback: () => void) => unknown;
+const setImmediateIfAny = (globalThis as { setImmediate?: Immediate }).setImmediate;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A macrotask boundary: setImmediate where there is one (Node, Deno, workerd), else setTimeout(0). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (setImmediateIfAny) setImmediateIfAny(resolve);
+    else setTimeout(resolve, 0);
+  });
 }

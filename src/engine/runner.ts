@@ -1,5 +1,8 @@
-// Loads a checkpoint onto a backend and runs sequences through the forward
-// pass. Prompts are prefilled in chunks so scratch memory stays bounded.
+// Loads a checkpoint onto a backend and runs forward steps over the paged
+// latent cache: rows of many sequences with their block tables (the engine's
+// batches), or one sequence on its own (prompts prefilled in chunks so
+// scratch memory stays bounded). The backend's cache grows as block ids are
+// first used, up to the cache budget.
 import type { Backend, LatentCache } from '../backend/backend.ts';
 import { createBackend, type BackendKind } from '../backend/create-backend.ts';
 import type { ActivationMode } from '../backend/cpu/integer-kernels.ts';
@@ -7,7 +10,8 @@ import type { KernelModules, SimdChoice } from '../backend/cpu/kernel-build.ts';
 import { openCheckpoint } from '../model/checkpoint.ts';
 import { loadWeights, type ModelWeights, type QuantizeMode } from '../model/load-weights.ts';
 import type { ModelSource } from '../model/source.ts';
-import { ForwardPass } from './forward.ts';
+import { BlockPool } from './block-pool.ts';
+import { ForwardPass, type StepRows } from './forward.ts';
 import type { ModelRunner, Sequence } from './runner-types.ts';
 import type { ModelConfig } from '../model/config.ts';
 
@@ -31,14 +35,21 @@ export interface RunnerOptions {
   quantize?: QuantizeMode;
   /** Check every weight for NaN/Inf while loading (llama.cpp's --check-tensors). */
   checkTensors?: boolean;
-  /** Largest number of tokens one forward step processes (prefill is chunked). Default 128. */
+  /** Largest number of tokens one forward step of newSequence/forward processes (prefill is chunked). Default 128. */
   maxBatch?: number;
+  /** Latent-cache bytes all sequences may hold together (default 256 MiB). */
+  cacheBudgetBytes?: number;
+  /** Positions per latent-cache block (default 16). */
+  blockSize?: number;
   onProgress?: (loaded: number, total: number, tensor: string) => void;
 }
 
+export const DEFAULT_CACHE_BUDGET_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_BLOCK_SIZE = 16;
+
 interface RunnerSequence extends Sequence {
   length: number;
-  cache: LatentCache;
+  table: number[];
   released: boolean;
 }
 
@@ -50,7 +61,7 @@ export async function loadModelRunner(source: ModelSource, second: Backend | Run
   const backend = await resolveBackend(options);
   try {
     const weights = await loadWeights(checkpoint, backend, options);
-    return new Runner(checkpoint.config, backend, weights, options.maxBatch ?? 128);
+    return new Runner(checkpoint.config, backend, weights, options);
   } catch (error) {
     if (typeof options.backend !== 'object') backend.dispose();
     throw error;
@@ -91,18 +102,64 @@ class Runner implements ModelRunner {
   readonly kvBytesPerToken: number;
   readonly decodeWeightBytes: number;
   readonly activations: string;
+  readonly blockSize: number;
+  readonly blocks: BlockPool;
   private readonly forwardPass: ForwardPass;
-  private readonly width: number;
+  private readonly cache: LatentCache;
+  private readonly maxBatch: number;
 
-  constructor(readonly config: ModelConfig, readonly backend: Backend, private readonly weights: ModelWeights, private readonly maxBatch: number) {
+  constructor(readonly config: ModelConfig, readonly backend: Backend, private readonly weights: ModelWeights, options: RunnerOptions) {
     this.forwardPass = new ForwardPass(config, backend, weights);
-    this.width = config.kvLoraRank + config.qkRopeHeadDim;
-    this.kvBytesPerToken = config.numLayers * this.width * 4;
+    const width = config.kvLoraRank + config.qkRopeHeadDim;
+    this.kvBytesPerToken = config.numLayers * width * 4;
     const seen = new Set(weights.all);
     this.weightBytes = [...seen].reduce((a, w) => a + w.byteLength, 0);
     this.decodeWeightBytes = decodeBytes(config, weights);
     const modes = new Set([...seen].map((w) => backend.matmulActivations?.(w.dtype) ?? 'f32'));
     this.activations = [...modes].find((m) => m !== 'f32') ?? 'f32';
+    this.maxBatch = options.maxBatch ?? 128;
+    this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.cache = backend.createLatentCache(config.numLayers, this.blockSize, width);
+    this.blocks = new BlockPool(this.budgetBlocks(options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES));
+  }
+
+  get cacheBudgetBytes(): number { return this.blocks.capacity * this.blockBytes; }
+
+  setCacheBudget(bytes: number): void {
+    this.blocks.setCapacity(this.budgetBlocks(bytes));
+  }
+
+  private get blockBytes(): number { return this.blockSize * this.kvBytesPerToken; }
+
+  private budgetBlocks(bytes: number): number {
+    if (!(bytes > 0)) throw new RangeError(`cache budget must be a positive number of bytes, got ${bytes}`);
+    return Math.max(1, Math.min(Math.floor(bytes / this.blockBytes), this.cache.maxBlocks));
+  }
+
+  async step(rows: StepRows): Promise<Float32Array> {
+    const T = rows.ids.length;
+    if (T === 0) throw new RangeError('a forward step needs at least one row');
+    if (rows.positions.length !== T || rows.tableStart.length !== T) {
+      throw new RangeError(`a step of ${T} tokens has ${rows.positions.length} positions and ${rows.tableStart.length} table starts`);
+    }
+    const vocab = this.config.vocabSize;
+    for (const id of rows.ids) {
+      if (!(id >= 0 && id < vocab)) throw new RangeError(`token id ${id} is outside the vocabulary (0..${vocab - 1})`);
+    }
+    for (const p of rows.positions) {
+      if (!(p >= 0 && p < this.config.maxPositionEmbeddings)) throw new RangeError(`position ${p} is outside the model's context (${this.config.maxPositionEmbeddings})`);
+    }
+    for (const r of rows.logitRows) if (!(r >= 0 && r < T)) throw new RangeError(`logit row ${r} of a step of ${T} rows`);
+    let top = 0;
+    for (const id of rows.blocks) {
+      if (!(id >= 0 && id < this.blocks.capacity)) throw new RangeError(`block ${id} is outside the latent cache (${this.blocks.capacity} blocks)`);
+      top = Math.max(top, id + 1);
+    }
+    // Memory follows the ids in use: grow by doubling (a GPU grow copies the cache), never past the budget.
+    if (top > this.cache.blocks) {
+      this.backend.growLatentCache(this.cache, Math.min(this.blocks.capacity, Math.max(top, 2 * this.cache.blocks, 32)));
+    }
+    return (await this.forwardPass.run(this.cache, rows)) ?? new Float32Array(0);
   }
 
   newSequence(capacity: number): Sequence {
@@ -110,8 +167,12 @@ class Runner implements ModelRunner {
     if (capacity > this.config.maxPositionEmbeddings) {
       throw new RangeError(`sequence capacity ${capacity} exceeds the model's context (${this.config.maxPositionEmbeddings})`);
     }
-    const cache = this.backend.createLatentCache(this.config.numLayers, capacity, this.width);
-    const seq: RunnerSequence = { length: 0, capacity, cacheBytes: cache.byteLength, cache, released: false };
+    const needed = Math.ceil(capacity / this.blockSize);
+    const table = this.blocks.allocate(needed);
+    if (!table) {
+      throw new RangeError(`a sequence of ${capacity} positions needs ${needed} latent-cache blocks; ${this.blocks.available} of the budget's ${this.blocks.capacity} are free`);
+    }
+    const seq: RunnerSequence = { length: 0, capacity, cacheBytes: needed * this.blockBytes, table, released: false };
     return seq;
   }
 
@@ -123,17 +184,22 @@ class Runner implements ModelRunner {
       throw new RangeError(`sequence of ${seq.length} tokens cannot take ${ids.length} more (capacity ${seq.capacity})`);
     }
     const vocab = this.config.vocabSize;
-    for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`token id ${id} is outside the vocabulary (0..${vocab - 1})`);
-    }
     const all = options.allLogits ? new Float32Array(ids.length * vocab) : undefined;
     let last: Float32Array | undefined;
+    const blocks = Int32Array.from(seq.table);
     for (let start = 0; start < ids.length; start += this.maxBatch) {
-      const chunk = ids.slice(start, start + this.maxBatch);
-      const isLast = start + chunk.length === ids.length;
-      const logits = await this.forwardPass.run(seq.cache, seq.length, chunk, all ? 'all' : isLast ? 'last' : 'none');
-      seq.length += chunk.length;
-      if (all) all.set(logits!, start * vocab);
+      const T = Math.min(this.maxBatch, ids.length - start);
+      const isLast = start + T === ids.length;
+      const logitRows = all ? Int32Array.from({ length: T }, (_, t) => t) : Int32Array.of(...(isLast ? [T - 1] : []));
+      const logits = await this.step({
+        ids: Int32Array.from(ids.slice(start, start + T)),
+        positions: Int32Array.from({ length: T }, (_, t) => seq.length + t),
+        tableStart: new Int32Array(T),
+        blocks,
+        logitRows,
+      });
+      seq.length += T;
+      if (all) all.set(logits, start * vocab);
       else if (isLast) last = logits;
     }
     return all ?? last!;
@@ -143,11 +209,12 @@ class Runner implements ModelRunner {
     const seq = sequence as RunnerSequence;
     if (seq.released) return;
     seq.released = true;
-    this.backend.release(seq.cache);
+    this.blocks.release([...seq.table].reverse());
   }
 
   dispose(): void {
     this.forwardPass.dispose();
+    this.backend.release(this.cache);
     for (const w of new Set(this.weights.all)) this.backend.release(w);
     this.backend.dispose();
   }

@@ -1,146 +1,311 @@
-// One model, many requests. Two bounds keep a busy engine from running out of
-// memory: each request reserves its whole latent cache (capacity ×
-// kvBytesPerToken) before it starts, within `cacheBudgetBytes`; requests that
-// do not fit wait in a FIFO queue of at most `maxQueue`. Past both, a
-// BusyError (HTTP 429). Running requests take forward steps in turn — a FIFO
-// of steps, so each request's next step lines up behind everyone else's
-// (round-robin, token by token) — and the event loop gets a turn before each
-// step so streamed bytes go out while the model works.
+// One model, many requests, one forward step at a time over all of them
+// (design.md "Serving many users"; vLLM v1's sched/scheduler.py). A request
+// is admitted — running — as soon as the latent cache has blocks for all its
+// tokens (shared prefix blocks found first), with one block of growth kept
+// free per running sequence; otherwise it waits, in arrival order, and past
+// `maxQueue` waiting requests the next gets BusyError (HTTP 429). Each step
+// takes a decode row from every running sequence and adds prefill chunks in
+// admission order, up to a row budget: the whole rest when nothing decodes,
+// and while sequences decode only as many rows as keep the step within 1.5×
+// a decode-only step's time (step-timing.ts: a long prompt never stalls
+// running streams).
 //
-// No request ever waits on a promise another request settles: Workers tie
-// promises to the request that made them, and resolving one from another
-// request's context cancels the waiting request as hung (leaving its
-// reservation behind). Admission and steps only set flags; each waiter polls
-// them on its own timers.
-import { AbortedError, BusyError, EngineClosedError, InvalidRequestError } from './errors.ts';
+// When blocks run out mid-generation, the newest running sequence is
+// preempted: its blocks are released (full ones stay cached for reuse), and
+// it goes back to the front of the queue; readmitted, it recomputes its
+// prompt and the tokens it already produced (from cached prefix blocks where
+// they survived) and carries on where it stopped. Nothing is lost or
+// corrupted; its stream only pauses.
+//
+// Who runs is decided here; whether blocks are there, by the
+// LatentCacheManager; the runner only sees rows, positions and block tables.
+// Workers: nothing here resolves a promise another request waits on — state
+// is plain data, and each request polls it on its own timers (generate.ts);
+// whichever request finds work and no step running drives the next step.
+import { BusyError, EngineClosedError, InvalidRequestError } from './errors.ts';
+import type { LatentCacheManager, SequenceBlocks } from './latent-cache-manager.ts';
+import type { ModelRunner } from './runner-types.ts';
+import { StepTiming } from './step-timing.ts';
 
-export interface SchedulerOptions {
-  /** Latent-cache bytes all running requests may reserve together. */
-  cacheBudgetBytes: number;
-  /** Requests that may wait for cache budget; past it, BusyError. */
-  maxQueue: number;
+/** What the scheduler runs for a request: its tokens, and what to do with the last one's logits. */
+export interface SequenceWork {
+  /** The prompt, then every token sampled so far; the last one is not in the cache yet. */
+  readonly tokens: number[];
+  /** The most positions it can come to hold (prompt + max_tokens − 1): it must fit the cache alone. */
+  readonly maxPositions: number;
+  /** The last token's logits: samples and appends the next token (true), or finishes (false). */
+  accept(logits: Float32Array): boolean;
+  /** The step this sequence was in failed, or the engine closed: it ends with this error. */
+  fail(error: Error): void;
 }
 
-interface Waiter {
-  readonly bytes: number;
-  /** Set by admitWaiting once the bytes are reserved for it. */
+export type SequenceState = 'waiting' | 'running' | 'finished';
+
+/** A request's place in the scheduler. */
+export interface ScheduledSequence {
+  readonly work: SequenceWork;
+  readonly state: SequenceState;
+  /** Prompt tokens served from cached prefix blocks at its first admission. */
+  readonly cachedTokens: number;
+  /** Times it was preempted (its cache freed and recomputed later). */
+  readonly preemptions: number;
+}
+
+interface Entry extends ScheduledSequence {
+  state: SequenceState;
+  cachedTokens: number;
+  preemptions: number;
+  blocks: SequenceBlocks | null;
+  /** Tokens whose latent rows are in the cache. */
+  computed: number;
   admitted: boolean;
+  /** Order of (re)admission: the newest running sequence is preempted first. */
+  order: number;
+  cancelled: boolean;
+}
+
+/** Rows [from, to) of a sequence in this step: its decode row, or a prefill chunk. */
+interface Planned { entry: Entry; from: number; to: number; decode: boolean }
+
+export interface SchedulerOptions {
+  /** The most rows one forward step takes: decode rows and prefill chunks together. */
+  stepTokens: number;
+  /** Requests that may wait for admission; past it, BusyError. */
+  maxQueue: number;
+  /** The clock steps are timed with (tests give their own). Default performance.now. */
+  now?: () => number;
 }
 
 export class Scheduler {
-  private inUse = 0;
-  private readonly waiting: Waiter[] = [];
-  /** Steps waiting for their turn, in order. */
-  private readonly turns: object[] = [];
-  private running = false;
-  private lastYield = 0;
+  private readonly waiting: Entry[] = [];
+  private readonly running: Entry[] = [];
+  private readonly cancelled: Entry[] = [];
+  private stepping = false;
   private closed = false;
+  private admissions = 0;
+  private preempted = 0;
+  private readonly timing = new StepTiming();
+  private readonly now: () => number;
+  /** Where the next step's decode rows start when there are more than fit (round-robin). */
+  private cursor = 0;
 
-  constructor(private readonly options: SchedulerOptions) {
-    if (!(options.cacheBudgetBytes > 0)) throw new RangeError(`cacheBudgetBytes must be positive, got ${options.cacheBudgetBytes}`);
+  constructor(private readonly runner: ModelRunner, readonly cache: LatentCacheManager, private readonly options: SchedulerOptions) {
+    if (!(Number.isInteger(options.stepTokens) && options.stepTokens >= 1)) throw new RangeError(`stepTokens must be a positive integer, got ${options.stepTokens}`);
     if (!(Number.isInteger(options.maxQueue) && options.maxQueue >= 0)) throw new RangeError(`maxQueue must be a non-negative integer, got ${options.maxQueue}`);
+    this.now = options.now ?? (() => performance.now());
   }
 
-  get cacheBytesInUse(): number { return this.inUse; }
-  get cacheBudgetBytes(): number { return this.options.cacheBudgetBytes; }
-  get queued(): number { return this.waiting.length; }
+  get runningCount(): number { return this.running.length; }
+  get waitingCount(): number { return this.waiting.length; }
+  /** Preemptions since the start (a sequence's cache freed for others, recomputed later). */
+  get preemptions(): number { return this.preempted; }
+  /** Whether a step is being computed now. */
+  get busy(): boolean { return this.stepping; }
+  /** performance.now() when the last step ended. */
+  lastStepEnd = 0;
+  /** Whether a step would do anything. */
+  get hasWork(): boolean { return this.running.length > 0 || this.waiting.length > 0; }
 
-  /** Reserves `bytes` of cache, waiting in the queue if needed; release them with `release`. */
-  async reserve(bytes: number, signal?: AbortSignal): Promise<void> {
+  /** Admits a request at once when its blocks are there, else queues it; BusyError when the queue is full. */
+  add(work: SequenceWork): ScheduledSequence {
     if (this.closed) throw new EngineClosedError();
-    if (bytes > this.options.cacheBudgetBytes) {
+    const blocks = this.cache.blocksFor(work.maxPositions);
+    if (blocks > this.cache.pool.capacity) {
       throw new InvalidRequestError(
-        `the request needs ${bytes} bytes of latent cache, more than the engine's whole budget of ${this.options.cacheBudgetBytes}; lower max_tokens or the prompt length`,
+        `the request may need ${work.maxPositions} positions (${blocks} latent-cache blocks of ${this.cache.blockSize}), more than the engine's whole cache budget of ${this.cache.pool.capacity} blocks; lower max_tokens or the prompt length`,
         'max_tokens', 'context_length_exceeded');
     }
-    if (signal?.aborted) throw new AbortedError();
-    if (this.waiting.length === 0 && this.inUse + bytes <= this.options.cacheBudgetBytes) {
-      this.inUse += bytes;
-      return;
-    }
+    const entry: Entry = {
+      work, state: 'waiting', cachedTokens: 0, preemptions: 0, blocks: null, computed: 0, admitted: false, order: 0, cancelled: false,
+    };
+    if (this.waiting.length === 0 && this.admit(entry)) return entry;
     if (this.waiting.length >= this.options.maxQueue) {
-      throw new BusyError(`the engine is busy: ${this.inUse} of ${this.options.cacheBudgetBytes} latent-cache bytes in use and ${this.waiting.length} requests waiting (queue limit ${this.options.maxQueue}); retry later`);
+      throw new BusyError(`the engine is busy: ${this.running.length} sequences running, ${this.waiting.length} waiting (queue limit ${this.options.maxQueue}), ${this.cache.pool.inUse} of ${this.cache.pool.capacity} cache blocks in use; retry later`);
     }
-    const waiter: Waiter = { bytes, admitted: false };
-    this.waiting.push(waiter);
-    for (let polls = 0; !waiter.admitted; polls++) {
-      if (this.closed || signal?.aborted) {
-        this.waiting.splice(this.waiting.indexOf(waiter), 1);
-        this.admitWaiting();
-        throw this.closed ? new EngineClosedError() : new AbortedError();
-      }
-      // Quick turns first (admission usually follows a release within a step or two), then a slower poll.
-      await (polls < 64 ? yieldToEventLoop() : sleep(Math.min(20, polls - 63)));
-    }
+    this.waiting.push(entry);
+    return entry;
   }
 
-  release(bytes: number): void {
-    this.inUse -= bytes;
-    if (this.inUse < 0) throw new Error(`scheduler released more cache than was reserved (${this.inUse} bytes left)`);
-    this.admitWaiting();
+  /** Ends a sequence (an abort): at once when no step is running, else when the running step ends. */
+  cancel(sequence: ScheduledSequence): void {
+    const entry = sequence as Entry;
+    if (entry.state === 'finished' || entry.cancelled) return;
+    entry.cancelled = true;
+    if (this.stepping) this.cancelled.push(entry);
+    else this.finish(entry);
   }
 
   /**
-   * Runs `work` when every step queued before it has finished, after giving
-   * the event loop a turn. Waiting is by polling on the waiter's own timers,
-   * never by a promise another request resolves: Workers tie promises and
-   * timers to the request that made them, and a request waiting on another
-   * request's promise can hang when that request stalls (a slow client).
+   * One forward step over every running sequence (and newly admitted ones):
+   * samples each sequence that reached its last token. Call only when not busy.
    */
-  async step<T>(work: () => Promise<T> | T): Promise<T> {
-    if (this.closed) throw new EngineClosedError();
-    const turn = {};
-    this.turns.push(turn);
-    let spins = 0;
-    // Alone and recently yielded: go on without a macrotask hop (it costs as much as a small model's token).
-    while (this.running || this.turns[0] !== turn || performance.now() - this.lastYield > YIELD_EVERY_MS) {
-      // Spin on macrotasks while the holder computes; back off once it is waiting on I/O (a GPU readback).
-      await (spins++ < 64 ? yieldToEventLoop() : sleep(1));
-      this.lastYield = performance.now();
-    }
-    this.turns.shift();
-    if (this.closed) throw new EngineClosedError();
-    this.running = true;
+  async step(): Promise<void> {
+    if (this.stepping) throw new Error('scheduler: a step is already running');
+    if (this.closed) return;
+    this.stepping = true;
+    let plan: Planned[] = [];
     try {
-      return await work();
+      plan = this.plan();
+      if (plan.length === 0) return;
+      const rows = this.rowsOf(plan);
+      const started = this.now();
+      const logits = await this.runner.step(rows);
+      const decodeRows = plan.filter((p) => p.decode).length;
+      this.timing.observe(decodeRows, rows.ids.length - decodeRows, this.now() - started);
+      const V = this.runner.config.vocabSize;
+      let row = 0;
+      for (const { entry, to } of plan) {
+        entry.computed = to;
+        this.cache.commit(entry.blocks!, entry.work.tokens, to);
+        if (to < entry.work.tokens.length) continue;
+        const own = logits.subarray(row * V, ++row * V);
+        if (entry.cancelled || entry.state !== 'running') continue;
+        let more = false;
+        try {
+          more = entry.work.accept(own);
+        } catch (error) {
+          entry.work.fail(error instanceof Error ? error : new Error(String(error)));
+        }
+        if (!more) this.finish(entry);
+      }
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const { entry } of plan) {
+        if (entry.state === 'finished') continue;
+        entry.work.fail(failure);
+        this.finish(entry);
+      }
     } finally {
-      this.running = false;
+      this.stepping = false;
+      this.lastStepEnd = performance.now();
+      for (const entry of this.cancelled.splice(0)) this.finish(entry);
     }
   }
 
-  /** Resolves when no step is running or waiting. */
-  async idle(): Promise<void> {
-    while (this.running || this.turns.length > 0) await sleep(1);
-  }
-
-  /** Waiting requests fail with EngineClosedError at their next poll; running ones at their next step. */
+  /** Fails every waiting and running sequence; steps do nothing afterwards. */
   close(): void {
     this.closed = true;
-  }
-
-  private admitWaiting(): void {
-    while (this.waiting.length > 0 && this.inUse + this.waiting[0].bytes <= this.options.cacheBudgetBytes) {
-      const waiter = this.waiting.shift()!;
-      this.inUse += waiter.bytes;
-      waiter.admitted = true;
+    for (const entry of [...this.waiting, ...this.running]) {
+      entry.work.fail(new EngineClosedError());
+      entry.cancelled = true;
+      if (!this.stepping) this.finish(entry);
+      else this.cancelled.push(entry);
     }
   }
-}
 
-type Immediate = (callback: () => void) => unknown;
-const setImmediateIfAny = (globalThis as { setImmediate?: Immediate }).setImmediate;
+  /**
+   * Gives a waiting sequence blocks for all its tokens (sharing cached prefix
+   * blocks), keeping one block of growth free per running sequence. Safe
+   * during a step: the step's rows hold their blocks.
+   */
+  private admit(entry: Entry): boolean {
+    const opened = this.cache.open(entry.work.tokens, entry.work.tokens.length, this.running.length);
+    if (!opened) return false;
+    entry.blocks = opened.seq;
+    entry.computed = opened.cachedTokens;
+    if (!entry.admitted) entry.cachedTokens = opened.cachedTokens;
+    entry.admitted = true;
+    entry.state = 'running';
+    entry.order = ++this.admissions;
+    this.running.push(entry);
+    return true;
+  }
 
-/** The longest a run of steps goes without letting the event loop (I/O, other requests) in. */
-const YIELD_EVERY_MS = 2;
+  private rowsOf(plan: Planned[]) {
+    const ids: number[] = [];
+    const positions: number[] = [];
+    const tableStart: number[] = [];
+    const blocks: number[] = [];
+    const logitRows: number[] = [];
+    for (const { entry, from, to } of plan) {
+      const start = blocks.length;
+      blocks.push(...entry.blocks!.table);
+      for (let p = from; p < to; p++) {
+        ids.push(entry.work.tokens[p]);
+        positions.push(p);
+        tableStart.push(start);
+      }
+      if (to === entry.work.tokens.length) logitRows.push(ids.length - 1);
+    }
+    return {
+      ids: Int32Array.from(ids), positions: Int32Array.from(positions), tableStart: Int32Array.from(tableStart),
+      blocks: Int32Array.from(blocks), logitRows: Int32Array.from(logitRows),
+    };
+  }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+  /**
+   * This step's rows, after admitting what the cache now has room for (in
+   * arrival order): decode rows first (round-robin when more sequences decode
+   * than fit), leaving room for the prefill allowance, then prefill chunks in
+   * admission order — the whole budget when nothing decodes, else what
+   * StepTiming allows.
+   */
+  private plan(): Planned[] {
+    while (this.waiting.length > 0 && this.admit(this.waiting[0])) this.waiting.shift();
+    const budget = this.options.stepTokens;
+    const plan: Planned[] = [];
+    const decoding = this.running.filter((e) => e.computed === e.work.tokens.length - 1);
+    const prefilling = this.running.filter((e) => e.computed < e.work.tokens.length - 1);
+    const pending = prefilling.reduce((a, e) => a + e.work.tokens.length - e.computed, 0);
+    const prefillCap = pending === 0 ? 0
+      : decoding.length === 0 ? budget
+        : Math.min(pending, this.timing.prefillAllowance(Math.min(decoding.length, budget - 1), budget - 1));
+    const decodeCap = budget - prefillCap;
+    const start = decoding.length > decodeCap ? this.cursor % decoding.length : 0;
+    let used = 0;
+    for (let i = 0; i < decoding.length && used < decodeCap; i++) {
+      const entry = decoding[(start + i) % decoding.length];
+      if (entry.state !== 'running') continue; // preempted for an earlier row of this step
+      if (!this.grow(entry, entry.work.tokens.length, plan)) continue;
+      plan.push({ entry, from: entry.computed, to: entry.work.tokens.length, decode: true });
+      used++;
+    }
+    this.cursor = start + used;
+    let prefill = used > 0 ? Math.min(prefillCap, budget - used) : budget;
+    for (const entry of prefilling) {
+      if (prefill <= 0) break;
+      if (entry.state !== 'running') continue; // preempted for a decode row of this step
+      const to = Math.min(entry.work.tokens.length, entry.computed + prefill);
+      plan.push({ entry, from: entry.computed, to, decode: false });
+      prefill -= to - entry.computed;
+    }
+    return plan;
+  }
 
-/** A macrotask boundary: setImmediate where there is one (Node, Deno, workerd), else setTimeout(0). */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    if (setImmediateIfAny) setImmediateIfAny(resolve);
-    else setTimeout(resolve, 0);
-  });
+  /**
+   * Blocks for `entry` up to `positions`, preempting the newest running
+   * sequences (this one last) until there are enough. False when this one
+   * had to go.
+   */
+  private grow(entry: Entry, positions: number, plan: Planned[]): boolean {
+    while (!this.cache.grow(entry.blocks!, positions)) {
+      const victim = this.running.reduce((a, e) => (e.order > a.order ? e : a));
+      const planned = plan.findIndex((p) => p.entry === victim);
+      if (planned >= 0) plan.splice(planned, 1);
+      this.preempt(victim);
+      if (victim === entry) return false;
+    }
+    return true;
+  }
+
+  private preempt(entry: Entry): void {
+    this.cache.close(entry.blocks!);
+    entry.blocks = null;
+    entry.computed = 0;
+    entry.state = 'waiting';
+    entry.preemptions++;
+    this.preempted++;
+    this.running.splice(this.running.indexOf(entry), 1);
+    this.waiting.unshift(entry);
+  }
+
+  private finish(entry: Entry): void {
+    if (entry.state === 'finished') return;
+    if (entry.blocks) this.cache.close(entry.blocks);
+    entry.blocks = null;
+    const list = entry.state === 'running' ? this.running : this.waiting;
+    const at = list.indexOf(entry);
+    if (at >= 0) list.splice(at, 1);
+    entry.state = 'finished';
+  }
 }

@@ -44,6 +44,8 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Prompt tokens served from the prefix cache (OpenAI's prompt_tokens_details.cached_tokens). */
+  cachedTokens?: number;
 }
 
 export interface TokenLogprob {
@@ -84,14 +86,35 @@ export interface ModelInfo {
   kernels?: string;
 }
 
+/** Where the engine stands: its requests and its latent-cache blocks (GET /health). */
+export interface EngineLoad {
+  /** Requests admitted: holding latent-cache blocks, prefilling or decoding. */
+  running: number;
+  /** Requests waiting for cache blocks. */
+  waiting: number;
+  /** Sequences preempted since the engine started (cache freed when blocks ran out, recomputed later). */
+  preemptions: number;
+  /** Blocks held by running requests, and their bytes (0 when no request is active). */
+  cacheBlocksInUse: number;
+  cacheBytesInUse: number;
+  /** Free blocks still holding a reusable prompt prefix, and their bytes. */
+  prefixCacheBlocks: number;
+  prefixCacheBytes: number;
+  /** The cache budget in blocks, positions per block, bytes per position. */
+  cacheBlocks: number;
+  blockTokens: number;
+  kvBytesPerToken: number;
+}
+
 export interface Engine {
   readonly model: ModelInfo;
   generate(request: GenerateRequest): AsyncIterable<GenerateEvent>;
-  /** Bytes of latent cache currently reserved by running requests. */
+  /** Bytes of latent cache held by running requests (0 when idle; cached prefix blocks are in load()). */
   readonly cacheBytesInUse: number;
-  /** The most latent-cache bytes running requests may reserve together. */
+  /** The most latent-cache bytes the engine holds (its blocks, prefix cache included). */
   readonly cacheBudgetBytes: number;
-  /** Requests waiting for cache budget. */
+  /** Requests waiting for cache blocks. */
   readonly queued: number;
+  load(): EngineLoad;
   dispose(): Promise<void>;
 }

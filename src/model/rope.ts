@@ -54,19 +54,19 @@ export function softmaxScale(config: ModelConfig): number {
 }
 
 /**
- * cosSin[(r·dim/2 + j)·2 + {0,1}] = (cos, sin)(position(r) · invFreq[j]) · attentionFactor
- * for rows r < count at positions pos0 + r.
+ * cosSin[(r·dim/2 + j)·2 + {0,1}] = (cos, sin)(positions[r] · invFreq[j]) · attentionFactor
+ * for each row r (a batch's rows each have their own position).
  *
  * HF de-interleaves the rotary dims ((d/2, 2) → transpose) and then applies
  * rotate_half; that equals rotating each adjacent pair (x[2j], x[2j+1]) by
  * angle j, up to the same permutation of q and k, which a dot product cannot
  * see — so the backends rotate pairs in place and cache k_pe that way.
  */
-export function ropeCosSin(freqs: RopeFrequencies, pos0: number, count: number, out?: Float32Array): Float32Array {
+export function ropeCosSin(freqs: RopeFrequencies, positions: ArrayLike<number>, out?: Float32Array): Float32Array {
   const half = freqs.invFreq.length;
-  const table = out ?? new Float32Array(count * half * 2);
-  for (let r = 0; r < count; r++) {
-    const position = pos0 + r;
+  const table = out ?? new Float32Array(positions.length * half * 2);
+  for (let r = 0; r < positions.length; r++) {
+    const position = positions[r];
     for (let j = 0; j < half; j++) {
       const angle = position * freqs.invFreq[j];
       table[(r * half + j) * 2] = Math.cos(angle) * freqs.attentionFactor;

@@ -62,11 +62,19 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     return next();
   });
 
-  app.get('/health', (c) => c.json({
-    status: 'ok', model: modelId, backend: engine.model.backend, activations: engine.model.activations,
-    ...(engine.model.kernels ? { cpu_kernels: engine.model.kernels } : {}),
-    cache_bytes_in_use: engine.cacheBytesInUse, cache_budget_bytes: engine.cacheBudgetBytes, queued: engine.queued,
-  }));
+  app.get('/health', (c) => {
+    const load = engine.load();
+    return c.json({
+      status: 'ok', model: modelId, backend: engine.model.backend, activations: engine.model.activations,
+      ...(engine.model.kernels ? { cpu_kernels: engine.model.kernels } : {}),
+      // Cache held by running requests (0 when idle); reusable prompt-prefix blocks are counted apart.
+      cache_bytes_in_use: load.cacheBytesInUse, cache_budget_bytes: engine.cacheBudgetBytes, queued: load.waiting,
+      running: load.running, waiting: load.waiting, preemptions: load.preemptions,
+      cache_blocks_in_use: load.cacheBlocksInUse, cache_blocks: load.cacheBlocks, cache_block_tokens: load.blockTokens,
+      prefix_cache_blocks: load.prefixCacheBlocks, prefix_cache_bytes: load.prefixCacheBytes,
+      kv_bytes_per_token: load.kvBytesPerToken, context_length: engine.model.contextLength,
+    });
+  });
   app.get('/v1/models', (c) => c.json(modelList(modelId, started)));
   app.get('/v1/models/:id', (c) => (c.req.param('id') === modelId
     ? c.json(modelList(modelId, started).data[0])

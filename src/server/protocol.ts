@@ -86,10 +86,16 @@ export function messageText(m: ChatMessageIn): string {
 
 // ---- responses --------------------------------------------------------------
 
-export interface UsageOut { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+export interface UsageOut {
+  prompt_tokens: number; completion_tokens: number; total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
 
 export function usageOut(usage: Usage): UsageOut {
-  return { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.totalTokens };
+  return {
+    prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.totalTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
+  };
 }
 
 export type FinishOut = 'stop' | 'length' | null;

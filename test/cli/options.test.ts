@@ -29,6 +29,12 @@ describe('edgeseek options', () => {
     expect(failure.stderr).toMatch(/--quantize must be one of q8_0, q4_0, .*q4_k, q5_k, q6_k, iq4_xs, got 'q4_km'/);
   });
 
+  it('serve checks its batching limits like every count', async () => {
+    const failure = await run('node', [BIN, 'serve', '--model', 'x', '--step-tokens', '0']).catch((e) => e);
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain("--step-tokens must be an integer ≥ 1, got '0'");
+  });
+
   it('--help after a command prints its options and exits 0 without running it', async () => {
     const { stdout } = await run('node', [BIN, 'bench', '--help']);
     expect(stdout).toContain('usage: edgeseek bench');

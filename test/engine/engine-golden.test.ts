@@ -36,7 +36,7 @@ describe('engine on tiny-a (CPU)', () => {
   });
 
   it('the same with the prompt prefilled a few tokens per step', async () => {
-    const chunked = await createEngine({ model: GOLDEN_DIR, prefillChunk: 3 });
+    const chunked = await createEngine({ model: GOLDEN_DIR, stepTokens: 3 });
     try {
       const g = golden.greedy[1];
       expect(await greedyIds(chunked, g.prompt_ids, g.continuation_ids.length)).toEqual(g.continuation_ids);

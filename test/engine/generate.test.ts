@@ -24,7 +24,7 @@ describe('engine.generate (fake model)', () => {
     for (const d of out.deltas) expect(d).not.toMatch(/\uFFFD/);
     expect(out.deltas).toEqual(['a', '', '中', '', '😀', 'b']);
     expect(out.finish.reason).toBe('stop');
-    expect(out.finish.usage).toEqual({ promptTokens: 3, completionTokens: 7, totalTokens: 10 });
+    expect(out.finish.usage).toEqual({ promptTokens: 3, completionTokens: 7, totalTokens: 10, cachedTokens: 0 });
   });
   it('never emits a stop string split across tokens, and stops there', async () => {
     const engine = engineFromParts(new FakeRunner([2, 6, 7, 8, 9, 3, 3]), new FakeTokenizer());
@@ -70,20 +70,20 @@ describe('engine.generate (fake model)', () => {
       if (e.type === 'token' && ++tokens === 3) {
         expect(engine.cacheBytesInUse).toBeGreaterThan(0);
         abort.abort();
-        forwardsAtAbort = runner.forwards;
+        forwardsAtAbort = runner.steps;
       }
     }
     expect(last).toMatchObject({ type: 'finish', reason: 'abort' });
-    expect(runner.forwards - forwardsAtAbort).toBeLessThanOrEqual(1);
+    expect(runner.steps - forwardsAtAbort).toBeLessThanOrEqual(1);
     expect(engine.cacheBytesInUse).toBe(0);
-    expect(runner.live).toBe(0);
+    expect(runner.blocks.inUse).toBe(0);
   });
   it('breaking out of the loop also frees the sequence and its budget', async () => {
     const runner = new FakeRunner();
     const engine = engineFromParts(runner, new FakeTokenizer());
     for await (const e of engine.generate({ prompt: 'abc', maxTokens: 50, temperature: 0 })) if (e.type === 'token') break;
     expect(engine.cacheBytesInUse).toBe(0);
-    expect(runner.live).toBe(0);
+    expect(runner.blocks.inUse).toBe(0);
   });
   it('concurrent seeded requests give the same results as sequential ones, interleaved token by token', async () => {
     const runner = new FakeRunner();
@@ -98,9 +98,10 @@ describe('engine.generate (fake model)', () => {
   it('past the cache budget and the queue, a BusyError', async () => {
     const runner = new FakeRunner();
     runner.delayMs = 2;
-    // Each request reserves (prompt 2 + 10 - 1) × 100 bytes = 1100; budget fits one, queue holds one.
-    const engine = engineFromParts(runner, new FakeTokenizer(), { cacheBudgetBytes: 1500, maxQueue: 1 });
-    const results = await Promise.allSettled([0, 1, 2].map((seed) => collect(engine, { prompt: 'a', maxTokens: 10, temperature: 1, seed })));
+    // Blocks of 4 positions × 25 bytes: a budget of 4 blocks. A prompt of 8 tokens takes 2 blocks at
+    // admission, and the second would leave no block of growth for the first: it waits; the queue holds one.
+    const engine = engineFromParts(runner, new FakeTokenizer(), { cacheBudgetBytes: 400, maxQueue: 1 });
+    const results = await Promise.allSettled([0, 1, 2].map((seed) => collect(engine, { prompt: 'abcabca', maxTokens: 5, temperature: 1, seed })));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
     expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(BusyError);
     expect(engine.cacheBytesInUse).toBe(0);
@@ -108,14 +109,14 @@ describe('engine.generate (fake model)', () => {
 });
 
 describe('engine.generate: abort while queued', () => {
-  it('a request aborted while waiting for cache budget ends with finish reason abort and reserves nothing', async () => {
+  it('a request aborted while waiting for cache blocks ends with finish reason abort and reserves nothing', async () => {
     const runner = new FakeRunner();
     runner.delayMs = 2;
-    const engine = engineFromParts(runner, new FakeTokenizer(), { cacheBudgetBytes: 1500, maxQueue: 4 });
-    const first = collect(engine, { prompt: 'a', maxTokens: 10, temperature: 0 });
+    const engine = engineFromParts(runner, new FakeTokenizer(), { cacheBudgetBytes: 400, maxQueue: 4 });
+    const first = collect(engine, { prompt: 'abcabca', maxTokens: 5, temperature: 0 });
     const abort = new AbortController();
-    const second = collect(engine, { prompt: 'a', maxTokens: 10, temperature: 0, signal: abort.signal });
-    await new Promise((r) => setTimeout(r, 5));
+    const second = collect(engine, { prompt: 'abcabca', maxTokens: 5, temperature: 0, signal: abort.signal });
+    // Both were queued when their first next() ran: the first holds 2 of the 4 blocks, the second waits.
     expect(engine.queued).toBe(1);
     abort.abort();
     expect((await second).finish).toMatchObject({ reason: 'abort', usage: { completionTokens: 0 } });

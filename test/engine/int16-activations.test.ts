@@ -13,7 +13,6 @@
 // test/kernels/matmul-int16.test.ts). The default model's agreement figures
 // are test/default-model/activation-agreement.test.ts's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunnerOptions } from '../../src/engine/runner.ts';
 import type { ModelRunner } from '../../src/engine/runner-types.ts';
 import { GOLDEN_DIR, readF32, readGolden } from '../support/golden.ts';
 import { greedyContinuation } from '../support/greedy.ts';
@@ -25,7 +24,7 @@ const TOLERANCE = 6e-4;
 
 const golden = readGolden();
 
-const modes: { label: string; options: RunnerOptions }[] = [
+const modes: { label: string; options: Parameters<typeof openRunner>[1] }[] = [
   { label: 'relaxed SIMD, one thread', options: { activations: 'int16', simd: 'relaxed' } },
   { label: 'plain SIMD, one thread', options: { activations: 'int16', simd: 'plain' } },
   // Every weight in a Wasm memory of its own: activations are quantized in the memory of the weight that reads them.

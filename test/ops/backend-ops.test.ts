@@ -227,7 +227,7 @@ for (const { name: backendName, create, activations } of testBackends()) {
       b.release(x);
     });
 
-    it('add, swiglu and copyRows', async () => {
+    it('add, swiglu and gatherRows (repeated rows, into a column view)', async () => {
       const rows = 3;
       const cols = 23;
       const xData = randomArray(rows * cols, 51, 4);
@@ -245,54 +245,93 @@ for (const { name: backendName, create, activations } of testBackends()) {
       const sum = await b.read(x);
       const sumRef = Array.from(xData, (v, i) => v + yData[i]);
       expect(relError(sum, sumRef), `add: ‖out−ref‖/‖ref‖ = ${relError(sum, sumRef)}`).toBeLessThan(1e-7);
-      const last = poisoned(b, 1, cols);
-      b.copyRows(x, 2, 1, last);
-      expect(Array.from(await b.read(last))).toEqual(Array.from(sum.subarray(2 * cols)));
-      for (const a of [x, y, out, last]) b.release(a);
+      const picked = poisoned(b, 4, cols + 2);
+      b.gatherRows(x, Int32Array.of(2, 0, 2), columns(picked, 1, cols));
+      const got = await b.read(picked);
+      [2, 0, 2].forEach((r, i) => {
+        expect(Array.from(got.subarray(i * (cols + 2) + 1, i * (cols + 2) + 1 + cols)), `gathered row ${i} = row ${r}`).toEqual(Array.from(sum.subarray(r * cols, (r + 1) * cols)));
+        expect(Number.isNaN(got[i * (cols + 2)]) && Number.isNaN(got[i * (cols + 2) + cols + 1]), 'columns outside the view untouched').toBe(true);
+      });
+      expect(Array.from(got.subarray(3 * (cols + 2))).every(Number.isNaN), 'rows past the gathered ones untouched').toBe(true);
+      for (const a of [x, y, out, picked]) b.release(a);
     });
 
     // Q4_K/Q6_K kv_b: W_UV per head in the K-quant (rows of kvr = 256), W_UKᵀ dequantized.
     for (const dtype of ['f32', 'f16', 'q8_0', 'q4_k', 'q6_k'] as DType[]) {
-      it(`mlaAttention (absorbed, ${dtype} kv_b) equals naive decompressed attention: prefill T=3 at 4, decode at 7, prefill T=70 at 0, decode at 299`, async () => {
+      it(`cacheWrite + mlaAttention over block tables (${dtype} kv_b) equal naive decompressed attention: a ragged batch of 3 sequences in blocks of 7, grown mid-way`, async () => {
         const kvr = { 1: 40, 32: 64, 256: 256 }[weightType(dtype).block]!;
         const heads = 3;
         const nope = kvr === 256 ? 8 : 16; // W_UKᵀ [256, 8] in f32 fills one 8 KiB part exactly
         const rope = 8;
         const v = 12;
         const scale = 0.3;
+        const blockSize = 7;
         const kvBBytes = fromF32(dtype, randomArray(heads * (nope + v) * kvr, 61, 0.5));
         const kvBValues = toF32(dtype, kvBBytes, heads * (nope + v) * kvr);
         const split = splitKvB({ name: 'kv_b', dtype, shape: [heads * (nope + v), kvr], bytes: kvBBytes }, heads, nope, v, kvr);
         const wkb = b.uploadWeight(split.wkb, { layer: 0 });
         const wvb = b.uploadWeight(split.wvb, { layer: 0 });
-        // Layer 1 of a 2-layer cache, filled from views with a gap between c and k_pe.
-        const L = 300;
-        const cache = b.createLatentCache(2, L, kvr + rope);
-        const latent = randomArray(L * kvr, 62);
-        const kpe = randomArray(L * rope, 63);
-        const rows = b.createActivation(L, kvr + rope + 3);
-        const packed = new Float32Array(L * (kvr + rope + 3));
-        for (let j = 0; j < L; j++) {
-          packed.set(latent.subarray(j * kvr, (j + 1) * kvr), j * (kvr + rope + 3));
-          packed.set(kpe.subarray(j * rope, (j + 1) * rope), j * (kvr + rope + 3) + kvr + 3);
-        }
-        b.write(rows, packed);
-        b.cacheWrite(cache, 1, 0, columns(rows, 0, kvr), columns(rows, kvr + 3, rope));
+        // Three sequences' logical rows; their blocks (43, 4 and 11 of them) shuffled over a pool with 2 spare blocks.
+        const lengths = [300, 23, 71];
+        const latent = lengths.map((L, s) => randomArray(L * kvr, 62 + s));
+        const kpe = lengths.map((L, s) => randomArray(L * rope, 65 + s));
+        const counts = lengths.map((L) => Math.ceil(L / blockSize));
+        const poolBlocks = counts.reduce((a, c) => a + c, 0) + 2;
+        const ids = Array.from({ length: poolBlocks }, (_, i) => (i * 37 + 11) % poolBlocks); // 37 is coprime with 60
+        const tables = [ids.slice(0, counts[0]), ids.slice(counts[0], counts[0] + counts[1]), ids.slice(counts[0] + counts[1], poolBlocks - 2)];
+        const spare = ids.slice(poolBlocks - 2);
+        const blocks = Int32Array.from(tables.flat());
+        const tableStart = [0, counts[0], counts[0] + counts[1]];
+        // Layer 1 of a 2-layer cache; rows written from views with a gap between c and k_pe.
+        const cache = b.createLatentCache(2, blockSize, kvr + rope);
+        const write = (rows: [number, number][], values: (s: number, p: number, i: number) => number, table = blocks, starts = tableStart) => {
+          const act = b.createActivation(rows.length, kvr + rope + 3);
+          const packed = new Float32Array(rows.length * (kvr + rope + 3));
+          rows.forEach(([s, p], r) => {
+            for (let i = 0; i < kvr; i++) packed[r * (kvr + rope + 3) + i] = values(s, p, i);
+            for (let i = 0; i < rope; i++) packed[r * (kvr + rope + 3) + kvr + 3 + i] = values(s, p, kvr + i);
+          });
+          b.write(act, packed);
+          const cacheRows = { positions: Int32Array.from(rows, ([, p]) => p), tableStart: Int32Array.from(rows, ([s]) => starts[s]), blocks: table };
+          b.cacheWrite(cache, 1, cacheRows, columns(act, 0, kvr), columns(act, kvr + 3, rope));
+          b.release(act);
+        };
+        const logical = (s: number, p: number, i: number) => (i < kvr ? latent[s][p * kvr + i] : kpe[s][p * rope + i - kvr]);
+        const positions = (s: number, from: number, to: number): [number, number][] => Array.from({ length: to - from }, (_, i) => [s, from + i]);
+        // Sequence 0 first, in a cache just large enough for its blocks; then the cache grows and keeps them.
+        b.growLatentCache(cache, Math.max(...tables[0]) + 1);
+        write(positions(0, 0, 300), logical);
+        b.growLatentCache(cache, poolBlocks);
+        expect(cache.blocks, 'blocks after growing').toBe(poolBlocks);
+        // Sequences 1 and 2 interleaved in one write; the spare blocks hold NaN, which no row may read.
+        write([...positions(1, 0, 23), ...positions(2, 0, 71)].sort((a, c) => a[1] - c[1]), logical);
+        write(positions(0, 0, 2 * blockSize), () => NaN, Int32Array.from(spare), [0]);
         const shape = { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale: scale };
-        for (const [pos0, T] of [[4, 3], [7, 1], [0, 70], [299, 1]]) {
-          const qData = randomArray(T * heads * (nope + rope), 64 + pos0);
+        const batches: [string, [number, number][]][] = [
+          ['ragged: decode rows of 3 sequences and a prefill chunk', [[0, 299], ...positions(1, 20, 23), [2, 70], [0, 4]]],
+          ['prefill T=70 at 0', positions(2, 0, 70)],
+          ['first token', [[1, 0]]],
+        ];
+        for (const [name, rows] of batches) {
+          const T = rows.length;
+          const qData = randomArray(T * heads * (nope + rope), 64 + T);
           const q = b.createActivation(T, heads * (nope + rope));
           b.write(q, qData);
           const out = poisoned(b, T, heads * v + 2);
-          b.mlaAttention(q, cache, 1, pos0, { wkb, wvb }, shape, columns(out, 1, heads * v));
+          const cacheRows = { positions: Int32Array.from(rows, ([, p]) => p), tableStart: Int32Array.from(rows, ([s]) => tableStart[s]), blocks };
+          b.mlaAttention(q, cache, 1, cacheRows, { wkb, wvb }, shape, columns(out, 1, heads * v));
           const got = await b.read(columns(out, 1, heads * v));
-          const ref = mlaNaiveRef(qData, T, pos0, latent, kpe, kvBValues, { heads, nope, rope, v, kvr, scale });
+          const ref = new Float64Array(T * heads * v);
+          rows.forEach(([s, p], t) => {
+            const qRow = qData.subarray(t * heads * (nope + rope), (t + 1) * heads * (nope + rope));
+            ref.set(mlaNaiveRef(qRow, 1, p, latent[s], kpe[s], kvBValues, { heads, nope, rope, v, kvr, scale }), t * heads * v);
+          });
           const rel = relError(got, ref);
           const bound = activations === 'int16' && weightType(dtype).cpu.int16 ? INT16_OP_TOLERANCE : 2e-6;
-          expect(rel, `mla ${dtype} pos0=${pos0} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(bound);
+          expect(rel, `mla ${dtype} ${name}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(bound);
           b.release(q); b.release(out);
         }
-        b.release(cache); b.release(rows); b.release(wkb); b.release(wvb);
+        b.release(cache); b.release(wkb); b.release(wvb);
       });
     }
 

@@ -110,6 +110,37 @@ export function mlaNaiveRef(
   return out;
 }
 
+/**
+ * The absorbed attention core for one query row: scores of q_lat (per head,
+ * kvr) and q_pe (per head, rope) against rows [c (kvr) | k_pe (rope) | …] of
+ * `cache` (`width` apart, all of them attended), softmax, Σ p·c.
+ * Returns o_lat [heads · kvr].
+ */
+export function absorbedCoreRef(
+  qlat: ArrayLike<number>, qpe: ArrayLike<number>, cache: ArrayLike<number>, width: number,
+  shape: { heads: number; kvr: number; rope: number; scale: number },
+): Float64Array {
+  const { heads, kvr, rope, scale } = shape;
+  const n = cache.length / width;
+  const out = new Float64Array(heads * kvr);
+  for (let h = 0; h < heads; h++) {
+    const s = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let i = 0; i < kvr; i++) dot += qlat[h * kvr + i] * cache[j * width + i];
+      for (let i = 0; i < rope; i++) dot += qpe[h * rope + i] * cache[j * width + kvr + i];
+      s[j] = dot * scale;
+    }
+    const max = Math.max(...s);
+    let sum = 0;
+    for (let j = 0; j < n; j++) { s[j] = Math.exp(s[j] - max); sum += s[j]; }
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < kvr; i++) out[h * kvr + i] += (s[j] / sum) * cache[j * width + i];
+    }
+  }
+  return out;
+}
+
 export interface RouteRef { experts: number[]; weights: number[] }
 
 /** The routing rule of one MoE layer (GatingParams in src/backend/backend.ts, bias as plain numbers). */

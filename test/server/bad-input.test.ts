@@ -129,16 +129,20 @@ describe('busy: past the cache budget and the queue', () => {
   // The first request stays in flight (after its first token) until the test lets it go.
   let release!: () => void;
   const hold = new Promise<void>((resolve) => { release = resolve; });
-  // Room for one request of ~500 positions (tiny-a: 3 layers × 40 values × 4 bytes per position); no queue.
-  beforeAll(async () => { server = await startNodeServer({ cacheBudgetBytes: 700 * 3 * 40 * 4, maxQueue: 0, holdAfterFirstToken: hold }); });
+  // 30 blocks of 16 positions (tiny-a: 3 layers × 40 values × 4 bytes per position): a 300-token
+  // prompt takes 19 of them, so a second one finds no room; no queue.
+  beforeAll(async () => { server = await startNodeServer({ cacheBudgetBytes: 30 * 16 * 3 * 40 * 4, maxQueue: 0, holdAfterFirstToken: hold }); });
   afterAll(async () => { release(); await server?.close(); });
 
   it('answers 429 with Retry-After and an OpenAI-shaped error, then serves again', async () => {
-    const body = JSON.stringify({ model: TINY_MODEL_ID, prompt: 'hello', max_tokens: 500, temperature: 0, stream: true });
+    // Prompts that differ from their first token: no cached prefix block is shared.
+    const bodyOf = (first: number) => JSON.stringify({
+      model: TINY_MODEL_ID, prompt: [first, ...Array.from({ length: 299 }, (_, i) => 10 + (i % 50))], max_tokens: 100, temperature: 0, stream: true,
+    });
     const headers = { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' };
-    const first = fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
+    const first = fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body: bodyOf(1) });
     while ((await server.cacheBytesInUse()) === 0) await new Promise((r) => setTimeout(r, 1));
-    const second = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
+    const second = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body: bodyOf(2) });
     release();
     expect(second.status).toBe(429);
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -147,7 +151,7 @@ describe('busy: past the cache budget and the queue', () => {
     expect(error.message).toMatch(/busy/);
     expect((await first).status).toBe(200);
     await (await first).text();
-    const third = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body });
+    const third = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers, body: bodyOf(3) });
     expect(third.status).toBe(200);
     await third.text();
     expect(await server.cacheBytesInUse()).toBe(0);

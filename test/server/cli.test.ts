@@ -19,8 +19,11 @@ describe('edgeseek CLI: generate and serve', () => {
     expect(stderr).toMatch(/16 generated tokens/);
   });
 
-  it('serve answers /v1/completions until SIGTERM', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--model', TINY_MODEL, '--port', '0', '--api-key', 'k'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  it('serve takes the backend and batching options and answers /v1/completions until SIGTERM', async () => {
+    const child = spawn(process.execPath, [
+      bin, 'serve', '--model', TINY_MODEL, '--port', '0', '--api-key', 'k',
+      '--threads', '2', '--quantize', 'q8_0', '--activations', 'int16', '--step-tokens', '8', '--block-size', '8', '--cache-budget-bytes', '1000000',
+    ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let log = '';
@@ -33,6 +36,9 @@ describe('edgeseek CLI: generate and serve', () => {
       });
       expect(response.status).toBe(200);
       expect((await response.json()).usage.completion_tokens).toBe(3);
+      const health = await (await fetch(`${url}/health`)).json();
+      // tiny-a: 480 bytes per position; 1,000,000 bytes are 260 whole blocks of 8.
+      expect(health).toMatchObject({ cache_block_tokens: 8, cache_blocks: 260, running: 0, waiting: 0, cache_bytes_in_use: 0 });
     } finally {
       child.kill('SIGTERM');
     }

@@ -48,9 +48,7 @@ export function testBackends(): TestBackend[] {
       }),
     },
     ...(NO_GPU ? [] : [
-      // Decode-style route plans stay on the GPU; prefill-sized ones are regrouped on the host.
       { name: 'webgpu', activations: 'f32' as const, create: () => webgpuBackend() },
-      { name: 'webgpu (plans always on the GPU)', activations: 'f32' as const, create: () => webgpuBackend({ hostRouteMinTokens: Infinity }) },
       // Weights split into 8 KiB buffers (whole rows / experts), as weights past maxStorageBufferBindingSize are.
       { name: 'webgpu (weights split into 8 KiB parts)', activations: 'f32' as const, create: () => webgpuBackend({ maxPartBytes: 8192 }) },
     ]),

@@ -3,7 +3,7 @@
 // real forward pass on it checks the forward pass and the loaders
 // independently of the kernels (and the kernels independently of them).
 import {
-  viewOf, type AbsorbedAttentionWeights, type Activation, type Backend, type DType, type ExpertWeights,
+  cacheSlot, checkCacheRows, viewOf, type AbsorbedAttentionWeights, type Activation, type Backend, type DType, type ExpertWeights,
   type GatingParams, type LatentCache, type MlaShape, type Operand, type RoutePlan, type Weight, type WeightData,
 } from '../../src/backend/backend.ts';
 import { toF32 } from '../../src/model/dtype.ts';
@@ -15,7 +15,8 @@ class JsActivation implements Activation {
   constructor(readonly rows: number, readonly cols: number) { this.data = new Float64Array(rows * cols); }
 }
 interface JsWeight extends Weight { readonly values: Float32Array }
-interface JsCache extends LatentCache { readonly data: Float64Array[] }
+/** Per layer, [blocks · blockSize, width] rows. */
+interface JsCache extends LatentCache { blocks: number; byteLength: number; data: Float64Array[] }
 interface JsPlan extends RoutePlan { experts: Int32Array; weights: Float32Array }
 
 function get(op: Operand, r: number, i: number): number {
@@ -36,8 +37,16 @@ export function createJsBackend(): Backend {
       return { name: data.name, dtype: data.dtype, shape: data.shape, byteLength: data.bytes.byteLength, values: toF32(data.dtype, data.bytes, count) } as JsWeight;
     },
     createActivation: (rows, cols) => new JsActivation(rows, cols),
-    createLatentCache(layers, capacity, width): LatentCache {
-      return { layers, capacity, width, byteLength: layers * capacity * width * 4, data: Array.from({ length: layers }, () => new Float64Array(capacity * width)) } as JsCache;
+    createLatentCache(layers, blockSize, width): LatentCache {
+      const cache: JsCache = { layers, blockSize, width, blocks: 0, maxBlocks: Infinity, byteLength: 0, data: Array.from({ length: layers }, () => new Float64Array(0)) };
+      return cache;
+    },
+    growLatentCache(latent, blocks) {
+      const cache = latent as JsCache;
+      if (blocks <= cache.blocks) return;
+      cache.data = cache.data.map((old) => { const grown = new Float64Array(blocks * cache.blockSize * cache.width); grown.set(old); return grown; });
+      cache.blocks = blocks;
+      cache.byteLength = cache.layers * blocks * cache.blockSize * cache.width * 4;
     },
     release() {},
     write(dst, data) {
@@ -52,8 +61,8 @@ export function createJsBackend(): Backend {
       return out;
     },
     flush() {},
-    copyRows(src, row0, rows, dst) {
-      for (let r = 0; r < rows; r++) for (let i = 0; i < viewOf(src).cols; i++) set(dst, r, i, get(src, row0 + r, i));
+    gatherRows(src, rows, dst) {
+      rows.forEach((r, d) => { for (let i = 0; i < viewOf(src).cols; i++) set(dst, d, i, get(src, r, i)); });
     },
     embed(ids, table, out) {
       const w = table as JsWeight;
@@ -107,16 +116,20 @@ export function createJsBackend(): Backend {
       const v = viewOf(gate);
       for (let r = 0; r < v.act.rows; r++) for (let i = 0; i < v.cols; i++) set(out, r, i, siluRef(get(gate, r, i)) * get(up, r, i));
     },
-    cacheWrite(cache, layer, pos0, c, kpe) {
+    cacheWrite(cache, layer, rows, c, kpe) {
       const data = (cache as JsCache).data[layer];
       const kvr = viewOf(c).cols;
+      checkCacheRows(cache, rows, viewOf(c).act.rows);
       for (let r = 0; r < viewOf(c).act.rows; r++) {
-        for (let i = 0; i < kvr; i++) data[(pos0 + r) * cache.width + i] = get(c, r, i);
-        for (let i = 0; i < viewOf(kpe).cols; i++) data[(pos0 + r) * cache.width + kvr + i] = get(kpe, r, i);
+        const slot = cacheSlot(rows, r, cache.blockSize);
+        for (let i = 0; i < kvr; i++) data[slot * cache.width + i] = get(c, r, i);
+        for (let i = 0; i < viewOf(kpe).cols; i++) data[slot * cache.width + kvr + i] = get(kpe, r, i);
       }
     },
-    mlaAttention(q, cache, layer, pos0, weights: AbsorbedAttentionWeights, shape: MlaShape, out) {
+    mlaAttention(q, cache, layer, rows, weights: AbsorbedAttentionWeights, shape: MlaShape, out) {
       const data = (cache as JsCache).data[layer];
+      checkCacheRows(cache, rows, viewOf(q).act.rows);
+      const bs = cache.blockSize;
       const { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale } = shape;
       const wkb = (weights.wkb as JsWeight).values;
       const wvb = (weights.wvb as JsWeight).values;
@@ -125,19 +138,21 @@ export function createJsBackend(): Backend {
         for (let h = 0; h < heads; h++) {
           const qlat = new Float64Array(kvr);
           for (let j = 0; j < kvr; j++) for (let i = 0; i < nope; i++) qlat[j] += wkb[(h * kvr + j) * nope + i] * get(q, t, h * qHead + i);
-          const n = pos0 + t + 1;
+          const n = rows.positions[t] + 1;
+          // Position p of row t's sequence, through its block table.
+          const row = (p: number) => (rows.blocks[rows.tableStart[t] + Math.floor(p / bs)] * bs + (p % bs)) * cache.width;
           const scores = new Float64Array(n);
           for (let p = 0; p < n; p++) {
             let s = 0;
-            for (let j = 0; j < kvr; j++) s += qlat[j] * data[p * cache.width + j];
-            for (let i = 0; i < rope; i++) s += get(q, t, h * qHead + nope + i) * data[p * cache.width + kvr + i];
+            for (let j = 0; j < kvr; j++) s += qlat[j] * data[row(p) + j];
+            for (let i = 0; i < rope; i++) s += get(q, t, h * qHead + nope + i) * data[row(p) + kvr + i];
             scores[p] = s * softmaxScale;
           }
           const max = Math.max(...scores);
           let sum = 0;
           for (let p = 0; p < n; p++) { scores[p] = Math.exp(scores[p] - max); sum += scores[p]; }
           const olat = new Float64Array(kvr);
-          for (let p = 0; p < n; p++) for (let j = 0; j < kvr; j++) olat[j] += (scores[p] / sum) * data[p * cache.width + j];
+          for (let p = 0; p < n; p++) for (let j = 0; j < kvr; j++) olat[j] += (scores[p] / sum) * data[row(p) + j];
           for (let i = 0; i < v; i++) {
             let acc = 0;
             for (let j = 0; j < kvr; j++) acc += wvb[(h * v + i) * kvr + j] * olat[j];

@@ -3,11 +3,15 @@
 // logits and on logits full of exact ties (quantized to a few levels), for
 // V2-Lite-like (64 experts, top-6), V2-like (160 experts, 8 groups), V3-like
 // (sigmoid + correction bias, 256 experts in 8 groups, top-8) and
-// Moonlight-like (sigmoid + bias, 64 experts, one group) shapes.
+// Moonlight-like (sigmoid + bias, 64 experts, one group) shapes; and the
+// plan's grouping by expert, made on the GPU, is the stable sort the CPU's
+// moe_group makes, cut into tiles of ≤ TILE_ROWS rows of one expert.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, GatingParams } from '../../src/backend/backend.ts';
 import { createCpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
+import type { GpuRoutePlan } from '../../src/backend/webgpu/moe.ts';
+import { TILE_ROWS } from '../../src/backend/webgpu/moe-plan.ts';
 import type { WebGpuBackend } from '../../src/backend/webgpu/webgpu-backend.ts';
 import { randomArray, relError, routeRef } from '../ops/reference.ts';
 import { NO_GPU, webgpuBackend } from './gpu-backend.ts';
@@ -31,7 +35,7 @@ describe.skipIf(NO_GPU)('route: WGSL gating = CPU gating', () => {
   let gpu: WebGpuBackend;
   let cpu: Backend;
   beforeAll(async () => {
-    gpu = await webgpuBackend({ hostRouteMinTokens: Infinity });
+    gpu = await webgpuBackend();
     cpu = await createCpuBackend(await loadWasmModuleFromDisk());
   });
   afterAll(() => { gpu?.dispose(); cpu?.dispose(); });
@@ -74,5 +78,41 @@ describe.skipIf(NO_GPU)('route: WGSL gating = CPU gating', () => {
         expect(relRef, `gate weights: ‖cpu − ref‖/‖ref‖ = ${relRef}`).toBeLessThan(1e-6);
       });
     }
+  }
+
+  for (const T of [1, 5, 97]) {
+    it(`grouping by expert on the GPU, ${T} tokens: rows sorted by (expert, slot), tiles of ≤ ${TILE_ROWS} rows of one expert`, async () => {
+      const { bias: _none, ...params } = CASES[0];
+      const E = params.experts;
+      const k = params.topK;
+      const S = T * k;
+      const act = gpu.createActivation(T, E);
+      // Quantized logits: many tokens pick the same experts, so tiles fill up.
+      gpu.write(act, randomArray(T * E, 500 + T, 4).map((v) => Math.round(v)));
+      const plan = gpu.route(act, params) as GpuRoutePlan;
+      const words = new Uint32Array(await gpu.rec.readBuffer(plan.buffer, 0, (4 * S + 1 + 3 * plan.maxTiles) * 4));
+      gpu.release(act);
+      const experts = words.subarray(0, S);
+      const bySlot = Array.from({ length: S }, (_, s) => s).sort((a, b) => experts[a] - experts[b] || a - b);
+      bySlot.forEach((slot, r) => {
+        expect(words[2 * S + r], `row ${r}: its token`).toBe(Math.floor(slot / k));
+        expect(words[3 * S + slot], `slot ${slot}: its row`).toBe(r);
+      });
+      const tiles = words[4 * S];
+      expect(tiles, 'tile count within the dispatched bound').toBeLessThanOrEqual(plan.maxTiles);
+      let covered = 0;
+      for (let i = 0; i < tiles; i++) {
+        const [r0, n, e] = words.subarray(4 * S + 1 + 3 * i, 4 * S + 4 + 3 * i);
+        expect(r0, `tile ${i} starts where the last ended`).toBe(covered);
+        expect(n >= 1 && n <= TILE_ROWS, `tile ${i} holds 1..${TILE_ROWS} rows`).toBe(true);
+        for (let r = r0; r < r0 + n; r++) expect(experts[bySlot[r]], `tile ${i} row ${r} is expert ${e}'s`).toBe(e);
+        covered += n;
+      }
+      expect(covered, 'tiles cover every row').toBe(S);
+      // Tiles are as few as the grouping allows: one per TILE_ROWS rows of each expert.
+      const perExpert = new Map<number, number>();
+      for (const e of experts) perExpert.set(e, (perExpert.get(e) ?? 0) + 1);
+      expect(tiles).toBe([...perExpert.values()].reduce((a, n) => a + Math.ceil(n / TILE_ROWS), 0));
+    });
   }
 });

@@ -2,15 +2,15 @@
 // build/edgeseek.wasm (assembly/), over memory this file lays out. It runs
 // everywhere, Cloudflare Workers included, so it is the reference backend.
 import {
-  bytesFor, checkGating, viewOf,
-  type AbsorbedAttentionWeights, type Activation, type Backend, type DType, type ExpertWeights,
+  bytesFor, cacheSlot, checkCacheRows, checkGating, viewOf,
+  type AbsorbedAttentionWeights, type Activation, type Backend, type CacheRows, type DType, type ExpertWeights,
   type GatingParams, type LatentCache, type MlaShape, type Operand, type Placement, type RoutePlan,
   type View, type Weight, type WeightData,
 } from '../backend.ts';
 import { dequantizeKernel, ROUTE_METHOD, ROUTE_SCORING, routeScratchBytes, type KernelExports } from './kernel-exports.ts';
 import { DTYPES } from '../../model/weight-types.ts';
 import type { CpuContext } from './cpu-context.ts';
-import type { CpuCache, CpuRoutePlan, CpuWeight } from './cpu-types.ts';
+import type { CpuCache, CpuCacheLayer, CpuRoutePlan, CpuWeight } from './cpu-types.ts';
 import { MatmulDispatch } from './matmul-dispatch.ts';
 import { checkActivationMode, type ActivationMode } from './integer-kernels.ts';
 import { failedOps, relaxedOpsOf, type KernelBuild } from './kernel-build.ts';
@@ -139,18 +139,33 @@ export class CpuBackend implements Backend, CpuContext {
     return new CpuActivation(rows, cols);
   }
 
-  createLatentCache(layers: number, capacity: number, width: number): LatentCache {
-    const perLayer: { shard: number; ptr: number }[] = [];
+  createLatentCache(layers: number, blockSize: number, width: number): LatentCache {
+    if (!(Number.isInteger(blockSize) && blockSize >= 1)) throw new RangeError(`latent cache: block size must be a positive integer, got ${blockSize}`);
+    const perLayer = Array.from({ length: layers }, (_, l): CpuCacheLayer => ({ shard: this.placement.layerShard(l), blockPtrs: [], slabs: [] }));
+    const cache: CpuCache = { layers, blockSize, width, blocks: 0, maxBlocks: Infinity, byteLength: 0, perLayer, released: false };
+    return cache;
+  }
+
+  growLatentCache(latent: LatentCache, blocks: number): void {
+    const cache = latent as CpuCache;
+    if (cache.released) throw new Error('CPU backend: growing a released latent cache');
+    const added = blocks - cache.blocks;
+    if (added <= 0) return;
+    // One slab per layer for the new blocks, in the layer's memory; earlier blocks stay where they are.
+    const blockBytes = cache.blockSize * cache.width * 4;
+    const done: { layer: CpuCacheLayer; ptr: number }[] = [];
     try {
-      for (let l = 0; l < layers; l++) {
-        const shard = this.placement.layerShard(l);
-        perLayer.push({ shard, ptr: this.instances[shard].heap.alloc(capacity * width * 4) });
-      }
+      for (const layer of cache.perLayer) done.push({ layer, ptr: this.instances[layer.shard].heap.alloc(added * blockBytes) });
     } catch (error) {
-      for (const { shard, ptr } of perLayer) this.instances[shard].heap.release(ptr);
+      for (const { layer, ptr } of done) this.instances[layer.shard].heap.release(ptr);
       throw error;
     }
-    return { layers, capacity, width, byteLength: layers * capacity * width * 4, perLayer, released: false } as CpuCache;
+    for (const { layer, ptr } of done) {
+      layer.slabs.push(ptr);
+      for (let b = 0; b < added; b++) layer.blockPtrs.push(ptr + b * blockBytes);
+    }
+    cache.blocks = blocks;
+    cache.byteLength = cache.layers * blocks * blockBytes;
   }
 
   release(resource: Activation | Weight | LatentCache): void {
@@ -159,7 +174,7 @@ export class CpuBackend implements Backend, CpuContext {
       const cache = resource as CpuCache;
       if (cache.released) return;
       cache.released = true;
-      for (const { shard, ptr } of cache.perLayer) this.instances[shard].heap.release(ptr);
+      for (const layer of cache.perLayer) for (const ptr of layer.slabs) this.instances[layer.shard].heap.release(ptr);
       return;
     }
     const weight = resource as CpuWeight;
@@ -197,13 +212,15 @@ export class CpuBackend implements Backend, CpuContext {
 
   flush(): void {}
 
-  copyRows(src: Operand, row0: number, rows: number, dst: Operand): void {
+  gatherRows(src: Operand, rows: Int32Array, dst: Operand): void {
     const sAct = viewOf(src).act as CpuActivation;
-    if (row0 < 0 || row0 + rows > sAct.rows) throw new RangeError(`copyRows of rows [${row0}, ${row0 + rows}) from ${sAct.rows}`);
+    if (rows.length > viewOf(dst).act.rows) throw new RangeError(`gatherRows of ${rows.length} rows into ${viewOf(dst).act.rows}`);
+    for (const r of rows) if (!(r >= 0 && r < sAct.rows)) throw new RangeError(`gatherRows: row ${r} of ${sAct.rows}`);
     const shard = this.shards.home(sAct);
     const sv = this.at(src, shard, 'read');
     const dv = this.at(dst, shard, 'readwrite');
-    this.kernels(shard).copy_rows(sv.ptr + row0 * sv.stride * 4, sv.stride, dv.ptr, dv.stride, rows, viewOf(src).cols);
+    const k = this.kernels(shard);
+    rows.forEach((r, i) => k.copy_rows(sv.ptr + r * sv.stride * 4, sv.stride, dv.ptr + i * dv.stride * 4, dv.stride, 1, viewOf(src).cols));
   }
 
   embed(ids: Int32Array, table: Weight, out: Operand): void {
@@ -263,24 +280,33 @@ export class CpuBackend implements Backend, CpuContext {
     this.kernels(shard).swiglu(g.ptr, g.stride, u.ptr, u.stride, o.ptr, o.stride, viewOf(gate).act.rows, viewOf(gate).cols);
   }
 
-  cacheWrite(cache: LatentCache, layer: number, pos0: number, c: Operand, kpe: Operand): void {
-    const { shard, ptr } = this.cacheLayer(cache, layer);
-    const rows = viewOf(c).act.rows;
-    if (pos0 + rows > cache.capacity) throw new RangeError(`latent cache holds ${cache.capacity} positions; write of ${rows} at ${pos0}`);
+  cacheWrite(cache: LatentCache, layer: number, rows: CacheRows, c: Operand, kpe: Operand): void {
+    const { shard, blockPtrs } = this.cacheLayer(cache, layer);
+    const T = viewOf(c).act.rows;
+    checkCacheRows(cache, rows, T);
     const cv = this.at(c, shard, 'read');
     const kv = this.at(kpe, shard, 'read');
     const k = this.kernels(shard);
-    const base = ptr + pos0 * cache.width * 4;
     const kvr = viewOf(c).cols;
-    k.copy_rows(cv.ptr, cv.stride, base, cache.width, rows, kvr);
-    k.copy_rows(kv.ptr, kv.stride, base + kvr * 4, cache.width, rows, viewOf(kpe).cols);
+    const bs = cache.blockSize;
+    // Runs of rows that land on consecutive slots of one block (a prefill chunk) are one copy.
+    for (let t = 0; t < T;) {
+      const slot = cacheSlot(rows, t, bs);
+      let n = 1;
+      while (t + n < T && (slot % bs) + n < bs && cacheSlot(rows, t + n, bs) === slot + n) n++;
+      const dst = blockPtrs[Math.floor(slot / bs)] + (slot % bs) * cache.width * 4;
+      k.copy_rows(cv.ptr + t * cv.stride * 4, cv.stride, dst, cache.width, n, kvr);
+      k.copy_rows(kv.ptr + t * kv.stride * 4, kv.stride, dst + kvr * 4, cache.width, n, viewOf(kpe).cols);
+      t += n;
+    }
   }
 
   mlaAttention(
-    q: Operand, cache: LatentCache, layer: number, pos0: number,
+    q: Operand, cache: LatentCache, layer: number, rows: CacheRows,
     weights: AbsorbedAttentionWeights, shape: MlaShape, out: Operand,
   ): void {
-    absorbedAttention(this, q, cache, layer, pos0, weights, shape, out);
+    checkCacheRows(cache, rows, viewOf(q).act.rows);
+    absorbedAttention(this, q, cache, layer, rows, weights, shape, out);
   }
 
   route(routerLogits: Operand, params: GatingParams): RoutePlan {
@@ -331,9 +357,10 @@ export class CpuBackend implements Backend, CpuContext {
     return { ptr: this.shards.locate(act, shard, access) + v.offset * 4, stride: act.cols };
   }
 
-  cacheLayer(cache: LatentCache, layer: number): { shard: number; ptr: number } {
+  cacheLayer(cache: LatentCache, layer: number): CpuCacheLayer {
     const c = cache as CpuCache;
     if (c.released) throw new Error('CPU backend: use of a released latent cache');
+    if (!c.perLayer || layer < 0 || layer >= c.layers) throw new RangeError(`latent cache layer ${layer} of ${cache.layers}`);
     return c.perLayer[layer];
   }
 

@@ -2,6 +2,7 @@
 // it: the Wasm instances, activation placement across memories, scratch, and
 // the matmul dispatch.
 import type { LatentCache, Operand } from '../backend.ts';
+import type { CpuCacheLayer } from './cpu-types.ts';
 import type { KernelExports } from './kernel-exports.ts';
 import type { MatmulDispatch } from './matmul-dispatch.ts';
 import type { CpuActivation, Scratch, ShardSet } from './shards.ts';
@@ -15,6 +16,6 @@ export interface CpuContext {
   kernels(shard: number): KernelExports;
   /** An operand's address and row stride in `shard`, current values copied in for reading. */
   at(op: Operand, shard: number, access: 'read' | 'readwrite'): { ptr: number; stride: number };
-  cacheLayer(cache: LatentCache, layer: number): { shard: number; ptr: number };
+  cacheLayer(cache: LatentCache, layer: number): CpuCacheLayer;
   internalActivation(purpose: string, rows: number, cols: number): CpuActivation;
 }

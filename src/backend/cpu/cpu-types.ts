@@ -7,8 +7,19 @@ export interface CpuWeight extends Weight {
   released: boolean;
 }
 
+/** One layer of the latent cache: its memory and the address of every block there. */
+export interface CpuCacheLayer {
+  readonly shard: number;
+  /** Byte address of block b's first row, for b < blocks. */
+  readonly blockPtrs: number[];
+  /** Allocations holding the blocks (one per growth), released with the cache. */
+  readonly slabs: number[];
+}
+
 export interface CpuCache extends LatentCache {
-  readonly perLayer: { shard: number; ptr: number }[];
+  blocks: number;
+  byteLength: number;
+  readonly perLayer: CpuCacheLayer[];
   released: boolean;
 }
 

@@ -116,18 +116,22 @@ export interface KernelExports {
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
 
   /**
-   * Absorbed MLA core over one layer's latent cache. For query t < T at
-   * position pos0 + t and head h < heads:
-   *   s_j = (qlat[t,h,:] · c_j + qpe[t,h,:] · kpe_j) · scale  for j ≤ pos0 + t
+   * Absorbed MLA core over one layer's paged latent cache. For query row t < T
+   * at position pos_t of its sequence and head h < heads:
+   *   s_j = (qlat[t,h,:] · c_j + qpe[t,h,:] · kpe_j) · scale  for j ≤ pos_t
    *   olat[t,h,:] = Σ_j softmax(s)_j · c_j
-   * qlat: f32 [T, heads, kvr] contiguous; qpe at qpe + (t·qpeStride + h·qpeHeadStride)·4,
-   * rope values each; cache rows are [c (kvr) | kpe (rope)], `width` apart.
-   * scratch: f32[heads · (pos0 + T)] for scores. Loads each cache row once for all heads.
+   * qlat, olat: f32 rows latStride apart, head h at h·kvr; qpe at
+   * qpe + (t·qpeStride + h·qpeHeadStride)·4, rope values each. rows: i32 [T, 2]
+   * (pos_t, first entry of the row's block table in blockRows); blockRows: u32
+   * byte addresses of blocks, position j of the row's sequence at
+   * blockRows[first + ⌊j / blockSize⌋] + (j % blockSize)·width·4. Cache rows
+   * are [c (kvr) | kpe (rope)]. scratch: f32[heads · (max pos_t + 1)] for
+   * scores. Loads each cache row once for all heads.
    */
   mla_attend(
-    qlat: number, qpe: number, qpeStride: number, qpeHeadStride: number,
-    cache: number, width: number, kvr: number, rope: number,
-    heads: number, T: number, pos0: number, scale: number, olat: number, scratch: number,
+    qlat: number, qpe: number, qpeStride: number, qpeHeadStride: number, latStride: number,
+    blockRows: number, rows: number, blockSize: number, width: number, kvr: number, rope: number,
+    heads: number, T: number, scale: number, olat: number, scratch: number,
   ): void;
 
   /**

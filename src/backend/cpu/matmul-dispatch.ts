@@ -46,6 +46,9 @@ export class MatmulDispatch {
     return activationsFor(dtype, this.activations);
   }
 
+  /** Threads a batch of kernel calls is spread over (1 without a pool). */
+  get threads(): number { return this.pool?.threads ?? 1; }
+
   /** A matmul, split into row ranges across threads when there is a pool and enough work. */
   matmul(
     shard: number, dtype: DType, w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number,

@@ -1,9 +1,9 @@
-// DeepSeekMoE on the GPU: route.wgsl selects the experts (decode keeps the
-// plan on the GPU: no read-back); for prefill the selection is read back once
-// per MoE layer and regrouped by expert (moe-plan.ts), so moe.wgsl runs a
-// grouped matmul over each expert's tokens. Only selected experts are read.
+// DeepSeekMoE on the GPU: route.wgsl selects the experts and groups the
+// selection by expert (moe-plan.ts), so moe.wgsl runs a grouped matmul over
+// each expert's rows — all recorded into the step's one submit. Only selected
+// experts are read.
 import { checkGating, type GatingParams, type RoutePlan } from '../backend.ts';
-import { groupedPlan, planWords } from './moe-plan.ts';
+import { maxTiles, planWords } from './moe-plan.ts';
 import { splitGroups } from './recorder.ts';
 import type { GpuWeight } from './resources.ts';
 import { gpuTypeCode, threadsPerRow } from './weight-layout.ts';
@@ -11,7 +11,8 @@ import type { Strided, WebGpuBackend } from './webgpu-backend.ts';
 
 export interface GpuRoutePlan extends RoutePlan {
   readonly buffer: GPUBuffer;
-  readonly tiles: number;
+  /** Tiles dispatched for (the plan's own tile count, at most this, is on the GPU). */
+  readonly maxTiles: number;
   readonly experts: number;
 }
 
@@ -21,7 +22,7 @@ const MAX_TOP_K = 64;
 
 const METHOD_CODE = { greedy: 0, group_limited_greedy: 1, noaux_tc: 2 } as const;
 
-export function routeOnGpu(b: WebGpuBackend, logits: Strided, g: GatingParams): GpuRoutePlan | Promise<GpuRoutePlan> {
+export function routeOnGpu(b: WebGpuBackend, logits: Strided, g: GatingParams): GpuRoutePlan {
   const T = logits.rows;
   const { experts: E, topK: k } = g;
   const bias = checkGating(g) as GpuWeight | undefined;
@@ -29,7 +30,6 @@ export function routeOnGpu(b: WebGpuBackend, logits: Strided, g: GatingParams): 
     throw new Error(`route: ${E} experts, ${g.groups} groups, top-${k}: the WGSL gating handles ≤ ${MAX_EXPERTS} experts, ≤ ${MAX_GROUPS} groups, k ≤ ${MAX_TOP_K}`);
   }
   if (logits.cols !== E) throw new Error(`route: router logits have ${logits.cols} columns for ${E} experts`);
-  const S = T * k;
   const buffer = b.resources.scratchBuffer(`route.${T}x${k}x${E}`, planWords(T, k, E) * 4);
   const params = b.rec.params([
     T, E, k, METHOD_CODE[g.method], g.groups, g.topKGroups, g.normTopKProb ? 1 : 0, g.routedScalingFactor,
@@ -38,15 +38,8 @@ export function routeOnGpu(b: WebGpuBackend, logits: Strided, g: GatingParams): 
   // Without a bias the binding still needs a buffer; the shader reads it only for noaux_tc.
   const biasBuffer = bias ? bias.parts[0].buffer : logits.buffer;
   b.rec.dispatch('route', b.rec.pipeline('route', 'main'), { 0: params, 1: logits.buffer, 2: buffer, 3: biasBuffer }, Math.ceil(T / 64));
-  const gpuPlan: GpuRoutePlan = { tokens: T, topK: k, buffer, tiles: S, experts: E };
-  if (T < b.hostRouteMinTokens) return gpuPlan;
-  return (async () => {
-    const words = await b.rec.readBuffer(buffer, 0, 2 * S * 4);
-    const grouped = groupedPlan(new Int32Array(words, 0, S), new Float32Array(words, S * 4, S), T, k, E);
-    const target = b.resources.scratchBuffer(`route.grouped.${T}x${k}x${E}`, grouped.words.byteLength);
-    b.rec.device.queue.writeBuffer(target, 0, grouped.words as Uint32Array<ArrayBuffer>);
-    return { tokens: T, topK: k, buffer: target, tiles: grouped.tiles, experts: E };
-  })();
+  b.rec.dispatch('route group', b.rec.pipeline('route', 'group'), { 0: params, 2: buffer }, 1);
+  return { tokens: T, topK: k, buffer, maxTiles: maxTiles(T, k, E), experts: E };
 }
 
 export function recordMoeExperts(
@@ -68,7 +61,7 @@ export function recordMoeExperts(
 
   const groups = Math.ceil((plan.tokens * H) / 64);
   const [gx] = splitGroups(groups);
-  const params = b.rec.params([H, 0, 0, 0, 0, 0, 0, 0, plan.tiles, S, plan.topK, gx, out.offset, out.stride, plan.tokens]);
+  const params = b.rec.params([H, 0, 0, 0, 0, 0, 0, 0, plan.maxTiles, S, plan.topK, gx, out.offset, out.stride, plan.tokens]);
   b.rec.dispatch('moe combine', b.rec.pipeline('moe', 'combine'), { 0: params, 3: plan.buffer, 4: d.buffer, 5: out.buffer }, groups);
 }
 
@@ -77,12 +70,12 @@ function expertMatmul(b: WebGpuBackend, w: GpuWeight, x: Strided, plan: GpuRoute
   const tpr = threadsPerRow(w.K);
   const pipeline = b.rec.pipeline('moe', 'expert_matmul', { WDTYPE: gpuTypeCode(w.dtype), TPR: tpr });
   const S = plan.tokens * plan.topK;
-  const groups = Math.ceil((w.N * tpr) / 64) * plan.tiles;
+  const groups = Math.ceil((w.N * tpr) / 64) * plan.maxTiles;
   const [gx] = splitGroups(groups);
   for (const part of w.parts) {
     const params = b.rec.params([
       w.N, w.K, part.qBase, gather ? 1 : 0, x.offset, x.stride, part.row0 / w.N, part.rows / w.N,
-      plan.tiles, S, plan.topK, gx,
+      plan.maxTiles, S, plan.topK, gx,
     ]);
     b.rec.dispatch(`moe ${w.name}`, pipeline, { 0: params, 1: x.buffer, 2: part.buffer, 3: plan.buffer, 4: y.buffer }, groups);
   }

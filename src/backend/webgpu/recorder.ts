@@ -62,6 +62,8 @@ export class Recorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
+  /** Queue submissions and buffer read-backs so far (a forward step should make one of each). */
+  readonly counts = { submits: 0, readBacks: 0 };
   private failure: string | null = null;
   private lostReason: string | null = null;
   /** Per-dispatch GPU time (timestamp queries), when profiling. */
@@ -179,6 +181,7 @@ export class Recorder {
     this.uniforms.upload(this.device.queue);
     this.inputs.upload(this.device.queue);
     this.device.queue.submit([commands]);
+    this.counts.submits++;
     this.pending = 0;
   }
 
@@ -188,6 +191,7 @@ export class Recorder {
     const staging = this.device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       this.copy(src, offset, staging, 0, size);
+      this.counts.readBacks++;
       this.flush();
       await staging.mapAsync(GPUMapMode.READ);
       this.check('reading back results');

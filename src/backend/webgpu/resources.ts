@@ -27,8 +27,11 @@ export class GpuActivation implements Activation {
   constructor(readonly rows: number, readonly cols: number, readonly buffer: GPUBuffer) {}
 }
 
+/** The paged latent cache: one buffer per layer, [blocks · blockSize, width] f32, replaced by a larger one to grow. */
 export interface GpuCache extends LatentCache {
-  readonly buffers: GPUBuffer[];
+  blocks: number;
+  byteLength: number;
+  buffers: GPUBuffer[];
   released: boolean;
 }
 
@@ -89,11 +92,34 @@ export class GpuResources {
     return new GpuActivation(rows, cols, buffer);
   }
 
-  createLatentCache(layers: number, capacity: number, width: number): GpuCache {
-    const bytes = capacity * width * 4;
-    if (bytes > this.rec.gpu.maxBinding) {
-      throw new Error(`latent cache of ${capacity} positions × ${width} needs ${bytes} bytes per layer, more than one storage binding (${this.rec.gpu.maxBinding})`);
+  createLatentCache(layers: number, blockSize: number, width: number): GpuCache {
+    if (!(Number.isInteger(blockSize) && blockSize >= 1)) throw new RangeError(`latent cache: block size must be a positive integer, got ${blockSize}`);
+    const limit = Math.min(this.rec.gpu.maxBinding, this.rec.gpu.maxBufferSize);
+    const maxBlocks = Math.floor(limit / (blockSize * width * 4));
+    if (maxBlocks < 1) throw new Error(`latent cache: one block of ${blockSize} positions × ${width} is more than one storage binding (${limit} bytes)`);
+    const buffers = this.layerBuffers(layers, 16);
+    return { layers, blockSize, width, blocks: 0, maxBlocks, byteLength: 0, buffers, released: false };
+  }
+
+  /** Replaces each layer's buffer by one of `blocks` blocks holding the old rows (copied on the GPU). */
+  growLatentCache(cache: GpuCache, blocks: number): void {
+    if (cache.released) throw new Error('WebGPU backend: growing a released latent cache');
+    if (blocks <= cache.blocks) return;
+    if (blocks > cache.maxBlocks) {
+      throw new RangeError(`latent cache of ${blocks} blocks: one layer would exceed a storage binding (at most ${cache.maxBlocks} blocks of ${cache.blockSize} positions)`);
     }
+    const bytes = blocks * cache.blockSize * cache.width * 4;
+    const buffers = this.layerBuffers(cache.layers, bytes);
+    const oldBytes = cache.blocks * cache.blockSize * cache.width * 4;
+    if (oldBytes > 0) cache.buffers.forEach((old, l) => this.rec.copy(old, 0, buffers[l], 0, oldBytes));
+    this.rec.flush();
+    for (const old of cache.buffers) old.destroy();
+    cache.buffers = buffers;
+    cache.blocks = blocks;
+    cache.byteLength = cache.layers * bytes;
+  }
+
+  private layerBuffers(layers: number, bytes: number): GPUBuffer[] {
     const buffers: GPUBuffer[] = [];
     try {
       for (let l = 0; l < layers; l++) buffers.push(this.allocate(`latent cache layer ${l}`, Math.max(16, bytes), ACTIVATION_USAGE()));
@@ -101,7 +127,7 @@ export class GpuResources {
       for (const b of buffers) b.destroy();
       throw error;
     }
-    return { layers, capacity, width, byteLength: layers * bytes, buffers, released: false };
+    return buffers;
   }
 
   /** A scratch buffer of at least `bytes` for `purpose`, reused (stream order keeps reuse safe). */

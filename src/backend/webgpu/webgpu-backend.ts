@@ -3,8 +3,8 @@
 // them at once, read() flushes and maps a staging buffer. Weights, the latent
 // cache and activations live in GPU buffers (resources.ts).
 import {
-  viewOf,
-  type AbsorbedAttentionWeights, type Activation, type Backend, type DType, type ExpertWeights, type GatingParams,
+  cacheSlot, checkCacheRows, viewOf,
+  type AbsorbedAttentionWeights, type Activation, type Backend, type CacheRows, type DType, type ExpertWeights, type GatingParams,
   type LatentCache, type MlaShape, type Operand, type Placement, type RoutePlan, type View, type Weight, type WeightData,
 } from '../backend.ts';
 import { requestGpuDevice, type GpuDevice } from './device.ts';
@@ -21,8 +21,6 @@ export interface WebGpuBackendOptions {
   wasmModule?: WebAssembly.Module;
   /** Largest weight part in bytes (default: the device's storage binding limit); tests force splits with it. */
   maxPartBytes?: number;
-  /** Route plans of at least this many tokens are regrouped by expert on the host (default 2: prefill). */
-  hostRouteMinTokens?: number;
   /**
    * The WGSL sources, or the URL of the shaders/ directory, where a bundle
    * moves them away from <package>/shaders/ (default: found next to this module).
@@ -43,12 +41,10 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly weightDTypes: readonly DType[] = DTYPES;
   readonly resources: GpuResources;
-  readonly hostRouteMinTokens: number;
 
   constructor(readonly rec: Recorder, options: WebGpuBackendOptions = {}) {
     const limit = Math.min(rec.gpu.maxBinding, rec.gpu.maxBufferSize);
     this.resources = new GpuResources(rec, Math.min(limit, options.maxPartBytes ?? limit));
-    this.hostRouteMinTokens = options.hostRouteMinTokens ?? 2;
   }
 
   get gpu(): GpuDevice { return this.rec.gpu; }
@@ -66,8 +62,12 @@ export class WebGpuBackend implements Backend {
     return this.resources.createActivation(rows, cols);
   }
 
-  createLatentCache(layers: number, capacity: number, width: number): LatentCache {
-    return this.resources.createLatentCache(layers, capacity, width);
+  createLatentCache(layers: number, blockSize: number, width: number): LatentCache {
+    return this.resources.createLatentCache(layers, blockSize, width);
+  }
+
+  growLatentCache(cache: LatentCache, blocks: number): void {
+    this.resources.growLatentCache(cache as GpuCache, blocks);
   }
 
   release(resource: Activation | Weight | LatentCache): void {
@@ -116,10 +116,23 @@ export class WebGpuBackend implements Backend {
 
   flush(): void { this.rec.flush(); }
 
-  copyRows(src: Operand, row0: number, rows: number, dst: Operand): void {
+  gatherRows(src: Operand, rows: Int32Array, dst: Operand): void {
     const s = this.strided(src);
-    if (row0 < 0 || row0 + rows > s.rows) throw new RangeError(`copyRows of rows [${row0}, ${row0 + rows}) from ${s.rows}`);
-    this.elementwise('copy', { ...s, offset: s.offset + row0 * s.stride, rows }, null, this.strided(dst));
+    const d = this.strided(dst);
+    if (rows.length > d.rows) throw new RangeError(`gatherRows of ${rows.length} rows into ${d.rows}`);
+    for (const r of rows) if (!(r >= 0 && r < s.rows)) throw new RangeError(`gatherRows: row ${r} of ${s.rows}`);
+    this.moveRows('gather', { ...s, rows: rows.length }, d, Uint32Array.from(rows));
+  }
+
+  /** gather: o[r] = a[idx[r]]; scatter: o[idx[r]] = a[r] — for r < a.rows, a.cols columns. */
+  private moveRows(op: 'gather' | 'scatter', a: Strided, o: Strided, idx: Uint32Array): void {
+    const count = a.rows * a.cols;
+    if (count === 0) return;
+    if (a.buffer === o.buffer) throw new Error(`${op}: source and destination in one buffer (not supported on WebGPU)`);
+    const groups = Math.ceil(count / 64);
+    const [gx] = splitGroups(groups);
+    const params = this.rec.params([a.rows, a.cols, gx, 0, a.offset, a.stride, 0, 0, o.offset, o.stride]);
+    this.rec.dispatch(op, this.rec.pipeline('elementwise', op), { 0: params, 1: a.buffer, 3: o.buffer, 4: this.rec.input(idx) }, groups);
   }
 
   embed(ids: Int32Array, table: Weight, out: Operand): void {
@@ -202,8 +215,8 @@ export class WebGpuBackend implements Backend {
     this.elementwise('swiglu', this.strided(gate), this.strided(up), this.strided(out));
   }
 
-  /** add: a += b; swiglu: o = silu(a)·b; copy: o = a — over a's rows and columns. */
-  elementwise(op: 'add' | 'swiglu' | 'copy', a: Strided, b: Strided | null, o: Strided | null): void {
+  /** add: a += b; swiglu: o = silu(a)·b — over a's rows and columns. */
+  elementwise(op: 'add' | 'swiglu', a: Strided, b: Strided | null, o: Strided | null): void {
     const count = a.rows * a.cols;
     if (count === 0) return;
     const groups = Math.ceil(count / 64);
@@ -218,27 +231,28 @@ export class WebGpuBackend implements Backend {
     this.rec.dispatch(op, this.rec.pipeline('elementwise', inPlace ? 'swiglu_in_place' : op), bindings, groups);
   }
 
-  cacheWrite(cache: LatentCache, layer: number, pos0: number, c: Operand, kpe: Operand): void {
+  cacheWrite(cache: LatentCache, layer: number, rows: CacheRows, c: Operand, kpe: Operand): void {
     const buffer = this.cacheBuffer(cache, layer);
     const cs = this.strided(c);
     const ks = this.strided(kpe);
-    if (pos0 + cs.rows > cache.capacity) throw new RangeError(`latent cache holds ${cache.capacity} positions; write of ${cs.rows} at ${pos0}`);
-    const row = (offset: number, cols: number): Strided => ({ buffer, offset: pos0 * cache.width + offset, stride: cache.width, rows: cs.rows, cols });
-    this.elementwise('copy', cs, null, row(0, cs.cols));
-    this.elementwise('copy', ks, null, row(cs.cols, ks.cols));
+    checkCacheRows(cache, rows, cs.rows);
+    const slots = Uint32Array.from({ length: cs.rows }, (_, t) => cacheSlot(rows, t, cache.blockSize));
+    const row = (offset: number, cols: number): Strided => ({ buffer, offset, stride: cache.width, rows: cache.blocks * cache.blockSize, cols });
+    this.moveRows('scatter', cs, row(0, cs.cols), slots);
+    this.moveRows('scatter', ks, row(cs.cols, ks.cols), slots);
   }
 
   mlaAttention(
-    q: Operand, cache: LatentCache, layer: number, pos0: number,
+    q: Operand, cache: LatentCache, layer: number, rows: CacheRows,
     weights: AbsorbedAttentionWeights, shape: MlaShape, out: Operand,
   ): void {
     const qs = this.strided(q);
-    if (pos0 + qs.rows > cache.capacity) throw new RangeError(`attention past the latent cache (${pos0 + qs.rows} > ${cache.capacity})`);
-    recordMlaAttention(this, qs, this.cacheBuffer(cache, layer), pos0,
+    checkCacheRows(cache, rows, qs.rows);
+    recordMlaAttention(this, qs, this.cacheBuffer(cache, layer), cache.blockSize, rows,
       this.weight(weights.wkb), this.weight(weights.wvb), shape, this.strided(out));
   }
 
-  route(routerLogits: Operand, params: GatingParams): RoutePlan | Promise<RoutePlan> {
+  route(routerLogits: Operand, params: GatingParams): RoutePlan {
     return routeOnGpu(this, this.strided(routerLogits), params);
   }
 

@@ -5,7 +5,8 @@
 // fast. The integration tests (test/server) use the real model and tokenizer.
 import type { Backend } from '../../../src/backend/backend.ts';
 import type { ModelConfig } from '../../../src/model/config.ts';
-import type { ModelRunner, Sequence } from '../../../src/engine/runner-types.ts';
+import { BlockPool } from '../../../src/engine/block-pool.ts';
+import type { ModelRunner, Sequence, StepRows } from '../../../src/engine/runner-types.ts';
 import type { IncrementalDecoder, Tokenizer } from '../../../src/tokenizer/types.ts';
 
 const enc = new TextEncoder();
@@ -50,52 +51,70 @@ export class FakeTokenizer implements Tokenizer {
 }
 
 /**
- * Logits favour `script[position]` when a script is given (so a test can make
- * the model "say" an exact token sequence), otherwise a deterministic
- * pseudo-random spread depending on (last id, position).
+ * Logits of each row that asks for them favour `script[k]` when a script is
+ * given, k counting the logit rows of that row's sequence so far (a sequence
+ * is known by its first block), so a test can make the model "say" an exact
+ * token sequence; otherwise a deterministic pseudo-random spread depending on
+ * (row's token, position). Rows are independent, as in the real model.
  */
 export class FakeRunner implements ModelRunner {
   readonly config: ModelConfig;
   readonly backend = { name: 'cpu' } as unknown as Backend;
   readonly weightBytes = 0;
   readonly decodeWeightBytes = 0;
-  readonly kvBytesPerToken = 100;
+  readonly kvBytesPerToken = 25;
   readonly activations = 'f32';
-  live = 0;
-  forwards = 0;
-  /** Milliseconds each forward takes (a real await, so other requests can interleave). */
+  readonly blockSize = 4;
+  readonly blocks = new BlockPool(1024);
+  steps = 0;
+  /** Rows of every step so far. */
+  readonly rowsPerStep: number[] = [];
+  /** Milliseconds each step takes (a real await, so other requests can interleave). */
   delayMs = 0;
+  /** A clock each step advances by stepCost(rows) (a scheduler can be timed with it instead of real time). */
+  clock = 0;
+  stepCost = (rows: number): number => 10 + 2 * rows;
+  private readonly scriptAt = new Map<number, number>();
 
   constructor(private readonly script?: readonly number[], contextLength = 64) {
     this.config = { vocabSize: FAKE_VOCAB.length, maxPositionEmbeddings: contextLength } as ModelConfig;
   }
 
-  newSequence(capacity: number): Sequence & { length: number; promptLength?: number } {
-    this.live++;
-    return { length: 0, capacity, cacheBytes: capacity * this.kvBytesPerToken };
+  get cacheBudgetBytes(): number { return this.blocks.capacity * this.blockSize * this.kvBytesPerToken; }
+
+  setCacheBudget(bytes: number): void {
+    this.blocks.setCapacity(Math.max(1, Math.floor(bytes / (this.blockSize * this.kvBytesPerToken))));
   }
 
-  async forward(sequence: Sequence, ids: readonly number[]): Promise<Float32Array> {
-    const seq = sequence as Sequence & { length: number; promptLength?: number };
-    if (seq.length + ids.length > seq.capacity) throw new RangeError('past capacity');
-    this.forwards++;
+  async step(rows: StepRows): Promise<Float32Array> {
+    this.steps++;
+    this.rowsPerStep.push(rows.ids.length);
+    this.clock += this.stepCost(rows.ids.length);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    seq.promptLength ??= ids.length;
-    seq.length += ids.length;
     const V = this.config.vocabSize;
-    const logits = new Float32Array(V);
-    const step = seq.length - seq.promptLength;
-    const last = ids[ids.length - 1];
-    if (this.script) {
-      logits.fill(-10);
-      logits[this.script[Math.min(step, this.script.length - 1)]] = 10;
-      return logits;
-    }
-    for (let i = 0; i < V; i++) logits[i] = Math.sin(i * 12.9898 + last * 78.233 + seq.length * 3.1) * 3;
-    logits[0] = -20; // never EOS by chance
-    return logits;
+    const out = new Float32Array(rows.logitRows.length * V);
+    // A row at position 0 starts its sequence: its script starts over.
+    rows.positions.forEach((p, row) => { if (p === 0) this.scriptAt.delete(rows.blocks[rows.tableStart[row]]); });
+    rows.logitRows.forEach((row, r) => {
+      const logits = out.subarray(r * V, (r + 1) * V);
+      const position = rows.positions[row];
+      if (this.script) {
+        const first = rows.blocks[rows.tableStart[row]];
+        const k = this.scriptAt.get(first) ?? 0;
+        this.scriptAt.set(first, k + 1);
+        logits.fill(-10);
+        logits[this.script[Math.min(k, this.script.length - 1)]] = 10;
+        return;
+      }
+      const last = rows.ids[row];
+      for (let i = 0; i < V; i++) logits[i] = Math.sin(i * 12.9898 + last * 78.233 + (position + 1) * 3.1) * 3;
+      logits[0] = -20; // never EOS by chance
+    });
+    return out;
   }
 
-  release(): void { this.live--; }
+  newSequence(): Sequence { throw new Error('FakeRunner: the engine uses step()'); }
+  forward(): Promise<Float32Array> { throw new Error('FakeRunner: the engine uses step()'); }
+  release(): void {}
   dispose(): void {}
 }

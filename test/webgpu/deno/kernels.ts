@@ -56,7 +56,11 @@ export async function kernelChecks(b: Backend): Promise<KernelResult[]> {
     const split = splitKvB({ name: 'kv_b', dtype: 'f16', shape: [heads * (nope + v), kvr], bytes: kvBBytes }, heads, nope, v, kvr);
     const wkb = b.uploadWeight(split.wkb, { layer: 0 });
     const wvb = b.uploadWeight(split.wvb, { layer: 0 });
-    const cache = b.createLatentCache(1, L, kvr + rope);
+    // Blocks of 16 positions in reverse order: the attention reads through the block table.
+    const blocks = Int32Array.from({ length: Math.ceil(L / 16) }, (_, i) => Math.ceil(L / 16) - 1 - i);
+    const cache = b.createLatentCache(1, 16, kvr + rope);
+    b.growLatentCache(cache, blocks.length);
+    const at = (pos0: number, T: number) => ({ positions: Int32Array.from({ length: T }, (_, t) => pos0 + t), tableStart: new Int32Array(T), blocks });
     const latent = randomArray(L * kvr, 62);
     const kpe = randomArray(L * rope, 63);
     const rows = b.createActivation(L, kvr + rope);
@@ -66,13 +70,13 @@ export async function kernelChecks(b: Backend): Promise<KernelResult[]> {
       packed.set(kpe.subarray(j * rope, (j + 1) * rope), j * (kvr + rope) + kvr);
     }
     b.write(rows, packed);
-    b.cacheWrite(cache, 0, 0, columns(rows, 0, kvr), columns(rows, kvr, rope));
+    b.cacheWrite(cache, 0, at(0, L), columns(rows, 0, kvr), columns(rows, kvr, rope));
     for (const [pos0, T] of [[0, 70], [199, 1]]) {
       const qData = randomArray(T * heads * (nope + rope), 64 + pos0);
       const q = b.createActivation(T, heads * (nope + rope));
       b.write(q, qData);
       const out = b.createActivation(T, heads * v);
-      b.mlaAttention(q, cache, 0, pos0, { wkb, wvb }, { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale: scale }, out);
+      b.mlaAttention(q, cache, 0, at(pos0, T), { wkb, wvb }, { heads, nope, rope, vHeadDim: v, kvLoraRank: kvr, softmaxScale: scale }, out);
       const ref = mlaNaiveRef(qData, T, pos0, latent, kpe, toF32('f16', kvBBytes, heads * (nope + v) * kvr), { heads, nope, rope, v, kvr, scale });
       results.push({ name: `mlaAttention f16 pos0=${pos0} T=${T}`, rel: relError(await b.read(out), ref), bound: 2e-6 });
       b.release(q); b.release(out);

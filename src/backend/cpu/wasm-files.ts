@@ -39,3 +39,29 @@ export async function kernelModulesFrom(
   const [plainThreads, relaxedThreads] = await Promise.all([load(THREADS_FILE), loadRelaxed(RELAXED_THREADS_FILE)]);
   return { plain, relaxed, plainThreads, relaxedThreads };
 }
+
+/** The loaders a runtime's wasm-module file exports (the same names everywhere, so the browser bundle can stand in for Node's). */
+export interface KernelLoaders {
+  /** The plain build, compiled once; also what the tokenizer and the bandwidth probe run. */
+  loadWasmModuleFromDisk(): Promise<WebAssembly.Module>;
+  /** The plain kernels over a shared memory, for the multi-threaded CPU backend. */
+  loadWasmThreadsModuleFromDisk(): Promise<WebAssembly.Module>;
+  /** The relaxed build, or undefined where this runtime has no relaxed SIMD. */
+  loadRelaxedWasmModuleFromDisk(): Promise<WebAssembly.Module | undefined>;
+  loadRelaxedWasmThreadsModuleFromDisk(): Promise<WebAssembly.Module | undefined>;
+  /** Every build this runtime can compile (the threads builds only when `threads`): selectKernels (kernel-build.ts) picks one. */
+  loadKernelModulesFromDisk(options?: { threads?: boolean }): Promise<KernelModules>;
+}
+
+/** KernelLoaders over a runtime's way to compile a build file (each compiled once). */
+export function kernelLoaders(
+  load: (file: string) => Promise<WebAssembly.Module>, loadRelaxed: (file: string) => Promise<WebAssembly.Module | undefined>,
+): KernelLoaders {
+  return {
+    loadWasmModuleFromDisk: () => load(KERNELS_FILE),
+    loadWasmThreadsModuleFromDisk: () => load(THREADS_FILE),
+    loadRelaxedWasmModuleFromDisk: () => loadRelaxed(RELAXED_FILE),
+    loadRelaxedWasmThreadsModuleFromDisk: () => loadRelaxed(RELAXED_THREADS_FILE),
+    loadKernelModulesFromDisk: (options = {}) => kernelModulesFrom(load, loadRelaxed, options.threads ?? false),
+  };
+}

@@ -5,10 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../../cli/package-root.ts';
-import type { KernelModules } from './kernel-build.ts';
-import {
-  compiledOnce, compileIfValid, KERNELS_FILE, kernelModulesFrom, RELAXED_FILE, RELAXED_THREADS_FILE, THREADS_FILE,
-} from './wasm-files.ts';
+import { compiledOnce, compileIfValid, kernelLoaders } from './wasm-files.ts';
 
 function readBuild(file: string): Promise<Uint8Array<ArrayBuffer>> {
   const path = join(packageRoot(), 'build', file);
@@ -39,31 +36,9 @@ const compileRelaxedOnce = compiledOnce(async (file): Promise<WebAssembly.Module
   return compileIfValid(bytes);
 });
 
-/** build/edgeseek.wasm (plain SIMD), compiled once per process; also what the tokenizer and the bandwidth probe run. */
-export function loadWasmModuleFromDisk(): Promise<WebAssembly.Module> {
-  return compileOnce(KERNELS_FILE);
-}
-
-/** build/edgeseek-threads.wasm: the plain kernels over a shared memory, for the multi-threaded CPU backend. */
-export function loadWasmThreadsModuleFromDisk(): Promise<WebAssembly.Module> {
-  return compileOnce(THREADS_FILE);
-}
-
-/** build/edgeseek-relaxed.wasm, or undefined where this runtime has no relaxed SIMD. */
-export function loadRelaxedWasmModuleFromDisk(): Promise<WebAssembly.Module | undefined> {
-  return compileRelaxedOnce(RELAXED_FILE);
-}
-
-/** build/edgeseek-relaxed-threads.wasm, or undefined where this runtime has no relaxed SIMD. */
-export function loadRelaxedWasmThreadsModuleFromDisk(): Promise<WebAssembly.Module | undefined> {
-  return compileRelaxedOnce(RELAXED_THREADS_FILE);
-}
-
-/**
- * Every build this runtime can compile (the threads builds only when `threads`):
- * selectKernels (kernel-build.ts) picks one. EDGESEEK_NO_RELAXED_SIMD=1 loads no
- * relaxed build, as on a runtime without relaxed SIMD (Safari; tests of the fallback).
- */
-export function loadKernelModulesFromDisk(options: { threads?: boolean } = {}): Promise<KernelModules> {
-  return kernelModulesFrom(compileOnce, compileRelaxedOnce, options.threads ?? false);
-}
+// build/edgeseek.wasm and its twins (KernelLoaders). EDGESEEK_NO_RELAXED_SIMD=1
+// loads no relaxed build, as on a runtime without relaxed SIMD (Safari; tests of the fallback).
+export const {
+  loadWasmModuleFromDisk, loadWasmThreadsModuleFromDisk, loadRelaxedWasmModuleFromDisk, loadRelaxedWasmThreadsModuleFromDisk,
+  loadKernelModulesFromDisk,
+} = kernelLoaders(compileOnce, compileRelaxedOnce);

@@ -5,11 +5,13 @@
 // the decode is shared by the pass's tokens. From 8 tokens each row is decoded
 // once to f32 instead (matmul_decoded_rows.ts): measured 1.0x at 8 tokens,
 // 1.15x at 16, 1.4x at 64; 0.8x at 2-4, where the row decode is shared by
-// too few tokens (`npx tsx bench/kernels.ts --dtypes f16`).
+// too few tokens (`npx tsx bench/kernels.ts --dtypes f16`). Every path gives
+// a token the same bits (batch invariance): each does matmul_float.ts's
+// per-token arithmetic on the same decoded f32 weights.
 import {
   halfToF32, halvesNormal, halvesToF32x4, hsum, interleaveHigh, interleaveLow, normalHalvesUpper,
 } from './half';
-import { matmulDecodedRows } from './matmul_decoded_rows';
+import { matmulDecodedRowsF16 } from './matmul_decoded_rows';
 import { madd } from './simd';
 
 /** Each 8-half group decoded in the loop and shared by a pass's 4 tokens; the decode path (T = 1) and small batches. */
@@ -25,7 +27,9 @@ import { madd } from './simd';
       const x1 = x0 + xs;
       const x2 = x1 + xs;
       const x3 = x2 + xs;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      // Per token the one-token pass's arithmetic (lo and hi accumulators, as matmul_float.ts).
+      let l0 = f32x4.splat(0), l1 = f32x4.splat(0), l2 = f32x4.splat(0), l3 = f32x4.splat(0);
+      let h0 = f32x4.splat(0), h1 = f32x4.splat(0), h2 = f32x4.splat(0), h3 = f32x4.splat(0);
       for (let k = 0; k < K8; k += 8) {
         const raw = v128.load(wr + (<usize>k << 1));
         let lo: v128, hi: v128;
@@ -39,12 +43,16 @@ import { madd } from './simd';
           hi = halvesToF32x4(i32x4.extend_high_i16x8_u(raw));
         }
         const o = <usize>k << 2;
-        a0 = madd(hi, v128.load(x0 + o, 16), madd(lo, v128.load(x0 + o), a0));
-        a1 = madd(hi, v128.load(x1 + o, 16), madd(lo, v128.load(x1 + o), a1));
-        a2 = madd(hi, v128.load(x2 + o, 16), madd(lo, v128.load(x2 + o), a2));
-        a3 = madd(hi, v128.load(x3 + o, 16), madd(lo, v128.load(x3 + o), a3));
+        l0 = madd(lo, v128.load(x0 + o), l0);
+        h0 = madd(hi, v128.load(x0 + o, 16), h0);
+        l1 = madd(lo, v128.load(x1 + o), l1);
+        h1 = madd(hi, v128.load(x1 + o, 16), h1);
+        l2 = madd(lo, v128.load(x2 + o), l2);
+        h2 = madd(hi, v128.load(x2 + o, 16), h2);
+        l3 = madd(lo, v128.load(x3 + o), l3);
+        h3 = madd(hi, v128.load(x3 + o, 16), h3);
       }
-      let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+      let s0 = hsum(f32x4.add(l0, h0)), s1 = hsum(f32x4.add(l1, h1)), s2 = hsum(f32x4.add(l2, h2)), s3 = hsum(f32x4.add(l3, h3));
       for (let k = K8; k < K; k++) {
         const wv = halfToF32(load<u16>(wr + (<usize>k << 1)));
         const o = <usize>k << 2;
@@ -89,5 +97,5 @@ import { madd } from './simd';
 /** scratch: K f32 for the decoded row when T ≥ 8. */
 export function matmul_f16(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
   if (T < 8) decodeInLoop(w, x, xStride, out, outStride, N, K, T);
-  else matmulDecodedRows<u16>(w, x, xStride, out, outStride, N, K, T, scratch);
+  else matmulDecodedRowsF16(w, x, xStride, out, outStride, N, K, T, scratch);
 }

@@ -3,6 +3,12 @@
 // Rows outer, tokens inner: each weight row is read from memory once per
 // batch and reused from L1 for every token (4 tokens per pass share each
 // converted weight vector). Eight columns per step, scalar tail for K % 8.
+//
+// Batch invariance: a token's outputs are the same bits whatever T is and
+// whichever pass it falls in (a request's logits do not depend on what else
+// shares its forward step; matmul_int16_tiles.ts). Every pass does the
+// one-token pass's arithmetic per token: columns 0..3 of each 8 into one
+// accumulator, 4..7 into another, hsum(lo + hi), then the scalar tail.
 import { hsum, loadBf16x8High, loadBf16x8Low } from './half';
 import { madd } from './simd';
 
@@ -37,18 +43,25 @@ import { madd } from './simd';
       const x1 = x0 + xs;
       const x2 = x1 + xs;
       const x3 = x2 + xs;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      // Per token the one-token pass's arithmetic (batch invariance, above):
+      // low halves into one accumulator, high halves into another.
+      let l0 = f32x4.splat(0), l1 = f32x4.splat(0), l2 = f32x4.splat(0), l3 = f32x4.splat(0);
+      let h0 = f32x4.splat(0), h1 = f32x4.splat(0), h2 = f32x4.splat(0), h3 = f32x4.splat(0);
       for (let k = 0; k < K8; k += 8) {
         const p = wr + <usize>k * wb;
         const lo = wLow<W>(p);
         const hi = wHigh<W>(p);
         const o = <usize>k << 2;
-        a0 = madd(hi, v128.load(x0 + o, 16), madd(lo, v128.load(x0 + o), a0));
-        a1 = madd(hi, v128.load(x1 + o, 16), madd(lo, v128.load(x1 + o), a1));
-        a2 = madd(hi, v128.load(x2 + o, 16), madd(lo, v128.load(x2 + o), a2));
-        a3 = madd(hi, v128.load(x3 + o, 16), madd(lo, v128.load(x3 + o), a3));
+        l0 = madd(lo, v128.load(x0 + o), l0);
+        h0 = madd(hi, v128.load(x0 + o, 16), h0);
+        l1 = madd(lo, v128.load(x1 + o), l1);
+        h1 = madd(hi, v128.load(x1 + o, 16), h1);
+        l2 = madd(lo, v128.load(x2 + o), l2);
+        h2 = madd(hi, v128.load(x2 + o, 16), h2);
+        l3 = madd(lo, v128.load(x3 + o), l3);
+        h3 = madd(hi, v128.load(x3 + o, 16), h3);
       }
-      let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+      let s0 = hsum(f32x4.add(l0, h0)), s1 = hsum(f32x4.add(l1, h1)), s2 = hsum(f32x4.add(l2, h2)), s3 = hsum(f32x4.add(l3, h3));
       for (let k = K8; k < K; k++) {
         const wv = wScalar<W>(wr + <usize>k * wb);
         const o = <usize>k << 2;

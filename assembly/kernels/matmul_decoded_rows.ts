@@ -1,11 +1,9 @@
 // Prefill (T ≥ 8, f32 activations) for f16 weights, whose decode costs more
 // than their multiply-adds. Each weight row is decoded once into
-// f32 scratch (K values, L1-resident) and the f32 kernel's 4-token passes
+// f32 scratch (K values, L1-resident) and the f32 kernel's token passes
 // reuse it for every token, so the decode is paid once per row instead of once
 // per 4 or 8 tokens, and the inner loop is the f32 one (2 loads, 2 mul, 2 add
-// per 8 multiply-adds and token, no spills). Measured against the 8-token
-// passes that decoded every block in the loop, which this replaced: Q8_0 1.5x
-// at 16-64 tokens, equal at T = 2 (`npx tsx bench/kernels.ts`, BENCHMARKS.md).
+// per 8 multiply-adds and token, no spills).
 // The result is bit-identical to decoding each block in the loop: the decoded
 // value is the same f32 either way, and matmul_f32 does the same per-token
 // arithmetic in every pass. (Q8_0/Q4_0 and the block types cannot take this

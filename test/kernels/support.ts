@@ -278,12 +278,24 @@ export function batchDifferences(inst: WasmInstance, dtype: KernelDType, N: numb
     release(inst, xR, outR, scratchR);
     return got;
   };
+  const differing = differingFromAlone(run, x, xStride, outStride, N, T);
+  release(inst, wR);
+  return differing;
+}
+
+/**
+ * Outputs n < N of T tokens (run(x, T), rows outStride apart) whose bits
+ * differ (Object.is) from run(token t's row, 1): `run` is one kernel call on
+ * `tokens` rows of xStride-strided activations.
+ */
+export function differingFromAlone(
+  run: (rows: Float32Array, tokens: number) => Float32Array, x: Float32Array, xStride: number, outStride: number, N: number, T: number,
+): number {
   const batched = run(x, T);
   let differing = 0;
   for (let t = 0; t < T; t++) {
     const alone = run(x.slice(t * xStride, (t + 1) * xStride), 1);
     for (let n = 0; n < N; n++) if (!Object.is(alone[n], batched[t * outStride + n])) differing++;
   }
-  release(inst, wR);
   return differing;
 }

@@ -1,8 +1,16 @@
 // out[t, n] = Σ_k x[t, k] · W[n, k] for f32 and bf16 weights W [N, K]
 // (f16: matmul_f16.ts, whose decode needs a branch).
 // Rows outer, tokens inner: each weight row is read from memory once per
-// batch and reused from L1 for every token (4 tokens per pass share each
+// batch and reused from L1 for every token (2 tokens per pass share each
 // converted weight vector). Eight columns per step, scalar tail for K % 8.
+//
+// Batch invariance: a token's outputs are the same bits whatever T is and
+// whichever pass it falls in (a request's logits do not depend on what else
+// shares its forward step; matmul_int16_tiles.ts). Every pass does the
+// one-token pass's arithmetic per token: columns 0..3 of each 8 into one
+// accumulator, 4..7 into another, hsum(lo + hi), then the scalar tail. (Two
+// accumulators per token in 4-token passes spilled in V8: 0.6-0.8x at 4-16
+// tokens; 2-token passes keep the 4-token passes' speed for f32, 0.85x bf16.)
 import { hsum, loadBf16x8High, loadBf16x8Low } from './half';
 import { madd } from './simd';
 
@@ -32,36 +40,32 @@ import { madd } from './simd';
   for (let n = 0; n < N; n++) {
     const wr = w + <usize>n * <usize>K * wb;
     let t = 0;
-    for (; t + 4 <= T; t += 4) {
+    for (; t + 2 <= T; t += 2) {
       const x0 = x + <usize>t * xs;
       const x1 = x0 + xs;
-      const x2 = x1 + xs;
-      const x3 = x2 + xs;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      // Per token the one-token pass's arithmetic (batch invariance, above):
+      // low halves into one accumulator, high halves into another.
+      let l0 = f32x4.splat(0), l1 = f32x4.splat(0), h0 = f32x4.splat(0), h1 = f32x4.splat(0);
       for (let k = 0; k < K8; k += 8) {
         const p = wr + <usize>k * wb;
         const lo = wLow<W>(p);
         const hi = wHigh<W>(p);
         const o = <usize>k << 2;
-        a0 = madd(hi, v128.load(x0 + o, 16), madd(lo, v128.load(x0 + o), a0));
-        a1 = madd(hi, v128.load(x1 + o, 16), madd(lo, v128.load(x1 + o), a1));
-        a2 = madd(hi, v128.load(x2 + o, 16), madd(lo, v128.load(x2 + o), a2));
-        a3 = madd(hi, v128.load(x3 + o, 16), madd(lo, v128.load(x3 + o), a3));
+        l0 = madd(lo, v128.load(x0 + o), l0);
+        h0 = madd(hi, v128.load(x0 + o, 16), h0);
+        l1 = madd(lo, v128.load(x1 + o), l1);
+        h1 = madd(hi, v128.load(x1 + o, 16), h1);
       }
-      let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+      let s0 = hsum(f32x4.add(l0, h0)), s1 = hsum(f32x4.add(l1, h1));
       for (let k = K8; k < K; k++) {
         const wv = wScalar<W>(wr + <usize>k * wb);
         const o = <usize>k << 2;
         s0 += wv * load<f32>(x0 + o);
         s1 += wv * load<f32>(x1 + o);
-        s2 += wv * load<f32>(x2 + o);
-        s3 += wv * load<f32>(x3 + o);
       }
       const o0 = out + <usize>t * os + (<usize>n << 2);
       store<f32>(o0, s0);
       store<f32>(o0 + os, s1);
-      store<f32>(o0 + 2 * os, s2);
-      store<f32>(o0 + 3 * os, s3);
     }
     for (; t < T; t++) {
       const x0 = x + <usize>t * xs;

@@ -1,10 +1,10 @@
 // The Q8_0 / Q4_0 matmul exports with exact f32 activations. Decode (T = 1)
-// streams each row once through a one-token loop (matmul_quant.ts); prefill
-// decodes each row once to f32 (matmul_decoded_rows.ts). The int16-activation
+// streams each row once through a one-token loop; prefill and batched decode
+// convert each row's quants to f32 once and run the same per-token arithmetic
+// (matmul_quant.ts: a token's bits do not depend on T). The int16-activation
 // exports are matmul_int16_tiles.ts.
 import { blockBytes } from './quant_blocks';
-import { f32RowTimes1 } from './matmul_quant';
-import { matmulDecodedRows } from './matmul_decoded_rows';
+import { f32RowsTimesT, f32RowTimes1 } from './matmul_quant';
 
 /** One token: every row once, the loop kept at depth 1 — V8 unrolls small inner
  *  loops more the deeper they nest, and an unrolled block loop spills (measured 20 % slower). */
@@ -16,10 +16,10 @@ import { matmulDecodedRows } from './matmul_decoded_rows';
 
 @inline function quantMatmul<Q>(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
   if (T == 1) decodeMatmul<Q>(w, x, out, N, K);
-  else matmulDecodedRows<Q>(w, x, xStride, out, outStride, N, K, T, scratch);
+  else f32RowsTimesT<Q>(w, x, xStride, out, outStride, N, K, T, scratch);
 }
 
-/** scratch: K f32 for the decoded row of a prefill (T > 1); unused by decode. */
+/** scratch: K f32 for a row's quants as f32 (T > 1); unused by decode. */
 export function matmul_q8_0(w: usize, x: usize, xStride: i32, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
   quantMatmul<i8>(w, x, xStride, out, outStride, N, K, T, scratch);
 }

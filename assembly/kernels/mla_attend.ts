@@ -61,7 +61,25 @@ const ROW_TILE = 32;
   store<f32>(out + 3 * outStride, (load<f32>(out + 3 * outStride) + s3) * scale);
 }
 
-/** scores[h·n + j] for one cache row j and all heads. */
+/** q · c over n with dot4's arithmetic for one of its vectors (one chain of 4 lanes, hsum, scalar tail). */
+@inline function dot1(q: usize, c: usize, n: i32): f32 {
+  const n4 = n & ~3;
+  let a = f32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    a = madd(v128.load(q + o), v128.load(c + o), a);
+  }
+  let s = hsum(a);
+  for (let i = n4; i < n; i++) s += load<f32>(q + (<usize>i << 2)) * load<f32>(c + (<usize>i << 2));
+  return s;
+}
+
+/**
+ * scores[h·n + j] for one cache row j and all heads. Heads past the last group
+ * of four get the bits they would get inside one ((rope + latent) · scale, the
+ * latent dot as dot4's): a head's scores do not depend on how a thread split
+ * grouped the heads (batch invariance, mla-attention.ts).
+ */
 @inline function scoreRow(
   qlatT: usize, qpeT: usize, qpeHeadStride: i32, row: usize, kvr: i32, rope: i32, heads: i32,
   scores: usize, n: i32, scale: f32,
@@ -76,8 +94,8 @@ const ROW_TILE = 32;
     dot4(qlatT + <usize>h * qs, qs, row, kvr, out, ss, scale);
   }
   for (; h < heads; h++) {
-    const s = dot(qlatT + <usize>h * qs, row, kvr) + dot(qpeT + ((<usize>h * <usize>qpeHeadStride) << 2), kpe, rope);
-    store<f32>(scores + <usize>h * ss, s * scale);
+    const r = dot(qpeT + ((<usize>h * <usize>qpeHeadStride) << 2), kpe, rope);
+    store<f32>(scores + <usize>h * ss, (r + dot1(qlatT + <usize>h * qs, row, kvr)) * scale);
   }
 }
 

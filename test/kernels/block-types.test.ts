@@ -11,7 +11,8 @@ import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { fromF32, toF32 } from '../../src/model/dtype.ts';
 import { BLOCK_DTYPES, BLOCK_FORMATS, decodeBlocks, randomBlocks, type BlockDType } from './block-formats.ts';
 import {
-  fenceIntact, kernelInstance, KERNEL_BUILDS, poisonedF32, printRecordedErrors, putBytes, randomF32, readF32, recordRel, relError, release, runMatmulKernel,
+  batchDifferences, fenceIntact, INVARIANCE_T, kernelInstance, KERNEL_BUILDS, poisonedF32, printRecordedErrors, putBytes,
+  randomF32, readF32, recordRel, relError, release, runMatmulKernel,
 } from './support.ts';
 
 /** Stored values and f32 activations are exact inputs: only the f32 accumulation order (and Σ(d·q − m)x = d·Σqx − m·Σx) differs (measured ≤ 3.2e-7). */
@@ -89,6 +90,14 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
           expect(rel, `matmul_${dtype} tiny T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(TOLERANCE);
         });
       }
+      // Batch invariance (block_types.ts): every token runs decode's dot; T = 17 and 33 cross the chunks of activation sums.
+      it(`matmul_${dtype}: each token of T = ${[...INVARIANCE_T, 17, 33].join(',')} gives the bits it gives alone (T = 1), odd block count`, () => {
+        const oddK = block === 32 ? 160 : 768;
+        for (const T of [...INVARIANCE_T, 17, 33]) {
+          const differing = batchDifferences(inst, dtype, 37, oddK, T, 950 + T);
+          expect(differing, `${build} matmul_${dtype} T=${T}: ${differing} outputs differ from the token alone`).toBe(0);
+        }
+      });
       it(`matmul_${dtype} at model width (N=67, K=2048, T=1 and 13)`, () => {
         for (const T of [1, 13]) {
           const rel = recordRel(`${build} matmul_${dtype} wide T=${T}`, runMatmulKernel(inst, dtype, 67, 2048, T, 900 + T));

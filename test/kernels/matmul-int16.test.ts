@@ -12,7 +12,7 @@ import { rowScratchBytes, type IntegerMatmulKernel, type MatmulKernel } from '..
 import { ACTIVATION_FORMATS } from '../../src/backend/cpu/integer-kernels.ts';
 import { RELAXED_OPS, relaxedOpsOf } from '../../src/backend/cpu/kernel-build.ts';
 import {
-  allocRegion, fenceIntact, kernelInstance, KERNEL_BUILDS, matmulCase, poisonedF32, printRecordedErrors, putBytes, putF32,
+  allocRegion, differingFromAlone, fenceIntact, INVARIANCE_T, kernelInstance, KERNEL_BUILDS, matmulCase, poisonedF32, printRecordedErrors, putBytes, putF32,
   randomF32, readF32, recordRel, relError, release, stridedMatmulRef,
 } from './support.ts';
 import { quantizeBlockInt16Ref } from '../ops/reference.ts';
@@ -185,7 +185,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
       it(`${kernel}: each token of T = 2..13 gives the bits it gives alone (T = 1), K with an odd block count`, (ctx) => {
         if (skip()) ctx.skip();
         const N = 37, K = 160; // 5 blocks: the even/odd accumulators and the odd last block
-        for (const T of [2, 3, 4, 5, 7, 8, 13]) {
+        for (const T of INVARIANCE_T) {
           const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, 1000 + T);
           const run = (rows: Float32Array, tokens: number): Float32Array => {
             const wR = putBytes(inst, weight.bytes);
@@ -199,13 +199,8 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
             release(inst, wR, xR, xqR, outR, accR);
             return got;
           };
-          const batched = run(x, T);
-          let differing = 0;
-          for (let t = 0; t < T; t++) {
-            const alone = run(x.slice(t * xStride, (t + 1) * xStride), 1);
-            for (let n = 0; n < N; n++) if (!Object.is(alone[n], batched[t * outStride + n])) differing++;
-          }
-          expect(differing, `${build} ${kernel} T=${T}: outputs differing from the token alone`).toBe(0);
+          const differing = differingFromAlone(run, x, xStride, outStride, N, T);
+          expect(differing, `${build} ${kernel} T=${T}: ${differing} outputs differ from the token alone`).toBe(0);
         }
       });
       it(`${kernel} at model width (N=67, K=2048, T=13)`, (ctx) => {

@@ -1,12 +1,13 @@
 // matmul_<dtype> and dequantize_<dtype> against float64 references over the
 // exact values each format stores: awkward N and K, strided x and out, T
 // covering the 8- and 4-token passes, their tails and decode, outputs poisoned
-// with NaN — in both builds of the module (plain SIMD, and relaxed SIMD with FMA).
+// with NaN — in both builds of the module (plain SIMD, and relaxed SIMD with FMA);
+// and every token of a batch bit-identical to the token alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import {
-  ENCODERS, f64ToHalf, fenceIntact, halfToF64, kernelInstance, KERNEL_BUILDS, poisonedF32, printRecordedErrors,
-  putBytes, randomF32, readF32, recordRel, relError, release, runMatmulKernel,
+  batchDifferences, ENCODERS, f64ToHalf, fenceIntact, halfToF64, INVARIANCE_T, kernelInstance, KERNEL_BUILDS, poisonedF32,
+  printRecordedErrors, putBytes, randomF32, readF32, recordRel, relError, release, runMatmulKernel,
 } from './support.ts';
 
 type DType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
@@ -44,6 +45,25 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
         const rel = recordRel(`${build} matmul_${dtype} wide`, runMatmulKernel(inst, dtype, 67, dtype.startsWith('q') ? 2048 : 2051, 13, 7));
         expect(rel, `matmul_${dtype} wide rel=${rel}`).toBeLessThan(TOLERANCE);
       });
+    }
+  });
+
+  // Batch invariance (matmul_float.ts, matmul_quant.ts): a continuous batch
+  // reproduces each request alone, so every pass equals decode bit for bit.
+  describe('batch invariance', () => {
+    for (const dtype of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as DType[]) {
+      // K = 77: 9 eight-column steps and a scalar tail; Q: 5 blocks, the even/odd accumulators and an odd last block.
+      const K = dtype.startsWith('q') ? 160 : 77;
+      for (const tiny of [false, true]) {
+        const what = tiny ? (dtype === 'f16' ? ', zero and subnormal halves' : ', zero and subnormal scales') : '';
+        if (tiny && !['f16', 'q8_0', 'q4_0'].includes(dtype)) continue;
+        it(`matmul_${dtype}: each token of T = ${INVARIANCE_T.join(',')} gives the bits it gives alone (T = 1), N=37 K=${K}${what}`, () => {
+          for (const T of INVARIANCE_T) {
+            const differing = batchDifferences(inst, dtype, 37, K, T, 400 + T, tiny);
+            expect(differing, `${build} matmul_${dtype} T=${T}${what}: ${differing} outputs differ from the token alone`).toBe(0);
+          }
+        });
+      }
     }
   });
 

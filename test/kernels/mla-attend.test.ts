@@ -3,17 +3,18 @@
 // one call (a ragged batch: decode rows and prefill chunks, in any order),
 // block tables pointing at shuffled blocks of a pool, block sizes that do and
 // do not divide the tile, NaN in every cache row no row may read, a strided
-// q_pe, rows wider than [c | k_pe], kvr and rope not multiples of 8.
+// q_pe, rows wider than [c | k_pe], kvr and rope not multiples of 8; and each
+// row bit-identical alone, in a batch, or with its heads split.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { absorbedCoreRef } from '../ops/reference.ts';
 import {
-  fenceIntact, kernelInstance, poisonedF32, printRecordedErrors, putF32, putI32, randomF32, readF32, recordRel, relError,
+  fenceIntact, kernelInstance, KERNEL_BUILDS, poisonedF32, printRecordedErrors, putF32, putI32, randomF32, readF32, recordRel, relError,
   release, rng,
 } from './support.ts';
 
+/** The instance of the build whose describe block runs (the plain one for the reference cases). */
 let inst: WasmInstance;
-beforeAll(async () => { inst = await kernelInstance(); });
 afterAll(printRecordedErrors);
 
 interface Case {
@@ -25,7 +26,8 @@ interface Case {
   boost?: number;
 }
 
-function run({ heads, kvr, rope, blockSize, lengths, rows, boost = 1 }: Case): number {
+/** A case laid out in the instance's memory, and mla_attend over its rows [t0, t1) and heads [h0, h0 + n) into olat. */
+function prepare({ heads, kvr, rope, blockSize, lengths, rows, boost = 1 }: Case) {
   const width = kvr + rope + 3;
   const qpeHeadStride = rope + 2;
   const qpeStride = heads * qpeHeadStride + 5;
@@ -65,10 +67,21 @@ function run({ heads, kvr, rope, blockSize, lengths, rows, boost = 1 }: Case): n
   const olatR = poisonedF32(inst, T * latStride);
   const maxN = Math.max(...rows.map(([, p]) => p + 1));
   const scratchR = poisonedF32(inst, heads * maxN);
-  inst.exports.mla_attend(
-    qlatR.ptr, qpeR.ptr, qpeStride, qpeHeadStride, latStride, blockRowsR.ptr, rowsR.ptr, blockSize, width, kvr, rope,
-    heads, T, scale, olatR.ptr, scratchR.ptr,
+  const attend = (t0 = 0, t1 = T, h0 = 0, n = heads): void => inst.exports.mla_attend(
+    qlatR.ptr + (t0 * latStride + h0 * kvr) * 4, qpeR.ptr + (t0 * qpeStride + h0 * qpeHeadStride) * 4, qpeStride, qpeHeadStride, latStride,
+    blockRowsR.ptr, rowsR.ptr + t0 * 8, blockSize, width, kvr, rope, n, t1 - t0, scale, olatR.ptr + (t0 * latStride + h0 * kvr) * 4, scratchR.ptr,
   );
+  return {
+    attend, olatR, scratchR, logical, qlat, qpe, latStride, qpeStride, qpeHeadStride, width, scale,
+    release: () => release(inst, poolR, blockRowsR, rowsR, qlatR, qpeR, olatR, scratchR),
+  };
+}
+
+function run(c: Case): number {
+  const { heads, kvr, rope, rows } = c;
+  const T = rows.length;
+  const { attend, olatR, scratchR, logical, qlat, qpe, latStride, qpeStride, qpeHeadStride, width, scale, release: done } = prepare(c);
+  attend();
   const got = readF32(inst, olatR);
   const picked = new Float64Array(T * heads * kvr);
   const ref = new Float64Array(T * heads * kvr);
@@ -84,7 +97,7 @@ function run({ heads, kvr, rope, blockSize, lengths, rows, boost = 1 }: Case): n
   });
   expect(fenceIntact(inst, olatR), 'memory past olat untouched').toBe(true);
   expect(fenceIntact(inst, scratchR), 'memory past scratch untouched').toBe(true);
-  release(inst, poolR, blockRowsR, rowsR, qlatR, qpeR, olatR, scratchR);
+  done();
   return relError(picked, ref);
 }
 
@@ -92,6 +105,7 @@ function run({ heads, kvr, rope, blockSize, lengths, rows, boost = 1 }: Case): n
 const chunk = (s: number, from: number, to: number): [number, number][] => Array.from({ length: to - from }, (_, i) => [s, from + i]);
 
 describe('mla_attend over block tables', () => {
+  beforeAll(async () => { inst = await kernelInstance(); });
   const cases: (Case & { name: string })[] = [
     { name: 'one sequence, first token', heads: 3, kvr: 37, rope: 6, blockSize: 16, lengths: [1], rows: [[0, 0]] },
     { name: 'one sequence decode at 20, blocks of 3 (7 blocks)', heads: 3, kvr: 37, rope: 6, blockSize: 3, lengths: [21], rows: [[0, 20]] },
@@ -117,4 +131,33 @@ describe('mla_attend over block tables', () => {
       expect(rel, `mla_attend ${c.name}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
     });
   }
+});
+
+// Batch invariance (mla_attend.ts, mla-attention.ts): a row's olat is the
+// same bits alone or among other rows, with all heads in one call or split
+// into the head groups of a thread split (heads outside groups of four).
+for (const build of KERNEL_BUILDS) describe(`mla_attend batch invariance, ${build} SIMD build`, () => {
+  beforeAll(async () => { inst = await kernelInstance(build); });
+  const c: Case = {
+    heads: 7, kvr: 37, rope: 6, blockSize: 5, lengths: [21, 9, 14, 30], rows: [[0, 20], ...chunk(1, 3, 9), [2, 13], [3, 29], [3, 7]],
+  };
+  const T = c.rows.length;
+  it(`each row of T = ${T} gives the bits it gives alone (T = 1), heads ${c.heads} in one call or in groups of 3, 2 and 1`, () => {
+    const { attend, olatR, latStride, release: done } = prepare(c);
+    const cols = c.heads * c.kvr;
+    const olat = (t: number) => readF32(inst, olatR).slice(t * latStride, t * latStride + cols);
+    attend();
+    const batched = Array.from({ length: T }, (_, t) => olat(t));
+    const splits: [string, number[]][] = [['all heads', [c.heads]], ['heads 3 + 3 + 1', [3, 3, 1]], ['heads 2 × 3 + 1', [2, 2, 2, 1]], ['heads one by one', Array(c.heads).fill(1)]];
+    for (const [what, groups] of splits) {
+      for (let t = 0; t < T; t++) {
+        for (let h0 = 0, g = 0; g < groups.length; h0 += groups[g], g++) attend(t, t + 1, h0, groups[g]);
+        const alone = olat(t);
+        let differing = 0;
+        for (let i = 0; i < cols; i++) if (!Object.is(alone[i], batched[t][i])) differing++;
+        expect(differing, `${build} mla_attend T=${T}, row ${t} alone, ${what}: ${differing} outputs differ from the batch`).toBe(0);
+      }
+    }
+    done();
+  });
 });

@@ -257,3 +257,45 @@ export function runMatmulKernel(inst: WasmInstance, dtype: KernelDType, N: numbe
   release(inst, wR, xR, outR, scratchR);
   return rel;
 }
+
+/** Batch sizes of the batch-invariance tests: the 4-token passes, their tails, f16's 8-token switch. */
+export const INVARIANCE_T = [2, 3, 4, 5, 7, 8, 13] as const;
+
+/**
+ * Outputs of matmul_<dtype> on a matmulCase of T tokens whose bits differ
+ * (Object.is) from those of the same token run alone (T = 1): a token's
+ * result must not depend on what else shares its forward step.
+ */
+export function batchDifferences(inst: WasmInstance, dtype: KernelDType, N: number, K: number, T: number, seed: number, tiny = false): number {
+  const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, seed, tiny);
+  const wR = putBytes(inst, weight.bytes);
+  const run = (rows: Float32Array, tokens: number): Float32Array => {
+    const xR = putF32(inst, rows);
+    const outR = poisonedF32(inst, tokens * outStride);
+    const scratchR = allocRegion(inst, rowScratchBytes(K));
+    (inst.exports[`matmul_${dtype}`] as MatmulKernel)(wR.ptr, xR.ptr, xStride, outR.ptr, outStride, N, K, tokens, scratchR.ptr);
+    const got = readF32(inst, outR);
+    release(inst, xR, outR, scratchR);
+    return got;
+  };
+  const differing = differingFromAlone(run, x, xStride, outStride, N, T);
+  release(inst, wR);
+  return differing;
+}
+
+/**
+ * Outputs n < N of T tokens (run(x, T), rows outStride apart) whose bits
+ * differ (Object.is) from run(token t's row, 1): `run` is one kernel call on
+ * `tokens` rows of xStride-strided activations.
+ */
+export function differingFromAlone(
+  run: (rows: Float32Array, tokens: number) => Float32Array, x: Float32Array, xStride: number, outStride: number, N: number, T: number,
+): number {
+  const batched = run(x, T);
+  let differing = 0;
+  for (let t = 0; t < T; t++) {
+    const alone = run(x.slice(t * xStride, (t + 1) * xStride), 1);
+    for (let n = 0; n < N; n++) if (!Object.is(alone[n], batched[t * outStride + n])) differing++;
+  }
+  return differing;
+}

@@ -13,10 +13,11 @@ import { weightType, type DType } from '../../model/weight-types.ts';
 /** matmul_<dtype>(w, x, xStride, out, outStride, N, K, T, scratch):
  *  out[t·outStride + n] = Σ_k x[t·xStride + k] · W[n, k] for t < T, n < N.
  *  W is [N, K] row-major in <dtype>. K is a multiple of the type's block (32 or 256).
- *  scratch: K f32 (rowScratchBytes) where block types (T > 1) and f16 (T ≥ 8)
- *  decode one weight row, and where block types with offsets keep the
- *  activation sums of a decode (T = 1); one per concurrently running call.
- *  f32 and bf16 ignore it. */
+ *  scratch: K f32 (rowScratchBytes) where f16 (T ≥ 8) decodes one weight row,
+ *  Q8_0/Q4_0 (T > 1) hold one row's quants as f32, and block types with
+ *  offsets keep the activation sums of up to 16 or 32 tokens; one per
+ *  concurrently running call. f32 and bf16 ignore it. Every kernel gives a
+ *  token the same bits whatever T is (batch invariance, README). */
 export type MatmulKernel = (
   w: number, x: number, xStride: number, out: number, outStride: number, N: number, K: number, T: number, scratch: number,
 ) => void;
@@ -59,7 +60,7 @@ export interface KernelExports {
   matmul_bf16: MatmulKernel;
   matmul_q8_0: MatmulKernel;
   matmul_q4_0: MatmulKernel;
-  /** The block types of assembly/kernels/block_types.ts (one-token dot for T = 1, decoded rows above). */
+  /** The block types of assembly/kernels/block_types.ts (the one-token dot for every token). */
   matmul_q4_1: MatmulKernel; matmul_q5_0: MatmulKernel; matmul_q5_1: MatmulKernel; matmul_iq4_nl: MatmulKernel;
   matmul_q2_k: MatmulKernel; matmul_q3_k: MatmulKernel; matmul_q4_k: MatmulKernel; matmul_q5_k: MatmulKernel;
   matmul_q6_k: MatmulKernel; matmul_iq4_xs: MatmulKernel;

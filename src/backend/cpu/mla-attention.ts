@@ -105,7 +105,9 @@ interface AttendCall { t0: number; t1: number; h0: number; heads: number; contex
 /**
  * How mla_attend is split over threads: rows in ranges when there are at
  * least as many rows as threads (a batch), else each row's heads in groups
- * (one sequence's decode). Each call gets its own score scratch.
+ * (one sequence's decode). Each call gets its own score scratch. Either way
+ * a row's olat is the same bits (mla_attend scores a head alike in or out of
+ * a group of four): the split does not change a row's sums.
  */
 function attendCalls(threads: number, T: number, heads: number, rows: CacheRows): AttendCall[] {
   const context = (t0: number, t1: number) => { let n = 0; for (let t = t0; t < t1; t++) n = Math.max(n, rows.positions[t] + 1); return n; };

@@ -1,7 +1,9 @@
 // The routed-experts op on the CPU backend: (token, slot) pairs grouped by
 // expert with the Wasm moe_group kernel, so each expert's weights are read
 // once per batch; gather the tokens' rows, SwiGLU expert, weighted
-// scatter-add into the output.
+// scatter-add into the output. A row's experts are added in expert order and
+// each expert matmul is batch-invariant, so the row's sums do not depend on
+// which other rows chose the same experts.
 import { bytesFor, viewOf, type ExpertWeights, type Operand, type RoutePlan } from '../backend.ts';
 import type { CpuContext } from './cpu-context.ts';
 import type { CpuRoutePlan, CpuWeight } from './cpu-types.ts';

@@ -98,14 +98,17 @@ const WIDE_BYTES: usize = 160;
     const e0 = <usize>b * <usize>T;
     let s = sBase + (e0 << 2);
     let a = acc + (<usize>(b & 1) << 5);
+    const w00 = v128.load(wide0), w01 = v128.load(wide0, 16), w02 = v128.load(wide0, 32), w03 = v128.load(wide0, 48);
+    const w10 = v128.load(wide1), w11 = v128.load(wide1, 16), w12 = v128.load(wide1, 32), w13 = v128.load(wide1, 48);
+    const d0 = v128.load(wide0, 64), d1 = v128.load(wide1, 64);
     for (let t = 0; t < T; t++) {
       // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
       const e = e0 + <usize>t;
       const sv = v128.load32_splat(s);
-      const sum0 = tokenSum<Q, D>(v128.load(wide0), v128.load(wide0, 16), v128.load(wide0, 32), v128.load(wide0, 48), xq, n, e);
-      const sum1 = tokenSum<Q, D>(v128.load(wide1), v128.load(wide1, 16), v128.load(wide1, 32), v128.load(wide1, 48), xq, n, e);
-      v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(v128.load(wide0, 64), sv), v128.load(a)));
-      v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(v128.load(wide1, 64), sv), v128.load(a, 16)), 16);
+      const sum0 = tokenSum<Q, D>(w00, w01, w02, w03, xq, n, e);
+      const sum1 = tokenSum<Q, D>(w10, w11, w12, w13, xq, n, e);
+      v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(d0, sv), v128.load(a)));
+      v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(d1, sv), v128.load(a, 16)), 16);
       s += 4;
       a += 64;
     }

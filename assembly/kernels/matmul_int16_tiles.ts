@@ -88,6 +88,8 @@ const WIDE_BYTES: usize = 160;
   const bb = blockBytes<Q>();
   const n = <usize>blocks * <usize>T;
   const sBase = xq + (n << 4);
+  const qBase = xq + actHeaderBytes(n);
+  const hBase = qBase + (n << 6);
   const wide0 = scratch;
   const wide1 = scratch + 80;
   const acc = scratch + WIDE_BYTES;
@@ -97,19 +99,46 @@ const WIDE_BYTES: usize = 160;
     widenBlock<Q>(r1 + <usize>b * bb, wide1);
     const e0 = <usize>b * <usize>T;
     let s = sBase + (e0 << 2);
+    let c = xq + (e0 << 4);
+    let q = qBase + (e0 << 6);
+    let h = hBase + (e0 << 5);
     let a = acc + (<usize>(b & 1) << 5);
     const w00 = v128.load(wide0), w01 = v128.load(wide0, 16), w02 = v128.load(wide0, 32), w03 = v128.load(wide0, 48);
     const w10 = v128.load(wide1), w11 = v128.load(wide1, 16), w12 = v128.load(wide1, 32), w13 = v128.load(wide1, 48);
     const d0 = v128.load(wide0, 64), d1 = v128.load(wide1, 64);
     for (let t = 0; t < T; t++) {
       // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
-      const e = e0 + <usize>t;
+      let sum0: v128, sum1: v128;
+      if (planes<Q>()) {
+        sum0 = planesSum<D>(w00, w01, h, h + (n << 5), c);
+        sum1 = planesSum<D>(w10, w11, h, h + (n << 5), c);
+      } else {
+        // Chunk by chunk, both rows per activation vector (the i32 lane sums are exact in any order).
+        const q0 = v128.load(q);
+        sum0 = i32x4.dot_i16x8_s(w00, q0);
+        sum1 = i32x4.dot_i16x8_s(w10, q0);
+        const q1 = v128.load(q, 16);
+        sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w01, q1));
+        sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w11, q1));
+        const q2 = v128.load(q, 32);
+        sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w02, q2));
+        sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w12, q2));
+        const q3 = v128.load(q, 48);
+        sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w03, q3));
+        sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w13, q3));
+        if (!isSigned<Q>()) {
+          const cv = v128.load(c);
+          sum0 = i32x4.add(sum0, cv);
+          sum1 = i32x4.add(sum1, cv);
+        }
+      }
       const sv = v128.load32_splat(s);
-      const sum0 = tokenSum<Q, D>(w00, w01, w02, w03, xq, n, e);
-      const sum1 = tokenSum<Q, D>(w10, w11, w12, w13, xq, n, e);
       v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(d0, sv), v128.load(a)));
       v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(d1, sv), v128.load(a, 16)), 16);
       s += 4;
+      c += 16;
+      q += 64;
+      h += 32;
       a += 64;
     }
   }

@@ -149,7 +149,7 @@ const WIDE_BYTES: usize = 160;
   }
 }
 
-// Below 8 tokens the token loop's per-call and per-block overheads (zeroing,
+// Below 4 or 6 tokens the token loop's per-call and per-block overheads (zeroing,
 // widening through memory) are not amortized: one row meets G = 4, 2 or 1
 // tokens (t0 .. t0 + G − 1 of T) in registers, weights widened in registers
 // once per block for the G of them. Each token has two accumulators, x for the
@@ -248,7 +248,7 @@ const WIDE_BYTES: usize = 160;
   store<f32>(o0, hsum(f32x4.add(x, y)));
 }
 
-/** T in 2..7: row tiles of ~128 KiB (in L2 while the token groups pass over them), groups of 4, 2, 1. */
+/** T below tokenLoopMinT: row tiles of ~128 KiB (in L2 while the token groups pass over them), groups of 4, 2, 1. */
 @inline function smallBatch<Q, D>(w: usize, xq: usize, out: usize, os: usize, N: i32, blocks: i32, T: i32): void {
   const rowBytes = <usize>blocks * blockBytes<Q>();
   const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
@@ -262,8 +262,10 @@ const WIDE_BYTES: usize = 160;
 }
 
 const TILE_BYTES: usize = 128 << 10;
-/** From this many tokens the token loop (twoRowsTimesT) beats the register passes. */
-const TOKEN_LOOP_MIN_T = 8;
+/** From this many tokens the token loop (twoRowsTimesT) beats the register passes (measured: Q8_0 from 6 to 7, Q4_0 from 3 to 4). */
+@inline function tokenLoopMinT<Q>(): i32 {
+  return isSigned<Q>() ? 6 : 4;
+}
 
 /** One token through one row: the decode kernel of the build (D: the Q4_0 relaxed dot form, see matmul_int16_planes.ts). */
 @inline function rowTimes1<Q, D>(wr: usize, blocks: i32, act: usize, K: i32): f32 {
@@ -281,7 +283,7 @@ const TOKEN_LOOP_MIN_T = 8;
     for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowTimes1<Q, D>(w + <usize>n * rowBytes, blocks, xq, K));
     return;
   }
-  if (T < TOKEN_LOOP_MIN_T) {
+  if (T < tokenLoopMinT<Q>()) {
     smallBatch<Q, D>(w, xq, out, os, N, blocks, T);
     return;
   }

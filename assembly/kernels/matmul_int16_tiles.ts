@@ -75,6 +75,39 @@ import { madd } from './simd';
   v128.store(wide, f32x4.splat(loadHalf(p)), 64);
 }
 
+/** One token of twoRowsTimesT: both rows' block sums, scaled into the accumulators at a and a + 16. */
+@inline function tokenStep<Q, D>(w00: v128, w01: v128, w02: v128, w03: v128, w10: v128, w11: v128, w12: v128, w13: v128,
+  d0: v128, d1: v128, q: usize, h: usize, l: usize, c: usize, s: usize, a: usize): void {
+  // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
+  let sum0: v128, sum1: v128;
+  if (planes<Q>()) {
+    sum0 = planesSum<D>(w00, w01, h, l, c);
+    sum1 = planesSum<D>(w10, w11, h, l, c);
+  } else {
+    // Chunk by chunk, both rows per activation vector (the i32 lane sums are exact in any order).
+    const q0 = v128.load(q);
+    sum0 = i32x4.dot_i16x8_s(w00, q0);
+    sum1 = i32x4.dot_i16x8_s(w10, q0);
+    const q1 = v128.load(q, 16);
+    sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w01, q1));
+    sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w11, q1));
+    const q2 = v128.load(q, 32);
+    sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w02, q2));
+    sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w12, q2));
+    const q3 = v128.load(q, 48);
+    sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w03, q3));
+    sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w13, q3));
+    if (!isSigned<Q>()) {
+      const cv = v128.load(c);
+      sum0 = i32x4.add(sum0, cv);
+      sum1 = i32x4.add(sum1, cv);
+    }
+  }
+  const sv = v128.load32_splat(s);
+  v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(d0, sv), v128.load(a)));
+  v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(d1, sv), v128.load(a, 16)), 16);
+}
+
 /** Scratch of twoRowsTimesT: two widened blocks (80 bytes each), then per token the even- and odd-block accumulator pairs (64 bytes). */
 const WIDE_BYTES: usize = 160;
 
@@ -106,35 +139,9 @@ const WIDE_BYTES: usize = 160;
     const w00 = v128.load(wide0), w01 = v128.load(wide0, 16), w02 = v128.load(wide0, 32), w03 = v128.load(wide0, 48);
     const w10 = v128.load(wide1), w11 = v128.load(wide1, 16), w12 = v128.load(wide1, 32), w13 = v128.load(wide1, 48);
     const d0 = v128.load(wide0, 64), d1 = v128.load(wide1, 64);
+    // One token a step: unrolled by two tokens, V8 hoists the second token's loads and spills (measured 0.9x).
     for (let t = 0; t < T; t++) {
-      // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
-      let sum0: v128, sum1: v128;
-      if (planes<Q>()) {
-        sum0 = planesSum<D>(w00, w01, h, h + (n << 5), c);
-        sum1 = planesSum<D>(w10, w11, h, h + (n << 5), c);
-      } else {
-        // Chunk by chunk, both rows per activation vector (the i32 lane sums are exact in any order).
-        const q0 = v128.load(q);
-        sum0 = i32x4.dot_i16x8_s(w00, q0);
-        sum1 = i32x4.dot_i16x8_s(w10, q0);
-        const q1 = v128.load(q, 16);
-        sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w01, q1));
-        sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w11, q1));
-        const q2 = v128.load(q, 32);
-        sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w02, q2));
-        sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w12, q2));
-        const q3 = v128.load(q, 48);
-        sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w03, q3));
-        sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w13, q3));
-        if (!isSigned<Q>()) {
-          const cv = v128.load(c);
-          sum0 = i32x4.add(sum0, cv);
-          sum1 = i32x4.add(sum1, cv);
-        }
-      }
-      const sv = v128.load32_splat(s);
-      v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(d0, sv), v128.load(a)));
-      v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(d1, sv), v128.load(a, 16)), 16);
+      tokenStep<Q, D>(w00, w01, w02, w03, w10, w11, w12, w13, d0, d1, q, h, h + (n << 5), c, s, a);
       s += 4;
       c += 16;
       q += 64;

@@ -59,11 +59,10 @@ import { madd } from './simd';
     v128.store(wide, nibblesLo(p));
     v128.store(wide, nibblesHi(p), 16);
   } else if (isSigned<Q>()) {
-    const lo = v128.load(p, 2), hi = v128.load(p, 18);
-    v128.store(wide, i16x8.extend_low_i8x16_s(lo));
-    v128.store(wide, i16x8.extend_high_i8x16_s(lo), 16);
-    v128.store(wide, i16x8.extend_low_i8x16_s(hi), 32);
-    v128.store(wide, i16x8.extend_high_i8x16_s(hi), 48);
+    v128.store(wide, v128.load8x8_s(p, 2));
+    v128.store(wide, v128.load8x8_s(p, 10), 16);
+    v128.store(wide, v128.load8x8_s(p, 18), 32);
+    v128.store(wide, v128.load8x8_s(p, 26), 48);
   } else {
     const raw = v128.load(p, 2);
     const nl = v128.and(raw, i8x16.splat(0x0f)), nh = v128.and(i16x8.shr_u(raw, 4), i8x16.splat(0x0f));

@@ -1,33 +1,20 @@
 // The int16-activation matmul exports (CpuBackendOptions.activations =
-// 'int16'). Decode (T = 1) streams every row once (matmul_int16.ts; Q4_0 in the
-// relaxed build on byte planes, matmul_int16_planes.ts). Prefill and batched
-// decode (T > 1) take two rows at a time: each weight block is widened to i16
-// once, and a loop over all T tokens meets it with each token's activation
-// block (block-major, so these are consecutive, act_quant.ts), keeping the
-// per-token f32 accumulators (and the widened block) in the caller's scratch. So the weights leave
-// memory once per call whatever T is, every activation load serves two rows,
-// and nothing is unrolled across tokens: V8 schedules the loads of an unrolled
-// token group all at the top of the loop and spills them (the 8-token passes
-// this replaced spent most of their instructions on spills and reloads).
+// 'int16') and the choice of pass by T: decode (T = 1) streams every row once
+// (matmul_int16.ts; Q4_0 in the relaxed build on byte planes,
+// matmul_int16_planes.ts); from tokenLoopMinT tokens the two-row token loop
+// (matmul_int16_token_loop.ts, with the instruction counts that shaped it);
+// between them the register passes below.
 //
-// Batch invariance: a token's outputs are the same bits whatever T is, so a
-// request's logits (and its seeded samples) do not depend on what else shares
-// its forward step. Every pass therefore does the decode kernel's arithmetic
-// per token: the same i32x4 lane sums per block (Q4_0 in the relaxed build:
-// the byte-plane dot products, whose lanes differ from the widened ones), the
-// same d·s product, even blocks into one accumulator and odd blocks into
-// another, and hsum(even + odd) at the end.
+// Batch invariance: a token's outputs are the same bits whatever T is (see
+// matmul_int16_token_loop.ts); every pass does the decode kernel's arithmetic
+// per token.
 import { actHeaderBytes } from './act_quant';
 import { hsum, loadHalf } from './half';
 import { blockSumI16, int16RowTimes1 } from './matmul_int16';
 import { nibblesHi, nibblesLo, planesRowTimes1, planesSum } from './matmul_int16_planes';
+import { planes, twoRowsTimesT, WIDE_BYTES } from './matmul_int16_token_loop';
 import { blockBytes } from './quant_blocks';
 import { madd } from './simd';
-
-/** Whether Q's blocks are dotted on byte planes (the relaxed build's Q4_0, as its decode kernel does). */
-@inline function planes<Q>(): bool {
-  return ASC_FEATURE_RELAXED_SIMD && !isSigned<Q>();
-}
 
 /**
  * Σ w·q [+ C] of token entry e's block against the weight block held in
@@ -47,112 +34,6 @@ import { madd } from './simd';
     i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),
   );
   return isSigned<Q>() ? sum : i32x4.add(sum, v128.load(c));
-}
-
-/**
- * The 32 weights of the block at p widened to i16 into wide (Q8_0 sign-extended
- * bytes; Q4_0 nibbles 0..15, low then high; planes<Q>(): the two nibble
- * vectors as bytes), d splatted at wide + 64.
- */
-@inline function widenBlock<Q>(p: usize, wide: usize): void {
-  if (planes<Q>()) {
-    v128.store(wide, nibblesLo(p));
-    v128.store(wide, nibblesHi(p), 16);
-  } else if (isSigned<Q>()) {
-    v128.store(wide, v128.load8x8_s(p, 2));
-    v128.store(wide, v128.load8x8_s(p, 10), 16);
-    v128.store(wide, v128.load8x8_s(p, 18), 32);
-    v128.store(wide, v128.load8x8_s(p, 26), 48);
-  } else {
-    const raw = v128.load(p, 2);
-    const nl = v128.and(raw, i8x16.splat(0x0f)), nh = v128.and(i16x8.shr_u(raw, 4), i8x16.splat(0x0f));
-    v128.store(wide, i16x8.extend_low_i8x16_u(nl));
-    v128.store(wide, i16x8.extend_high_i8x16_u(nl), 16);
-    v128.store(wide, i16x8.extend_low_i8x16_u(nh), 32);
-    v128.store(wide, i16x8.extend_high_i8x16_u(nh), 48);
-  }
-  v128.store(wide, f32x4.splat(loadHalf(p)), 64);
-}
-
-/** One token of twoRowsTimesT: both rows' block sums, scaled into the accumulators at a and a + 16. */
-@inline function tokenStep<Q, D>(w00: v128, w01: v128, w02: v128, w03: v128, w10: v128, w11: v128, w12: v128, w13: v128,
-  d0: v128, d1: v128, q: usize, h: usize, l: usize, c: usize, s: usize, a: usize): void {
-  // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
-  let sum0: v128, sum1: v128;
-  if (planes<Q>()) {
-    sum0 = planesSum<D>(w00, w01, h, l, c);
-    sum1 = planesSum<D>(w10, w11, h, l, c);
-  } else {
-    // Chunk by chunk, both rows per activation vector (the i32 lane sums are exact in any order).
-    const q0 = v128.load(q);
-    sum0 = i32x4.dot_i16x8_s(w00, q0);
-    sum1 = i32x4.dot_i16x8_s(w10, q0);
-    const q1 = v128.load(q, 16);
-    sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w01, q1));
-    sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w11, q1));
-    const q2 = v128.load(q, 32);
-    sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w02, q2));
-    sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w12, q2));
-    const q3 = v128.load(q, 48);
-    sum0 = i32x4.add(sum0, i32x4.dot_i16x8_s(w03, q3));
-    sum1 = i32x4.add(sum1, i32x4.dot_i16x8_s(w13, q3));
-    if (!isSigned<Q>()) {
-      const cv = v128.load(c);
-      sum0 = i32x4.add(sum0, cv);
-      sum1 = i32x4.add(sum1, cv);
-    }
-  }
-  const sv = v128.load32_splat(s);
-  v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(d0, sv), v128.load(a)));
-  v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(d1, sv), v128.load(a, 16)), 16);
-}
-
-/** Scratch of twoRowsTimesT: two widened blocks (80 bytes each), then per token the even- and odd-block accumulator pairs (64 bytes). */
-const WIDE_BYTES: usize = 160;
-
-/**
- * Rows r0 and r1 (may be equal for an odd last row) times T tokens: out[t, r]
- * for both. Each weight block is widened once into scratch and read back by
- * the token loop: V8 would otherwise sink the widening (loop-invariant) into
- * the loop and redo it for every token. The −8 of Q4_0 comes from C.
- */
-@inline function twoRowsTimesT<Q, D>(r0: usize, r1: usize, blocks: i32, xq: usize, T: i32, scratch: usize, o0: usize, o1: usize, os: usize): void {
-  const bb = blockBytes<Q>();
-  const n = <usize>blocks * <usize>T;
-  const sBase = xq + (n << 4);
-  const qBase = xq + actHeaderBytes(n);
-  const hBase = qBase + (n << 6);
-  const wide0 = scratch;
-  const wide1 = scratch + 80;
-  const acc = scratch + WIDE_BYTES;
-  memory.fill(acc, 0, <usize>T << 6);
-  for (let b = 0; b < blocks; b++) {
-    widenBlock<Q>(r0 + <usize>b * bb, wide0);
-    widenBlock<Q>(r1 + <usize>b * bb, wide1);
-    const e0 = <usize>b * <usize>T;
-    let s = sBase + (e0 << 2);
-    let c = xq + (e0 << 4);
-    let q = qBase + (e0 << 6);
-    let h = hBase + (e0 << 5);
-    let a = acc + (<usize>(b & 1) << 5);
-    const w00 = v128.load(wide0), w01 = v128.load(wide0, 16), w02 = v128.load(wide0, 32), w03 = v128.load(wide0, 48);
-    const w10 = v128.load(wide1), w11 = v128.load(wide1, 16), w12 = v128.load(wide1, 32), w13 = v128.load(wide1, 48);
-    const d0 = v128.load(wide0, 64), d1 = v128.load(wide1, 64);
-    // One token a step: unrolled by two tokens, V8 hoists the second token's loads and spills (measured 0.9x).
-    for (let t = 0; t < T; t++) {
-      tokenStep<Q, D>(w00, w01, w02, w03, w10, w11, w12, w13, d0, d1, q, h, h + (n << 5), c, s, a);
-      s += 4;
-      c += 16;
-      q += 64;
-      h += 32;
-      a += 64;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    const a = acc + (<usize>t << 6);
-    store<f32>(o0 + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 32))));
-    store<f32>(o1 + <usize>t * os, hsum(f32x4.add(v128.load(a, 16), v128.load(a, 48))));
-  }
 }
 
 // Below 4 or 6 tokens the token loop's per-call and per-block overheads (zeroing,

@@ -5,7 +5,7 @@
 // they are, 0..15, the −8 offset coming from the activation's C vector) and
 // multiplied by i32x4.dot_i16x8_s. The one-token (decode) pass lives here; the
 // relaxed-SIMD Q4_0 decode on byte planes is matmul_int16_planes.ts, and the
-// pass over many tokens that widens each block once is matmul_int16_tiles.ts.
+// passes over many tokens are matmul_int16_tiles.ts and matmul_int16_token_loop.ts.
 import { hsum, loadHalf } from './half';
 import { actHeaderBytes } from './act_quant';
 import { blockBytes, quantBytesI16 } from './quant_blocks';

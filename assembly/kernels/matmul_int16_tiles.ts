@@ -1,33 +1,20 @@
 // The int16-activation matmul exports (CpuBackendOptions.activations =
-// 'int16'). Decode (T = 1) streams every row once (matmul_int16.ts; Q4_0 in the
-// relaxed build on byte planes, matmul_int16_planes.ts). Prefill and batched
-// decode (T > 1) take two rows at a time: each weight block is widened to i16
-// once, and a loop over all T tokens meets it with each token's activation
-// block (block-major, so these are consecutive, act_quant.ts), keeping the
-// per-token f32 accumulators (and the widened block) in the caller's scratch. So the weights leave
-// memory once per call whatever T is, every activation load serves two rows,
-// and nothing is unrolled across tokens: V8 schedules the loads of an unrolled
-// token group all at the top of the loop and spills them (the 8-token passes
-// this replaced spent most of their instructions on spills and reloads).
+// 'int16') and the choice of pass by T: decode (T = 1) streams every row once
+// (matmul_int16.ts; Q4_0 in the relaxed build on byte planes,
+// matmul_int16_planes.ts); from tokenLoopMinT tokens the two-row token loop
+// (matmul_int16_token_loop.ts, with the instruction counts that shaped it);
+// between them the register passes below.
 //
-// Batch invariance: a token's outputs are the same bits whatever T is, so a
-// request's logits (and its seeded samples) do not depend on what else shares
-// its forward step. Every pass therefore does the decode kernel's arithmetic
-// per token: the same i32x4 lane sums per block (Q4_0 in the relaxed build:
-// the byte-plane dot products, whose lanes differ from the widened ones), the
-// same d·s product, even blocks into one accumulator and odd blocks into
-// another, and hsum(even + odd) at the end.
+// Batch invariance: a token's outputs are the same bits whatever T is (see
+// matmul_int16_token_loop.ts); every pass does the decode kernel's arithmetic
+// per token.
 import { actHeaderBytes } from './act_quant';
 import { hsum, loadHalf } from './half';
 import { blockSumI16, int16RowTimes1 } from './matmul_int16';
 import { nibblesHi, nibblesLo, planesRowTimes1, planesSum } from './matmul_int16_planes';
+import { planes, twoRowsTimesT, WIDE_BYTES } from './matmul_int16_token_loop';
 import { blockBytes } from './quant_blocks';
 import { madd } from './simd';
-
-/** Whether Q's blocks are dotted on byte planes (the relaxed build's Q4_0, as its decode kernel does). */
-@inline function planes<Q>(): bool {
-  return ASC_FEATURE_RELAXED_SIMD && !isSigned<Q>();
-}
 
 /**
  * Σ w·q [+ C] of token entry e's block against the weight block held in
@@ -49,75 +36,7 @@ import { madd } from './simd';
   return isSigned<Q>() ? sum : i32x4.add(sum, v128.load(c));
 }
 
-/**
- * The 32 weights of the block at p widened to i16 into wide (Q8_0 sign-extended
- * bytes; Q4_0 nibbles 0..15, low then high; planes<Q>(): the two nibble
- * vectors as bytes), d splatted at wide + 64.
- */
-@inline function widenBlock<Q>(p: usize, wide: usize): void {
-  if (planes<Q>()) {
-    v128.store(wide, nibblesLo(p));
-    v128.store(wide, nibblesHi(p), 16);
-  } else if (isSigned<Q>()) {
-    const lo = v128.load(p, 2), hi = v128.load(p, 18);
-    v128.store(wide, i16x8.extend_low_i8x16_s(lo));
-    v128.store(wide, i16x8.extend_high_i8x16_s(lo), 16);
-    v128.store(wide, i16x8.extend_low_i8x16_s(hi), 32);
-    v128.store(wide, i16x8.extend_high_i8x16_s(hi), 48);
-  } else {
-    const raw = v128.load(p, 2);
-    const nl = v128.and(raw, i8x16.splat(0x0f)), nh = v128.and(i16x8.shr_u(raw, 4), i8x16.splat(0x0f));
-    v128.store(wide, i16x8.extend_low_i8x16_u(nl));
-    v128.store(wide, i16x8.extend_high_i8x16_u(nl), 16);
-    v128.store(wide, i16x8.extend_low_i8x16_u(nh), 32);
-    v128.store(wide, i16x8.extend_high_i8x16_u(nh), 48);
-  }
-  v128.store(wide, f32x4.splat(loadHalf(p)), 64);
-}
-
-/** Scratch of twoRowsTimesT: two widened blocks (80 bytes each), then per token the even- and odd-block accumulator pairs (64 bytes). */
-const WIDE_BYTES: usize = 160;
-
-/**
- * Rows r0 and r1 (may be equal for an odd last row) times T tokens: out[t, r]
- * for both. Each weight block is widened once into scratch and read back by
- * the token loop: V8 would otherwise sink the widening (loop-invariant) into
- * the loop and redo it for every token. The −8 of Q4_0 comes from C.
- */
-@inline function twoRowsTimesT<Q, D>(r0: usize, r1: usize, blocks: i32, xq: usize, T: i32, scratch: usize, o0: usize, o1: usize, os: usize): void {
-  const bb = blockBytes<Q>();
-  const n = <usize>blocks * <usize>T;
-  const sBase = xq + (n << 4);
-  const wide0 = scratch;
-  const wide1 = scratch + 80;
-  const acc = scratch + WIDE_BYTES;
-  memory.fill(acc, 0, <usize>T << 6);
-  for (let b = 0; b < blocks; b++) {
-    widenBlock<Q>(r0 + <usize>b * bb, wide0);
-    widenBlock<Q>(r1 + <usize>b * bb, wide1);
-    const e0 = <usize>b * <usize>T;
-    let s = sBase + (e0 << 2);
-    let a = acc + (<usize>(b & 1) << 5);
-    for (let t = 0; t < T; t++) {
-      // Both rows' sums before either store, so the activation loads serve both (a store could alias them).
-      const e = e0 + <usize>t;
-      const sv = v128.load32_splat(s);
-      const sum0 = tokenSum<Q, D>(v128.load(wide0), v128.load(wide0, 16), v128.load(wide0, 32), v128.load(wide0, 48), xq, n, e);
-      const sum1 = tokenSum<Q, D>(v128.load(wide1), v128.load(wide1, 16), v128.load(wide1, 32), v128.load(wide1, 48), xq, n, e);
-      v128.store(a, madd(f32x4.convert_i32x4_s(sum0), f32x4.mul(v128.load(wide0, 64), sv), v128.load(a)));
-      v128.store(a, madd(f32x4.convert_i32x4_s(sum1), f32x4.mul(v128.load(wide1, 64), sv), v128.load(a, 16)), 16);
-      s += 4;
-      a += 64;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    const a = acc + (<usize>t << 6);
-    store<f32>(o0 + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 32))));
-    store<f32>(o1 + <usize>t * os, hsum(f32x4.add(v128.load(a, 16), v128.load(a, 48))));
-  }
-}
-
-// Below 8 tokens the token loop's per-call and per-block overheads (zeroing,
+// Below 4 or 6 tokens the token loop's per-call and per-block overheads (zeroing,
 // widening through memory) are not amortized: one row meets G = 4, 2 or 1
 // tokens (t0 .. t0 + G − 1 of T) in registers, weights widened in registers
 // once per block for the G of them. Each token has two accumulators, x for the
@@ -216,7 +135,7 @@ const WIDE_BYTES: usize = 160;
   store<f32>(o0, hsum(f32x4.add(x, y)));
 }
 
-/** T in 2..7: row tiles of ~128 KiB (in L2 while the token groups pass over them), groups of 4, 2, 1. */
+/** T below tokenLoopMinT: row tiles of ~128 KiB (in L2 while the token groups pass over them), groups of 4, 2, 1. */
 @inline function smallBatch<Q, D>(w: usize, xq: usize, out: usize, os: usize, N: i32, blocks: i32, T: i32): void {
   const rowBytes = <usize>blocks * blockBytes<Q>();
   const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
@@ -230,8 +149,10 @@ const WIDE_BYTES: usize = 160;
 }
 
 const TILE_BYTES: usize = 128 << 10;
-/** From this many tokens the token loop (twoRowsTimesT) beats the register passes. */
-const TOKEN_LOOP_MIN_T = 8;
+/** From this many tokens the token loop (twoRowsTimesT) beats the register passes (measured: Q8_0 from 6 to 7, Q4_0 from 3 to 4). */
+@inline function tokenLoopMinT<Q>(): i32 {
+  return isSigned<Q>() ? 6 : 4;
+}
 
 /** One token through one row: the decode kernel of the build (D: the Q4_0 relaxed dot form, see matmul_int16_planes.ts). */
 @inline function rowTimes1<Q, D>(wr: usize, blocks: i32, act: usize, K: i32): f32 {
@@ -249,7 +170,7 @@ const TOKEN_LOOP_MIN_T = 8;
     for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowTimes1<Q, D>(w + <usize>n * rowBytes, blocks, xq, K));
     return;
   }
-  if (T < TOKEN_LOOP_MIN_T) {
+  if (T < tokenLoopMinT<Q>()) {
     smallBatch<Q, D>(w, xq, out, os, N, blocks, T);
     return;
   }

@@ -182,10 +182,12 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
       }
       // A token's outputs must not depend on what else is in its batch (seeded sampling in a
       // continuous batch reproduces the request alone): every pass equals decode bit for bit.
-      it(`${kernel}: each token of T = 2..13 gives the bits it gives alone (T = 1), K with an odd block count`, (ctx) => {
+      // The T list crosses every pass: register passes, the token loop from 4 or 6 tokens, long token loops.
+      const invarianceT = [...INVARIANCE_T, 16, 17, 31, 64];
+      it(`${kernel}: each token of T = ${invarianceT.join(',')} gives the bits it gives alone (T = 1), K with an odd block count`, (ctx) => {
         if (skip()) ctx.skip();
         const N = 37, K = 160; // 5 blocks: the even/odd accumulators and the odd last block
-        for (const T of INVARIANCE_T) {
+        for (const T of invarianceT) {
           const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, 1000 + T);
           const run = (rows: Float32Array, tokens: number): Float32Array => {
             const wR = putBytes(inst, weight.bytes);

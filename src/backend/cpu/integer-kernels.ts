@@ -31,7 +31,7 @@ export const ACTIVATION_FORMATS: Record<Exclude<ActivationMode, 'f32'>, Activati
   int16: {
     quantize: 'quantize_act_int16', block: 32,
     bytes: (K, T) => Math.ceil((T * K / 32) * 20 / 16) * 16 + 4 * K * T,
-    scratchBytes: (T) => (T > 1 ? 160 + 64 * T : 0), // two widened blocks, then even- and odd-block accumulators (matmul_int16_tiles.ts)
+    scratchBytes: (T) => (T > 1 ? 160 + 64 * T : 0), // two widened blocks, then even- and odd-block accumulators (matmul_int16_token_loop.ts)
   },
 };
 

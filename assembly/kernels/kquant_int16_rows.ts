@@ -40,21 +40,46 @@ import { hsum, loadScale } from './half';
 @inline function sStart(xq: usize, n: usize, t: i32): usize { return xq + (n << 4) + (<usize>t << 2); }
 @inline function cStart(xq: usize, t: i32): usize { return xq + (<usize>t << 4); }
 
-/** Σ over 8 elements of nibbles (u16 lanes 0..15) times the 8 i16 at q, as i32x4. */
-@inline function nibbleDot(n16: v128, q: usize): v128 {
-  return i32x4.dot_i16x8_s(n16, v128.load(q));
+/** Σ n·q over one Q4_K sub-block: its 32 nibbles the low (hi = false) or high ones of the 32 bytes at b, q its activation block, as i32x4. */
+@inline function subBlockSum(b: usize, q: usize, hi: bool): v128 {
+  // Each 8 bytes zero-extended into i16 lanes by the load, the nibble picked by a mask or a shift.
+  const low = i16x8.splat(0x0f);
+  const b0 = v128.load8x8_u(b), b1 = v128.load8x8_u(b + 8), b2 = v128.load8x8_u(b + 16), b3 = v128.load8x8_u(b + 24);
+  return i32x4.add(
+    i32x4.add(
+      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b0, 4) : v128.and(b0, low), v128.load(q)),
+      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b1, 4) : v128.and(b1, low), v128.load(q, 16))),
+    i32x4.add(
+      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b2, 4) : v128.and(b2, low), v128.load(q, 32)),
+      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b3, 4) : v128.and(b3, low), v128.load(q, 48))),
+  );
 }
 
 /**
- * Token t of T through one Q4_K row (`superBlocks` of 144 bytes at wr). Per
- * sub-block, Σ n·q ≤ 32 · 15 · 16383 < 2^23 (exact in i32 and in f32), and
- * |C| = 8·|Σq| ≤ 8 · 32 · 16383 < 2^23, so both convert to f32 exactly.
+ * Half h (a constant) of a Q4_K super-block at p, sub-blocks 4h..4h + 3 (the
+ * nibbles of chunks 2h, 2h + 1), against activation blocks whose q, C and s
+ * start at q, c, s, consecutive blocks qStep, cStep, sStep apart: the f32x4 of
+ * s_b · (d·sc_j · Σ n·q + (dmin·m_j / 8) · C_b), j = 4h..4h + 3. Per
+ * sub-block Σ n·q ≤ 32 · 15 · 16383 < 2^23 and |C| = 8·|Σq| ≤ 8 · 32 · 16383
+ * < 2^23: exact in i32 and converted to f32 exactly.
  */
+@inline function q4kHalf(p: usize, h: i32, sc16: v128, m16: v128, d: v128, dm: v128, q: usize, qStep: usize, c: usize, cStep: usize, s: usize, sStep: usize): v128 {
+  const b = p + 16 + (<usize>h << 6);
+  const sums = f32x4.convert_i32x4_s(laneSums4(
+    subBlockSum(b, q, false), subBlockSum(b, q + qStep, true),
+    subBlockSum(b + 32, q + 2 * qStep, false), subBlockSum(b + 32, q + 3 * qStep, true),
+  ));
+  const dsc = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(sc16) : i32x4.extend_high_i16x8_u(sc16)), d);
+  const dmm = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(m16) : i32x4.extend_high_i16x8_u(m16)), dm);
+  const terms = f32x4.add(f32x4.mul(sums, dsc), f32x4.mul(f32x4.convert_i32x4_s(gather4(c, cStep)), dmm));
+  return f32x4.mul(terms, gather4(s, sStep));
+}
+
+/** Token t of T through one Q4_K row (`superBlocks` of 144 bytes at wr). */
 @inline export function q4kRowInt16(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
   const n = <usize>superBlocks * <usize>T << 3;
   const qStep = <usize>T << 6, sStep = <usize>T << 2, cStep = <usize>T << 4;
   let q = qStart(xq, n, t), s = sStart(xq, n, t), c = cStart(xq, t);
-  const low = i16x8.splat(0x0f);
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
   for (let B = 0; B < superBlocks; B++) {
     const p = wr + <usize>B * 144;
@@ -62,29 +87,11 @@ import { hsum, loadScale } from './half';
     const sc16 = i16x8.extend_low_i8x16_u(sm), m16 = i16x8.extend_high_i8x16_u(sm);
     const d = f32x4.splat(loadScale(p));
     const dm = f32x4.splat(loadScale(p + 2) * 0.125); // dmin/8 (exact: loadScale is never subnormal)
-    for (let h = 0; h < 2; h++) {
-      // Chunks 2h and 2h + 1: sub-blocks 4h, 4h + 1 (low and high nibbles of the first 32 bytes), 4h + 2, 4h + 3.
-      const qa = p + 16 + (<usize>h << 6);
-      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-      for (let g = 0; g < 4; g++) {
-        const ba = v128.load8x8_u(qa + (<usize>g << 3)), bb = v128.load8x8_u(qa + 32 + (<usize>g << 3));
-        const qg = q + (<usize>g << 4);
-        s0 = i32x4.add(s0, nibbleDot(v128.and(ba, low), qg));
-        s1 = i32x4.add(s1, nibbleDot(i16x8.shr_u(ba, 4), qg + qStep));
-        s2 = i32x4.add(s2, nibbleDot(v128.and(bb, low), qg + 2 * qStep));
-        s3 = i32x4.add(s3, nibbleDot(i16x8.shr_u(bb, 4), qg + 3 * qStep));
-      }
-      const sums = f32x4.convert_i32x4_s(laneSums4(s0, s1, s2, s3));
-      const dsc = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(sc16) : i32x4.extend_high_i16x8_u(sc16)), d);
-      const dmm = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(m16) : i32x4.extend_high_i16x8_u(m16)), dm);
-      const terms = f32x4.add(f32x4.mul(sums, dsc), f32x4.mul(f32x4.convert_i32x4_s(gather4(c, cStep)), dmm));
-      const scaled = f32x4.mul(terms, gather4(s, sStep));
-      if (h == 0) acc0 = f32x4.add(acc0, scaled);
-      else acc1 = f32x4.add(acc1, scaled);
-      q += qStep << 2;
-      s += sStep << 2;
-      c += cStep << 2;
-    }
+    acc0 = f32x4.add(acc0, q4kHalf(p, 0, sc16, m16, d, dm, q, qStep, c, cStep, s, sStep));
+    acc1 = f32x4.add(acc1, q4kHalf(p, 1, sc16, m16, d, dm, q + (qStep << 2), qStep, c + (cStep << 2), cStep, s + (sStep << 2), sStep));
+    q += qStep << 3;
+    s += sStep << 3;
+    c += cStep << 3;
   }
   return hsum(f32x4.add(acc0, acc1));
 }
@@ -122,6 +129,21 @@ import { hsum, loadScale } from './half';
   );
 }
 
+/** Half h (a constant) of a Q6_K super-block at p: the f32x4 of d·s_b·Σ over activation blocks 4h..4h + 3 (q, s and strides as q4kHalf). */
+@inline function q6kHalf(p: usize, h: i32, scales: v128, d: v128, q: usize, qStep: usize, s: usize, sStep: usize): v128 {
+  const s16 = h == 0 ? i16x8.extend_low_i8x16_s(scales) : i16x8.extend_high_i8x16_s(scales);
+  const r = p + (<usize>h << 6), hb = p + 128 + (<usize>h << 5);
+  const a0 = v128.load(r), b0 = v128.load(r, 32), h0 = v128.load(hb);
+  const a1 = v128.load(r, 16), b1 = v128.load(r, 48), h1 = v128.load(hb, 16);
+  const sums = laneSums4(
+    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 0, q),
+    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 1, q + qStep),
+    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 2, q + 2 * qStep),
+    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 3, q + 3 * qStep),
+  );
+  return f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(sums), d), gather4(s, sStep));
+}
+
 /** Token t of T through one Q6_K row (`superBlocks` of 210 bytes at wr). */
 @inline export function q6kRowInt16(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
   const n = <usize>superBlocks * <usize>T << 3;
@@ -132,23 +154,10 @@ import { hsum, loadScale } from './half';
     const p = wr + <usize>B * 210;
     const d = f32x4.splat(loadScale(p + 208));
     const scales = v128.load(p, 192);
-    for (let h = 0; h < 2; h++) {
-      const s16 = h == 0 ? i16x8.extend_low_i8x16_s(scales) : i16x8.extend_high_i8x16_s(scales);
-      const r = p + (<usize>h << 6), hb = p + 128 + (<usize>h << 5);
-      const a0 = v128.load(r), b0 = v128.load(r, 32), h0 = v128.load(hb);
-      const a1 = v128.load(r, 16), b1 = v128.load(r, 48), h1 = v128.load(hb, 16);
-      const sums = laneSums4(
-        q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 0, q),
-        q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 1, q + qStep),
-        q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 2, q + 2 * qStep),
-        q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 3, q + 3 * qStep),
-      );
-      const scaled = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(sums), d), gather4(s, sStep));
-      if (h == 0) acc0 = f32x4.add(acc0, scaled);
-      else acc1 = f32x4.add(acc1, scaled);
-      q += qStep << 2;
-      s += sStep << 2;
-    }
+    acc0 = f32x4.add(acc0, q6kHalf(p, 0, scales, d, q, qStep, s, sStep));
+    acc1 = f32x4.add(acc1, q6kHalf(p, 1, scales, d, q + (qStep << 2), qStep, s + (sStep << 2), sStep));
+    q += qStep << 3;
+    s += sStep << 3;
   }
   return hsum(f32x4.add(acc0, acc1));
 }

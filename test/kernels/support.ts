@@ -298,6 +298,7 @@ export function differingFromAlone(
     for (let n = 0; n < N; n++) if (!Object.is(alone[n], batched[t * outStride + n])) differing++;
   }
   return differing;
+}
 
 /** The valid [T, N] part of a strided output poisoned with NaN, after checking nothing past N was written. */
 export function pickOutput(name: string, got: Float32Array, N: number, T: number, outStride: number): Float64Array {

@@ -40,18 +40,22 @@ import { hsum, loadScale } from './half';
 @inline function sStart(xq: usize, n: usize, t: i32): usize { return xq + (n << 4) + (<usize>t << 2); }
 @inline function cStart(xq: usize, t: i32): usize { return xq + (<usize>t << 4); }
 
+/** The low (hi = false) or high nibble of u16 lanes holding a byte each: shifts only, no mask constant (V8 rematerializes v128 constants inside the loop). */
+@inline function nibble(bytes: v128, hi: bool): v128 {
+  return hi ? i16x8.shr_u(bytes, 4) : i16x8.shr_u(i16x8.shl(bytes, 12), 12);
+}
+
 /** Σ n·q over one Q4_K sub-block: its 32 nibbles the low (hi = false) or high ones of the 32 bytes at b, q its activation block, as i32x4. */
 @inline function subBlockSum(b: usize, q: usize, hi: bool): v128 {
   // Each 8 bytes zero-extended into i16 lanes by the load, the nibble picked by a mask or a shift.
-  const low = i16x8.splat(0x0f);
   const b0 = v128.load8x8_u(b), b1 = v128.load8x8_u(b + 8), b2 = v128.load8x8_u(b + 16), b3 = v128.load8x8_u(b + 24);
   return i32x4.add(
     i32x4.add(
-      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b0, 4) : v128.and(b0, low), v128.load(q)),
-      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b1, 4) : v128.and(b1, low), v128.load(q, 16))),
+      i32x4.dot_i16x8_s(nibble(b0, hi), v128.load(q)),
+      i32x4.dot_i16x8_s(nibble(b1, hi), v128.load(q, 16))),
     i32x4.add(
-      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b2, 4) : v128.and(b2, low), v128.load(q, 32)),
-      i32x4.dot_i16x8_s(hi ? i16x8.shr_u(b3, 4) : v128.and(b3, low), v128.load(q, 48))),
+      i32x4.dot_i16x8_s(nibble(b2, hi), v128.load(q, 32)),
+      i32x4.dot_i16x8_s(nibble(b3, hi), v128.load(q, 48))),
   );
 }
 

@@ -30,7 +30,7 @@ import { hsum, loadScale } from './half';
  * Pairs 0..3: low 6 bits of bytes j and j + 4; pairs 4..7: the nibbles of
  * byte j + 4 below the top 2 bits of bytes j − 4 (scale) and j (min).
  */
-@inline function scalesMinsK4(s: usize): v128 {
+@inline export function scalesMinsK4(s: usize): v128 {
   const v = v128.load(s); // the 12 scale bytes (and 4 quant bytes, unused)
   const low = v128.and(
     i8x16.shuffle(v, i16x8.shr_u(v, 4), 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 24, 25, 26, 27),

@@ -10,7 +10,7 @@ import { dotI8x16, highNibbles, lowNibbles, storeScaledI8x16 } from './block_dot
 import { hsum, loadScale } from './half';
 
 /** The 16 quants (q − 32) of element group (n, k, s), l = 16s..16s + 15, from the 16-byte rows a, b, h. */
-@inline function sixBits(a: v128, b: v128, h: v128, k: i32): v128 {
+@inline export function sixBits(a: v128, b: v128, h: v128, k: i32): v128 {
   const top = i8x16.splat(0x30);
   let q: v128;
   if (k == 0) q = v128.or(lowNibbles(a), v128.and(i16x8.shl(h, 4), top));

@@ -19,7 +19,7 @@ const usage = `usage: edgeseek <command> [options]
   serve     [--model PATH] [--port P] [--backend ...]
   bench     --model PATH [--backend ...] [--prompt-tokens N] [--gen-tokens N]
 Every command that loads a model also takes --activations f32|int16 (default int16 for
-Q8_0/Q4_0 weights; f32 is the exact path), --threads N and --simd auto|relaxed|plain.`;
+Q8_0/Q4_0/Q4_K/Q6_K weights; f32 is the exact path), --threads N and --simd auto|relaxed|plain.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

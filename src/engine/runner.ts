@@ -30,7 +30,7 @@ export interface RunnerOptions {
   threads?: number;
   threadsModule?: WebAssembly.Module;
   parallelMinMacs?: number;
-  /** CPU backend: activations of Q8_0/Q4_0 matmuls; default 'int16' (integer kernels), 'f32' exact (see CpuBackendOptions). */
+  /** CPU backend: activations of Q8_0/Q4_0/Q4_K/Q6_K matmuls; default 'int16' (integer kernels), 'f32' exact (see CpuBackendOptions). */
   activations?: ActivationMode;
   quantize?: QuantizeMode;
   /** Check every weight for NaN/Inf while loading (llama.cpp's --check-tensors). */

@@ -126,7 +126,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   q4_k: {
     ggml: 12, label: 'Q4_K', block: 256, blockBytes: 144, decode: decodeQ4K, quantize: quantizeQ4K, fallback: 'q5_0',
-    cpu: { matmul: 'matmul_q4_k', dequantize: 'dequantize_q4_k' }, gpu: { code: 11, layout: { kind: 'blocks', blockWords: 36 } },
+    cpu: { matmul: 'matmul_q4_k', dequantize: 'dequantize_q4_k', int16: { kernel: 'matmul_q4_k_int16' } }, gpu: { code: 11, layout: { kind: 'blocks', blockWords: 36 } },
   },
   q5_k: {
     ggml: 13, label: 'Q5_K', block: 256, blockBytes: 176, decode: decodeQ5K, quantize: quantizeQ5K, fallback: 'q5_1',
@@ -134,7 +134,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   q6_k: {
     ggml: 14, label: 'Q6_K', block: 256, blockBytes: 210, decode: decodeQ6K, quantize: quantizeQ6K, fallback: 'q8_0',
-    cpu: { matmul: 'matmul_q6_k', dequantize: 'dequantize_q6_k' }, gpu: { code: 13, layout: { kind: 'blocks', blockWords: 53 } },
+    cpu: { matmul: 'matmul_q6_k', dequantize: 'dequantize_q6_k', int16: { kernel: 'matmul_q6_k_int16' } }, gpu: { code: 13, layout: { kind: 'blocks', blockWords: 53 } },
   },
   iq4_xs: {
     ggml: 23, label: 'IQ4_XS', block: 256, blockBytes: 136, decode: decodeIq4Xs, quantize: quantizeIq4Xs, fallback: 'iq4_nl',

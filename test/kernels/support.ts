@@ -299,3 +299,13 @@ export function differingFromAlone(
   }
   return differing;
 }
+
+/** The valid [T, N] part of a strided output poisoned with NaN, after checking nothing past N was written. */
+export function pickOutput(name: string, got: Float32Array, N: number, T: number, outStride: number): Float64Array {
+  const picked = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) picked[t * N + n] = got[t * outStride + n];
+    for (let n = N; n < outStride; n++) expect(Number.isNaN(got[t * outStride + n]), `${name}: out[${t}, ${n}] past N untouched`).toBe(true);
+  }
+  return picked;
+}

@@ -22,7 +22,7 @@ import { DTYPES, weightType } from '../../src/model/weight-types.ts';
 /**
  * Every CPU kernel mode must reproduce the references: both SIMD builds, exact
  * f32 and the default int16 activations, threads, sharded memories.
- * The int16 mode is lossy by design for Q8_0/Q4_0 weights (README "Integer
+ * The int16 mode is lossy by design for Q8_0/Q4_0/Q4_K/Q6_K weights (README "Integer
  * activations"): these random-weight models amplify its rounding, so it gets
  * its own bound here; float weights stay exact. Measured 1.9e-4 .. 4.8e-4 (scaled-routing).
  */

@@ -3,7 +3,8 @@
 // whole 256-blocks get the type, shorter rows llama.cpp's fallback (Q5_0 /
 // Q8_0), norms and the router stay f32; the CPU backend's logits equal the
 // float64 JS backend's over the same quantized weights (≤ 1e-4 per position,
-// greedy identical), and the quantized model stays close to the f32 one.
+// greedy identical) in the exact mode (f32 activations), and the quantized
+// model stays close to the f32 one.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,8 @@ for (const { mode, fallback, minTop1 } of CASES) {
     let cpu: ModelRunner;
     let js: ModelRunner;
     beforeAll(async () => {
-      cpu = await openRunner(DIR, { quantize: mode });
+      // The exact path (f32 activations): the int16 default's agreement is test/default-model/activation-agreement.test.ts's.
+      cpu = await openRunner(DIR, { quantize: mode, activations: 'f32' });
       js = await loadModelRunner(await fsSource(DIR), { backend: createJsBackend(), quantize: mode });
     });
     afterAll(() => { cpu?.dispose(); js?.dispose(); });

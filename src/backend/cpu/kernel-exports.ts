@@ -85,6 +85,9 @@ export interface KernelExports {
   matmul_q8_0_int16: IntegerMatmulKernel;
   matmul_q4_0_int16: IntegerMatmulKernel;
   matmul_q4_0_int16_dotadd: IntegerMatmulKernel;
+  /** The same for Q4_K and Q6_K weights (K a multiple of 256; assembly/kernels/matmul_kquant_int16.ts); they leave scratch untouched. */
+  matmul_q4_k_int16: IntegerMatmulKernel;
+  matmul_q6_k_int16: IntegerMatmulKernel;
 
   /** 1 in the relaxed-SIMD build (kernel-build.ts). */
   simd_relaxed(): number;

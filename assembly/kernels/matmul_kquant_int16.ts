@@ -1,0 +1,51 @@
+// Q4_K and Q6_K weights against int16-quantized activations (act_quant.ts),
+// the integer path of CpuBackendOptions.activations = 'int16'; the per-row
+// arithmetic is kquant_int16_rows.ts.
+//
+// Decode (T = 1) streams every row once. For T > 1, rows are taken in tiles of
+// ~64 KiB (in L2 while the tokens pass over them) and each token meets each row
+// with the decode arithmetic: the nibbles are unpacked again per token, but the
+// weights leave memory once per call and no scratch is needed. Batch
+// invariance (matmul_int16_tiles.ts) holds by construction: every token runs
+// the same row function on the same values, only its activation addresses
+// depend on T.
+import { q4kRowInt16, q6kRowInt16 } from './kquant_int16_rows';
+
+const TILE_BYTES: usize = 64 << 10;
+
+/** One token through one row: Q = u8 for Q4_K, i8 for Q6_K. */
+@inline function rowInt16<Q>(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
+  if (isSigned<Q>()) return q6kRowInt16(wr, superBlocks, xq, T, t);
+  return q4kRowInt16(wr, superBlocks, xq, T, t);
+}
+
+@inline function matmulKquantInt16<Q>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  const superBlocks = K >> 8;
+  const rowBytes = <usize>superBlocks * (isSigned<Q>() ? 210 : 144);
+  if (T == 1) {
+    for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowInt16<Q>(w + <usize>n * rowBytes, superBlocks, xq, 1, 0));
+    return;
+  }
+  const os = <usize>outStride << 2;
+  const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
+  for (let n0 = 0; n0 < N; n0 += tileRows) {
+    const n1 = min(N, n0 + tileRows);
+    for (let t = 0; t < T; t++) {
+      const o = out + <usize>t * os;
+      for (let n = n0; n < n1; n++) store<f32>(o + (<usize>n << 2), rowInt16<Q>(w + <usize>n * rowBytes, superBlocks, xq, T, t));
+    }
+  }
+}
+
+/**
+ * out[t·outStride + n] = Σ_b s_tb · (Σ_i w_nbi · q_tbi) for Q4_K weights (w = d·sc·n − dmin·m)
+ * and xq from quantize_act_int16; K a multiple of 256. scratch: unused (int16_scratch_bytes(T) may be passed).
+ */
+export function matmul_q4_k_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulKquantInt16<u8>(w, xq, out, outStride, N, K, T);
+}
+
+/** As matmul_q4_k_int16, for Q6_K weights (w = d·sc·(q6 − 32), a scale per 16). */
+export function matmul_q6_k_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulKquantInt16<i8>(w, xq, out, outStride, N, K, T);
+}

@@ -5,10 +5,12 @@
 // free per running sequence; otherwise it waits, in arrival order, and past
 // `maxQueue` waiting requests the next gets BusyError (HTTP 429). Each step
 // takes a decode row from every running sequence and adds prefill chunks in
-// admission order, up to a row budget: the whole rest when nothing decodes,
-// and while sequences decode only as many rows as keep the step within 1.5×
-// a decode-only step's time (step-timing.ts: a long prompt never stalls
-// running streams).
+// admission order, up to a row budget: the whole rest when nothing decodes;
+// while sequences decode, a short prompt (≤ SHORT_PROMPT_ROWS rows left) goes
+// whole into the rows the decode rows leave, and longer ones only get as many
+// rows as keep the step within 1.5× a decode-only step's time (step-timing.ts:
+// a long prompt never stalls running streams, and a burst of chat requests is
+// not queued behind it one row a step — vLLM's long_prefill_token_threshold).
 //
 // When blocks run out mid-generation, the newest running sequence is
 // preempted: its blocks are released (full ones stay cached for reuse), and
@@ -26,6 +28,15 @@ import { BusyError, EngineClosedError, InvalidRequestError } from './errors.ts';
 import type { LatentCacheManager, SequenceBlocks } from './latent-cache-manager.ts';
 import type { ModelRunner } from './runner-types.ts';
 import { StepTiming } from './step-timing.ts';
+
+/**
+ * While sequences decode, a prompt with at most this many rows to compute
+ * (beyond its cached prefix) is prefilled whole in one step, beside the
+ * decode rows: a chat turn's first token comes after one step, at the cost of
+ * one longer step for the running streams; longer prompts are spread over
+ * steps by their time allowance.
+ */
+export const SHORT_PROMPT_ROWS = 64;
 
 /** What the scheduler runs for a request: its tokens, and what to do with the last one's logits. */
 export interface SequenceWork {
@@ -58,6 +69,8 @@ interface Entry extends ScheduledSequence {
   blocks: SequenceBlocks | null;
   /** Tokens whose latent rows are in the cache. */
   computed: number;
+  /** Rows its prefill had to compute when it was (re)admitted: SHORT_PROMPT_ROWS or fewer makes it short. */
+  prefillRows: number;
   admitted: boolean;
   /** Order of (re)admission: the newest running sequence is preempted first. */
   order: number;
@@ -116,7 +129,7 @@ export class Scheduler {
         'max_tokens', 'context_length_exceeded');
     }
     const entry: Entry = {
-      work, state: 'waiting', cachedTokens: 0, preemptions: 0, blocks: null, computed: 0, admitted: false, order: 0, cancelled: false,
+      work, state: 'waiting', cachedTokens: 0, preemptions: 0, blocks: null, computed: 0, prefillRows: 0, admitted: false, order: 0, cancelled: false,
     };
     if (this.waiting.length === 0 && this.admit(entry)) return entry;
     if (this.waiting.length >= this.options.maxQueue) {
@@ -203,6 +216,7 @@ export class Scheduler {
     if (!opened) return false;
     entry.blocks = opened.seq;
     entry.computed = opened.cachedTokens;
+    entry.prefillRows = entry.work.tokens.length - entry.computed;
     if (!entry.admitted) entry.cachedTokens = opened.cachedTokens;
     entry.admitted = true;
     entry.state = 'running';
@@ -236,9 +250,9 @@ export class Scheduler {
   /**
    * This step's rows, after admitting what the cache now has room for (in
    * arrival order): decode rows first (round-robin when more sequences decode
-   * than fit), leaving room for the prefill allowance, then prefill chunks in
-   * admission order — the whole budget when nothing decodes, else what
-   * StepTiming allows.
+   * than fit), then prefill — the whole budget when nothing decodes; else
+   * short prompts whole in the rows the decode rows leave, and long ones
+   * (chunked, in admission order) what StepTiming allows.
    */
   private plan(): Planned[] {
     while (this.waiting.length > 0 && this.admit(this.waiting[0])) this.waiting.shift();
@@ -246,10 +260,20 @@ export class Scheduler {
     const plan: Planned[] = [];
     const decoding = this.running.filter((e) => e.computed === e.work.tokens.length - 1);
     const prefilling = this.running.filter((e) => e.computed < e.work.tokens.length - 1);
-    const pending = prefilling.reduce((a, e) => a + e.work.tokens.length - e.computed, 0);
-    const prefillCap = pending === 0 ? 0
-      : decoding.length === 0 ? budget
-        : Math.min(pending, this.timing.prefillAllowance(Math.min(decoding.length, budget - 1), budget - 1));
+    const rest = (e: Entry) => e.work.tokens.length - e.computed;
+    const pending = prefilling.reduce((a, e) => a + rest(e), 0);
+    // Rows left beside one row per decoding sequence (at least one).
+    const room = budget - Math.min(decoding.length, budget - 1);
+    const whole = new Set<Entry>();
+    let shortRows = 0;
+    if (decoding.length > 0) {
+      for (const e of prefilling) {
+        if (e.prefillRows <= SHORT_PROMPT_ROWS && shortRows + rest(e) <= room) { whole.add(e); shortRows += rest(e); }
+      }
+    }
+    const longCap = pending - shortRows === 0 || room - shortRows === 0 ? 0
+      : Math.min(pending - shortRows, room - shortRows, this.timing.prefillAllowance(Math.min(decoding.length, budget - 1), budget - 1));
+    const prefillCap = pending === 0 ? 0 : decoding.length === 0 ? budget : shortRows + longCap;
     const decodeCap = budget - prefillCap;
     const start = decoding.length > decodeCap ? this.cursor % decoding.length : 0;
     let used = 0;
@@ -261,10 +285,14 @@ export class Scheduler {
       used++;
     }
     this.cursor = start + used;
-    let prefill = used > 0 ? Math.min(prefillCap, budget - used) : budget;
+    let prefill = used > 0 ? Math.min(longCap, budget - used - shortRows) : budget;
     for (const entry of prefilling) {
-      if (prefill <= 0) break;
       if (entry.state !== 'running') continue; // preempted for a decode row of this step
+      if (used > 0 && whole.has(entry)) {
+        plan.push({ entry, from: entry.computed, to: entry.work.tokens.length, decode: false });
+        continue;
+      }
+      if (prefill <= 0) continue;
       const to = Math.min(entry.work.tokens.length, entry.computed + prefill);
       plan.push({ entry, from: entry.computed, to, decode: false });
       prefill -= to - entry.computed;

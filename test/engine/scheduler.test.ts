@@ -77,6 +77,25 @@ describe('Scheduler', () => {
     expect(first.produced.length + short.reduce((a, w) => a + w.produced.length, 0), 'the decoding sequences got a token every step').toBeGreaterThanOrEqual(4 * during.length);
   });
 
+  it('while sequences decode, short prompts are prefilled whole in one step beside them; a long one still moves by its allowance', async () => {
+    const { runner, scheduler } = setup(400, { stepTokens: 128 });
+    const first = new Greedy(prompt(0, 5), 80);
+    scheduler.add(first);
+    while (first.produced.length === 0) await scheduler.step();
+    for (let i = 0; i < 3; i++) await scheduler.step(); // decode-only steps: the allowance is measured
+    // A burst of chat turns (SHORT_PROMPT_ROWS or fewer rows each) and one long prompt, all at once.
+    const burst = [30, 40, 12, 20].map((n, i) => new Greedy(prompt(i + 1, n), 4));
+    const long = new Greedy(prompt(9, 100), 2);
+    for (const w of [...burst, long]) scheduler.add(w);
+    const before = runner.steps;
+    await scheduler.step();
+    expect(runner.rowsPerStep.at(-1), 'one decode row, the four short prompts whole, at least one long row').toBeGreaterThanOrEqual(1 + 30 + 40 + 12 + 20 + 1);
+    await scheduler.step();
+    expect(burst.map((w) => w.produced.length > 0), 'every short prompt has its first token after its first step').toEqual([true, true, true, true]);
+    while (long.produced.length === 0) await scheduler.step();
+    expect(runner.steps - before, 'the long prompt was spread over steps').toBeGreaterThan(2);
+  });
+
   it('with more decoding sequences than the budget, rows go round-robin and a waiting prompt still moves', async () => {
     const { runner, scheduler } = setup(100, { stepTokens: 4 });
     const works = Array.from({ length: 6 }, (_, i) => new Greedy(prompt(i, 2), 60));

@@ -12,7 +12,7 @@ import { rowScratchBytes, type IntegerMatmulKernel, type MatmulKernel } from '..
 import { ACTIVATION_FORMATS } from '../../src/backend/cpu/integer-kernels.ts';
 import { RELAXED_OPS, relaxedOpsOf } from '../../src/backend/cpu/kernel-build.ts';
 import {
-  allocRegion, differingFromAlone, fenceIntact, INVARIANCE_T, kernelInstance, KERNEL_BUILDS, matmulCase, poisonedF32, printRecordedErrors, putBytes, putF32,
+  allocRegion, differingFromAlone, fenceIntact, int16Runner, INVARIANCE_T, kernelInstance, KERNEL_BUILDS, matmulCase, pickOutput, poisonedF32, printRecordedErrors, putBytes, putF32,
   randomF32, readF32, recordRel, relError, release, stridedMatmulRef,
 } from './support.ts';
 import { quantizeBlockInt16Ref } from '../ops/reference.ts';
@@ -55,16 +55,6 @@ function quantizeRef(x: Float32Array, xStride: number, T: number, K: number): Ui
     }
   }
   return out;
-}
-
-/** The valid [T, N] part of a strided, poisoned output, after checking nothing past N was written. */
-function pickOutput(name: string, got: Float32Array, N: number, T: number, outStride: number): Float64Array {
-  const picked = new Float64Array(T * N);
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < N; n++) picked[t * N + n] = got[t * outStride + n];
-    for (let n = N; n < outStride; n++) expect(Number.isNaN(got[t * outStride + n]), `${name}: out[${t}, ${n}] past N untouched`).toBe(true);
-  }
-  return picked;
 }
 
 interface Case { outlier?: boolean; tiny?: boolean; scaleX?: number; hugeWeights?: boolean }
@@ -189,19 +179,10 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
         const N = 37, K = 160; // 5 blocks: the even/odd accumulators and the odd last block
         for (const T of invarianceT) {
           const { weight, x, xStride, outStride } = matmulCase(dtype, N, K, T, 1000 + T);
-          const run = (rows: Float32Array, tokens: number): Float32Array => {
-            const wR = putBytes(inst, weight.bytes);
-            const xR = putF32(inst, rows);
-            const xqR = allocRegion(inst, actBytes(K, tokens));
-            const outR = poisonedF32(inst, tokens * outStride);
-            const accR = allocRegion(inst, scratchBytes(tokens));
-            inst.exports.quantize_act_int16(xR.ptr, xStride, tokens, K, xqR.ptr);
-            (inst.exports[kernel as 'matmul_q8_0_int16'] as IntegerMatmulKernel)(wR.ptr, xqR.ptr, outR.ptr, outStride, N, K, tokens, accR.ptr);
-            const got = readF32(inst, outR);
-            release(inst, wR, xR, xqR, outR, accR);
-            return got;
-          };
+          const wR = putBytes(inst, weight.bytes);
+          const run = int16Runner(inst, kernel, wR.ptr, N, K, xStride, outStride);
           const differing = differingFromAlone(run, x, xStride, outStride, N, T);
+          release(inst, wR);
           expect(differing, `${build} ${kernel} T=${T}: ${differing} outputs differ from the token alone`).toBe(0);
         }
       });

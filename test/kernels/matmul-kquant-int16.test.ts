@@ -14,7 +14,7 @@ import { rowScratchBytes, type IntegerMatmulKernel, type MatmulKernel } from '..
 import { ACTIVATION_FORMATS } from '../../src/backend/cpu/integer-kernels.ts';
 import { decodeBlocks, randomBlocks } from './block-formats.ts';
 import {
-  allocRegion, differingFromAlone, fenceIntact, INVARIANCE_T, kernelInstance, KERNEL_BUILDS, pickOutput, poisonedF32, printRecordedErrors, putBytes, putF32,
+  allocRegion, differingFromAlone, fenceIntact, int16Runner, INVARIANCE_T, kernelInstance, KERNEL_BUILDS, pickOutput, poisonedF32, printRecordedErrors, putBytes, putF32,
   randomF32, readF32, recordRel, relError, release, stridedMatmulRef,
 } from './support.ts';
 import { quantizeActInt16Ref } from '../ops/reference.ts';
@@ -141,17 +141,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
         const xStride = K + 3, outStride = N + 5;
         const x = randomF32(T * xStride, 650 + T);
         const wR = putBytes(inst, w.bytes);
-        const run = (rows: Float32Array, tokens: number): Float32Array => {
-          const xR = putF32(inst, rows);
-          const xqR = allocRegion(inst, actBytes(K, tokens));
-          const outR = poisonedF32(inst, tokens * outStride);
-          const accR = allocRegion(inst, scratchBytes(tokens));
-          inst.exports.quantize_act_int16(xR.ptr, xStride, tokens, K, xqR.ptr);
-          (inst.exports[kernel as 'matmul_q4_k_int16'] as IntegerMatmulKernel)(wR.ptr, xqR.ptr, outR.ptr, outStride, N, K, tokens, accR.ptr);
-          const got = readF32(inst, outR);
-          release(inst, xR, xqR, outR, accR);
-          return got;
-        };
+        const run = int16Runner(inst, kernel, wR.ptr, N, K, xStride, outStride);
         const differing = differingFromAlone(run, x, xStride, outStride, N, T);
         release(inst, wR);
         expect(differing, `${build} ${kernel} T=${T}: outputs differing from the token alone`).toBe(0);

@@ -2,7 +2,8 @@
 // the file formats' encoders/decoders written independently of src/, buffers
 // poisoned with NaN and fenced by a sentinel, and the normalized error.
 import { expect } from 'vitest';
-import { rowScratchBytes, type MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
+import { rowScratchBytes, type IntegerMatmulKernel, type MatmulKernel } from '../../src/backend/cpu/kernel-exports.ts';
+import { ACTIVATION_FORMATS } from '../../src/backend/cpu/integer-kernels.ts';
 import { instantiateKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import type { KernelBuild } from '../../src/backend/cpu/kernel-build.ts';
 import { loadRelaxedWasmModuleFromDisk, loadWasmModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
@@ -298,6 +299,27 @@ export function differingFromAlone(
     for (let n = 0; n < N; n++) if (!Object.is(alone[n], batched[t * outStride + n])) differing++;
   }
   return differing;
+}
+
+/**
+ * An int16-path run for differingFromAlone: rows of x quantized by
+ * quantize_act_int16, then `kernel` against the weights at wPtr, the output poisoned.
+ */
+export function int16Runner(
+  inst: WasmInstance, kernel: string, wPtr: number, N: number, K: number, xStride: number, outStride: number,
+): (rows: Float32Array, tokens: number) => Float32Array {
+  const { bytes, scratchBytes } = ACTIVATION_FORMATS.int16;
+  return (rows, tokens) => {
+    const xR = putF32(inst, rows);
+    const xqR = allocRegion(inst, bytes(K, tokens));
+    const outR = poisonedF32(inst, tokens * outStride);
+    const accR = allocRegion(inst, scratchBytes(tokens));
+    inst.exports.quantize_act_int16(xR.ptr, xStride, tokens, K, xqR.ptr);
+    (inst.exports[kernel as 'matmul_q8_0_int16'] as IntegerMatmulKernel)(wPtr, xqR.ptr, outR.ptr, outStride, N, K, tokens, accR.ptr);
+    const got = readF32(inst, outR);
+    release(inst, xR, xqR, outR, accR);
+    return got;
+  };
 }
 
 /** The valid [T, N] part of a strided output poisoned with NaN, after checking nothing past N was written. */

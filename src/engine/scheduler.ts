@@ -271,8 +271,8 @@ export class Scheduler {
         if (e.prefillRows <= SHORT_PROMPT_ROWS && shortRows + rest(e) <= room) { whole.add(e); shortRows += rest(e); }
       }
     }
-    const longCap = pending - shortRows === 0 || room - shortRows === 0 ? 0
-      : Math.min(pending - shortRows, room - shortRows, this.timing.prefillAllowance(Math.min(decoding.length, budget - 1), budget - 1));
+    // Long prompts: what the time allowance gives, within the rows left (0 when none are).
+    const longCap = Math.min(pending - shortRows, room - shortRows, this.timing.prefillAllowance(Math.min(decoding.length, budget - 1), budget - 1));
     const prefillCap = pending === 0 ? 0 : decoding.length === 0 ? budget : shortRows + longCap;
     const decodeCap = budget - prefillCap;
     const start = decoding.length > decodeCap ? this.cursor % decoding.length : 0;

@@ -5,11 +5,11 @@
 import type { KernelModules } from './kernel-build.ts';
 
 /** The kernels (build/edgeseek.wasm), and the same over a shared memory for threads. */
-export const KERNELS_FILE = 'edgeseek.wasm';
-export const THREADS_FILE = 'edgeseek-threads.wasm';
+const KERNELS_FILE = 'edgeseek.wasm';
+const THREADS_FILE = 'edgeseek-threads.wasm';
 /** The relaxed-SIMD builds of the same kernels (assembly/kernels/simd.ts). */
-export const RELAXED_FILE = 'edgeseek-relaxed.wasm';
-export const RELAXED_THREADS_FILE = 'edgeseek-relaxed-threads.wasm';
+const RELAXED_FILE = 'edgeseek-relaxed.wasm';
+const RELAXED_THREADS_FILE = 'edgeseek-relaxed-threads.wasm';
 
 /** `compile`, called once per file; a failed compile is forgotten, so a later call tries again. */
 export function compiledOnce<M = WebAssembly.Module>(compile: (file: string) => Promise<M>): (file: string) => Promise<M> {
@@ -31,7 +31,7 @@ export function compileIfValid(bytes: BufferSource): Promise<WebAssembly.Module 
 }
 
 /** The builds a runtime's loader gives (the threads ones only when `threads`), for selectKernels. */
-export async function kernelModulesFrom(
+async function kernelModulesFrom(
   load: (file: string) => Promise<WebAssembly.Module>, loadRelaxed: (file: string) => Promise<WebAssembly.Module | undefined>, threads: boolean,
 ): Promise<KernelModules> {
   const [plain, relaxed] = await Promise.all([load(KERNELS_FILE), loadRelaxed(RELAXED_FILE)]);

@@ -13,3 +13,4 @@ export { add, swiglu, copy_rows } from './elementwise';
 export { mla_attend } from './mla_attend';
 export { simd_relaxed } from './simd';
 export { simd_self_test } from './simd_self_test';
+export { scheduling_fence } from './fence';

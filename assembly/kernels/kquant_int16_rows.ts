@@ -18,6 +18,7 @@
 import { actHeaderBytes } from './act_quant';
 import { scalesMinsK4 } from './blocks_q4_k_q5_k';
 import { sixBits } from './blocks_q6_k';
+import { fence } from './fence';
 import { hsum, loadScale } from './half';
 
 /** Lanes 0 of the four i32/f32 at p, p + stride, p + 2·stride, p + 3·stride, as one vector. */
@@ -69,10 +70,11 @@ import { hsum, loadScale } from './half';
  */
 @inline function q4kHalf(p: usize, h: i32, sc16: v128, m16: v128, d: v128, dm: v128, q: usize, qStep: usize, c: usize, cStep: usize, s: usize, sStep: usize): v128 {
   const b = p + 16 + (<usize>h << 6);
-  const sums = f32x4.convert_i32x4_s(laneSums4(
-    subBlockSum(b, q, false), subBlockSum(b, q + qStep, true),
-    subBlockSum(b + 32, q + 2 * qStep, false), subBlockSum(b + 32, q + 3 * qStep, true),
-  ));
+  const s0 = fence(subBlockSum(b, q, false));
+  const s1 = fence(subBlockSum(b, q + qStep, true));
+  const s2 = fence(subBlockSum(b + 32, q + 2 * qStep, false));
+  const s3 = fence(subBlockSum(b + 32, q + 3 * qStep, true));
+  const sums = f32x4.convert_i32x4_s(laneSums4(s0, s1, s2, s3));
   const dsc = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(sc16) : i32x4.extend_high_i16x8_u(sc16)), d);
   const dmm = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(m16) : i32x4.extend_high_i16x8_u(m16)), dm);
   const terms = f32x4.add(f32x4.mul(sums, dsc), f32x4.mul(f32x4.convert_i32x4_s(gather4(c, cStep)), dmm));
@@ -139,12 +141,11 @@ import { hsum, loadScale } from './half';
   const r = p + (<usize>h << 6), hb = p + 128 + (<usize>h << 5);
   const a0 = v128.load(r), b0 = v128.load(r, 32), h0 = v128.load(hb);
   const a1 = v128.load(r, 16), b1 = v128.load(r, 48), h1 = v128.load(hb, 16);
-  const sums = laneSums4(
-    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 0, q),
-    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 1, q + qStep),
-    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 2, q + 2 * qStep),
-    q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 3, q + 3 * qStep),
-  );
+  const k0 = fence(q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 0, q));
+  const k1 = fence(q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 1, q + qStep));
+  const k2 = fence(q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 2, q + 2 * qStep));
+  const k3 = fence(q6kBlockSum(a0, b0, h0, a1, b1, h1, s16, 3, q + 3 * qStep));
+  const sums = laneSums4(k0, k1, k2, k3);
   return f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(sums), d), gather4(s, sStep));
 }
 

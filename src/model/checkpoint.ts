@@ -31,7 +31,7 @@ export interface Checkpoint {
   locateGlobal(tensor: GlobalTensor, shape: readonly number[]): LocatedTensor;
   locateLayer(layer: number, tensor: LayerTensor, shape: readonly number[]): LocatedTensor;
   readLocated(tensor: LocatedTensor): Promise<WeightData>;
-  /** Reads a located tensor straight into `dst`, when the source can (no intermediate copy). */
+  /** Reads a located tensor into `dst`, when the source can (no whole-tensor intermediate copy). */
   readInto?(tensor: LocatedTensor, dst: Uint8Array): Promise<void>;
 }
 

@@ -81,8 +81,9 @@ export async function loadWeights(checkpoint: Checkpoint, backend: Backend, opti
     uploaded.push(weight);
     return weight;
   };
-  // A tensor kept as stored goes from the file straight into the backend's
-  // memory where both allow it, so loading holds no second copy of it.
+  // A tensor kept as stored goes from the file into the backend's memory
+  // where both allow it (through at most a small buffer), so loading holds no
+  // second copy of it.
   const load = async (located: LocatedTensor, layer: number, role: Role): Promise<Weight> => {
     const readInto = checkpoint.readInto;
     if (readInto && backend.uploadWeightFrom && dtypeFor(located.dtype, located.shape, backend, targetOf(role)) === located.dtype) {

@@ -13,7 +13,7 @@ export interface ModelSource {
   size(file: string): Promise<number>;
   /** `length` bytes of `file` from `offset`; an error naming the file if fewer exist. */
   read(file: string, offset: number, length: number): Promise<Uint8Array>;
-  /** Reads target.byteLength bytes of `file` from `offset` into target, where the source can (no intermediate buffer). */
+  /** Reads target.byteLength bytes of `file` from `offset` into target, where the source can (no whole-tensor intermediate copy; source-fs.ts goes through an 8 MB buffer). */
   readInto?(file: string, offset: number, target: Uint8Array): Promise<void>;
   /** The files there are, where the source can tell (directories, memory). */
   list?(): Promise<string[]>;

@@ -106,7 +106,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   q5_0: {
     ggml: 6, label: 'Q5_0', block: 32, blockBytes: 22, decode: decodeQ5_0, quantize: quantizeQ5_0,
-    cpu: { matmul: 'matmul_q5_0', dequantize: 'dequantize_q5_0' }, gpu: { code: 6, layout: { kind: 'blocks', blockWords: 6, moveScale: true } },
+    cpu: { matmul: 'matmul_q5_0', dequantize: 'dequantize_q5_0', int16: { kernel: 'matmul_q5_0_int16' } }, gpu: { code: 6, layout: { kind: 'blocks', blockWords: 6, moveScale: true } },
   },
   q5_1: {
     ggml: 7, label: 'Q5_1', block: 32, blockBytes: 24, decode: decodeQ5_1, quantize: quantizeQ5_1,

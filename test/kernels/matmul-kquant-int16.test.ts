@@ -1,10 +1,11 @@
 // The int16-activation kernels of the K-quants (matmul_q4_k_int16,
-// matmul_q6_k_int16) against float64 references, in both builds of the module:
+// matmul_q6_k_int16) and of Q5_0 (matmul_q5_0_int16, the fallback type of
+// llama.cpp's Q4_K presets) against float64 references, in both builds of the module:
 // the normalized error against the product of the stored (decoded) weights and
 // the exact activations, against the same weights times the quantized
 // activations q·s (which isolates the kernel's own f32 rounding from the
 // activations' 15 bits), and against the exact f32 kernel — odd N, K = 256·k
-// with k odd, every token count's pass, strided x and out, outputs poisoned
+// with k odd (Q5_0: K = 800, not a multiple of 256), every token count's pass, strided x and out, outputs poisoned
 // with NaN, fenced buffers, zero/subnormal and extreme super-scales, the 6-bit
 // scale packing's extremes, min-heavy Q4_K blocks, tiny and huge activations;
 // and each token's output bits independent of the batch it runs in.
@@ -39,7 +40,10 @@ const KERNEL_TOLERANCE = 1e-6;
 const { bytes: actBytes, scratchBytes } = ACTIVATION_FORMATS.int16;
 afterAll(printRecordedErrors);
 
-type KDType = 'q4_k' | 'q6_k';
+type KDType = 'q4_k' | 'q6_k' | 'q5_0';
+
+/** K of the small cases: an odd count of 256-value super-blocks; Q5_0 one that is not a multiple of 256 (as DeepSeek-V2-Lite's 1408). */
+const smallK = (dtype: KDType): number => (dtype === 'q5_0' ? 800 : 768);
 type Weights = 'moderate' | 'tiny' | 'edge' | 'min-heavy';
 
 /** Random Q4_K/Q6_K blocks; 'min-heavy': Q4_K blocks whose dmin·m term outweighs d·sc·n 16 to 1 (d scaled down, dmin kept). */
@@ -95,8 +99,9 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
   let inst: WasmInstance;
   beforeAll(async () => { inst = await kernelInstance(build); });
 
-  for (const dtype of ['q4_k', 'q6_k'] as KDType[]) {
+  for (const dtype of ['q4_k', 'q6_k', 'q5_0'] as KDType[]) {
     const kernel = `matmul_${dtype}_int16`;
+    const K = smallK(dtype);
     const check = (name: string, rel: number, bound: number) => {
       recordRel(`${build} ${name}`, rel);
       expect(rel, `${build} ${name} rel=${rel}`).toBeLessThan(bound);
@@ -108,19 +113,19 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
     };
 
     for (const T of [1, 2, 3, 5, 8, 13]) {
-      it(`${kernel} N=37 K=768 T=${T}`, () => checkRun(`T=${T}`, runKquant(inst, dtype, 37, 768, T, 300 + T)));
+      it(`${kernel} N=37 K=${K} T=${T}`, () => checkRun(`T=${T}`, runKquant(inst, dtype, 37, K, T, 300 + T)));
     }
     for (const T of [1, 5]) {
-      it(`${kernel} N=37 K=768 T=${T}, a third of the blocks with zero and a third with subnormal super-scales`, () => {
-        checkRun(`tiny scales T=${T}`, runKquant(inst, dtype, 37, 768, T, 400 + T, 'tiny'));
+      it(`${kernel} N=37 K=${K} T=${T}, a third of the blocks with zero and a third with subnormal (super-)scales`, () => {
+        checkRun(`tiny scales T=${T}`, runKquant(inst, dtype, 37, K, T, 400 + T, 'tiny'));
       });
-      it(`${kernel} N=37 K=768 T=${T}, super-scales at the edges (±0, subnormal, ±65504) and scale bytes all 0x00 / 0xff`, () => {
+      it(`${kernel} N=37 K=${K} T=${T}, (super-)scales at the edges (±0, subnormal, ±65504) and scale bytes all 0x00 / 0xff`, () => {
         // The exact kernel is compared only on moderate weights: here its own f32 error is of the same order.
-        checkRun(`edge scales T=${T}`, runKquant(inst, dtype, 37, 768, T, 450 + T, 'edge'), false);
+        checkRun(`edge scales T=${T}`, runKquant(inst, dtype, 37, K, T, 450 + T, 'edge'), false);
       });
       for (const scaleX of [1e-33, 1e30]) {
-        it(`${kernel} N=37 K=768 T=${T}, activations scaled by ${scaleX}`, () => {
-          checkRun(`activations ×${scaleX} T=${T}`, runKquant(inst, dtype, 37, 768, T, 500 + T, 'moderate', scaleX));
+        it(`${kernel} N=37 K=${K} T=${T}, activations scaled by ${scaleX}`, () => {
+          checkRun(`activations ×${scaleX} T=${T}`, runKquant(inst, dtype, 37, K, T, 500 + T, 'moderate', scaleX));
         });
       }
     }
@@ -134,8 +139,8 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
 
     // A token's outputs must not depend on what else is in its batch (seeded sampling in a
     // continuous batch reproduces the request alone): every pass equals decode bit for bit.
-    it(`${kernel}: each token of T = 2..13 gives the bits it gives alone (T = 1), K with an odd super-block count`, () => {
-      const N = 37, K = 768;
+    it(`${kernel}: each token of T = 2..13 gives the bits it gives alone (T = 1), K = ${K}`, () => {
+      const N = 37;
       for (const T of INVARIANCE_T) {
         const w = randomBlocks(dtype, N * K, 600 + T);
         const xStride = K + 3, outStride = N + 5;
@@ -148,6 +153,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
       }
     });
 
-    it(`${kernel} at model width (N=67, K=2304, T=13)`, () => checkRun('wide', runKquant(inst, dtype, 67, 2304, 13, 9)));
+    const wideK = dtype === 'q5_0' ? 1408 : 2304;
+    it(`${kernel} at model width (N=67, K=${wideK}, T=13)`, () => checkRun('wide', runKquant(inst, dtype, 67, wideK, 13, 9)));
   }
 });

@@ -26,6 +26,14 @@ const TOLERANCE = 2e-6;
  * budget, ≈ 3e-5 per matmul (test/kernels/matmul-int16.test.ts).
  */
 const INT16_OP_TOLERANCE = 1e-4;
+/**
+ * moeExperts whose down projection has an integer kernel: the reference
+ * quantizes its float64 SwiGLU output, the op its own f32 one, and where the
+ * two straddle a rounding boundary one q differs by one step (amax/16383 of
+ * its block). Measured 7.2e-6 with the Q5_0 down experts below (a flip or
+ * two); any wrong block sum or scale is ≥ 1e-3.
+ */
+const SELF_INPUT_TOLERANCE = 2e-5;
 
 /** The activations x [T, K] a matmul with this weight type multiplies in `mode`. */
 function seenBy(mode: ActivationMode, dtype: DType, x: ArrayLike<number>, T: number, K: number): ArrayLike<number> {
@@ -83,7 +91,8 @@ async function expectMoeExperts(
     }
   }
   const rel = relError(got, ref);
-  expect(rel, `moeExperts ${types.gate}/${types.up}/${types.down} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(2e-6);
+  const bound = mode === 'int16' && weightType(types.down).cpu.int16 ? SELF_INPUT_TOLERANCE : TOLERANCE;
+  expect(rel, `moeExperts ${types.gate}/${types.up}/${types.down} T=${T}: ‖out−ref‖/‖ref‖ = ${rel}`).toBeLessThan(bound);
   for (const r of [x, out, gate.weight, up.weight, down.weight]) b.release(r);
 }
 

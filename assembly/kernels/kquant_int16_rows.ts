@@ -1,4 +1,4 @@
-// One Q4_K or Q6_K weight row times one token's int16 activations
+// One Q4_K, Q5_K or Q6_K weight row times one token's int16 activations
 // (act_quant.ts: per 32-element block b an f32 scale s_b, 32 i16 values q and
 // C_b = −8·Σq; entry (b, t) of T tokens is the (b·T + t)-th of each array).
 // A 256-element super-block meets the 8 activation blocks it spans; every
@@ -7,7 +7,8 @@
 //
 // Q4_K (blocks_q4_k_q5_k.ts): sub-block j is activation block 8B + j, and
 //   Σ y·x ≈ s_b · (d·sc_j · Σ n·q − dmin·m_j · Σq) = s_b · (d·sc_j · Σ n·q + (dmin·m_j / 8) · C_b)
-// with nibbles n widened to i16 (i32x4.dot_i16x8_s).
+// with nibbles n widened to i16 (i32x4.dot_i16x8_s). Q5_K: the same with
+// n = nibble + 16·(5th bit), bit j of the element's qh byte.
 // Q6_K (blocks_q6_k.ts): activation block (n, k) covers groups 8n + 2k (its
 // elements 0..15) and 8n + 2k + 1 (16..31), each with its own i8 scale: the
 // 6-bit values minus 32 are multiplied by their group's scale in i16 lanes
@@ -46,34 +47,56 @@ import { hsum, loadScale } from './half';
   return hi ? i16x8.shr_u(bytes, 4) : i16x8.shr_u(i16x8.shl(bytes, 12), 12);
 }
 
-/** Σ n·q over one Q4_K sub-block: its 32 nibbles the low (hi = false) or high ones of the 32 bytes at b, q its activation block, as i32x4. */
-@inline function subBlockSum(b: usize, q: usize, hi: bool): v128 {
+/**
+ * The 5th bits (Q5_K) of 8 elements: their qh bytes at p zero-extended into
+ * i16 lanes, bit `bit` (a constant) of each as 16 or 0: one shift to bit 4
+ * and a mask (1.10–1.16× three mask-free shifts, bench/kernel-builds-ab.ts).
+ */
+@inline function fifthBits8(p: usize, bit: i32): v128 {
+  const h = v128.load8x8_u(p);
+  const atFour = bit < 4 ? i16x8.shl(h, 4 - bit) : bit > 4 ? i16x8.shr_u(h, bit - 4) : h;
+  return v128.and(atFour, i16x8.splat(16));
+}
+
+/**
+ * Σ n·q over one Q4_K / Q5_K sub-block: its 32 nibbles the low (hi = false)
+ * or high ones of the 32 bytes at b, q its activation block, as i32x4. Q5_K
+ * (bit ≥ 0, a constant): each value gains 16 where bit `bit` of its qh byte
+ * (32 bytes at qh, one per element of the chunk) is set.
+ */
+@inline function subBlockSum(b: usize, q: usize, hi: bool, qh: usize, bit: i32): v128 {
   // Each 8 bytes zero-extended into i16 lanes by the load, the nibble picked by a mask or a shift.
-  const b0 = v128.load8x8_u(b), b1 = v128.load8x8_u(b + 8), b2 = v128.load8x8_u(b + 16), b3 = v128.load8x8_u(b + 24);
+  let w0 = nibble(v128.load8x8_u(b), hi), w1 = nibble(v128.load8x8_u(b + 8), hi);
+  let w2 = nibble(v128.load8x8_u(b + 16), hi), w3 = nibble(v128.load8x8_u(b + 24), hi);
+  if (bit >= 0) {
+    w0 = v128.or(w0, fifthBits8(qh, bit));
+    w1 = v128.or(w1, fifthBits8(qh + 8, bit));
+    w2 = v128.or(w2, fifthBits8(qh + 16, bit));
+    w3 = v128.or(w3, fifthBits8(qh + 24, bit));
+  }
   return i32x4.add(
-    i32x4.add(
-      i32x4.dot_i16x8_s(nibble(b0, hi), v128.load(q)),
-      i32x4.dot_i16x8_s(nibble(b1, hi), v128.load(q, 16))),
-    i32x4.add(
-      i32x4.dot_i16x8_s(nibble(b2, hi), v128.load(q, 32)),
-      i32x4.dot_i16x8_s(nibble(b3, hi), v128.load(q, 48))),
+    i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16))),
+    i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),
   );
 }
 
 /**
- * Half h (a constant) of a Q4_K super-block at p, sub-blocks 4h..4h + 3 (the
- * nibbles of chunks 2h, 2h + 1), against activation blocks whose q, C and s
- * start at q, c, s, consecutive blocks qStep, cStep, sStep apart: the f32x4 of
+ * Half h (a constant) of a Q4_K (five = false) or Q5_K super-block at p,
+ * sub-blocks 4h..4h + 3 (the nibbles of chunks 2h, 2h + 1; Q5_K: qh bits
+ * 4h..4h + 3), against activation blocks whose q, C and s start at q, c, s,
+ * consecutive blocks qStep, cStep, sStep apart: the f32x4 of
  * s_b · (d·sc_j · Σ n·q + (dmin·m_j / 8) · C_b), j = 4h..4h + 3. Per
- * sub-block Σ n·q ≤ 32 · 15 · 16383 < 2^23 and |C| = 8·|Σq| ≤ 8 · 32 · 16383
+ * sub-block Σ n·q ≤ 32 · 31 · 16383 < 2^24 and |C| = 8·|Σq| ≤ 8 · 32 · 16383
  * < 2^23: exact in i32 and converted to f32 exactly.
  */
-@inline function q4kHalf(p: usize, h: i32, sc16: v128, m16: v128, d: v128, dm: v128, q: usize, qStep: usize, c: usize, cStep: usize, s: usize, sStep: usize): v128 {
-  const b = p + 16 + (<usize>h << 6);
-  const s0 = fence(subBlockSum(b, q, false));
-  const s1 = fence(subBlockSum(b, q + qStep, true));
-  const s2 = fence(subBlockSum(b + 32, q + 2 * qStep, false));
-  const s3 = fence(subBlockSum(b + 32, q + 3 * qStep, true));
+@inline function kHalf(five: bool, p: usize, h: i32, sc16: v128, m16: v128, d: v128, dm: v128, q: usize, qStep: usize, c: usize, cStep: usize, s: usize, sStep: usize): v128 {
+  const b = p + (five ? 48 : 16) + (<usize>h << 6);
+  const qh = p + 16; // Q5_K only
+  const bit = five ? h << 2 : -1;
+  const s0 = fence(subBlockSum(b, q, false, qh, bit));
+  const s1 = fence(subBlockSum(b, q + qStep, true, qh, five ? bit + 1 : -1));
+  const s2 = fence(subBlockSum(b + 32, q + 2 * qStep, false, qh, five ? bit + 2 : -1));
+  const s3 = fence(subBlockSum(b + 32, q + 3 * qStep, true, qh, five ? bit + 3 : -1));
   const sums = f32x4.convert_i32x4_s(laneSums4(s0, s1, s2, s3));
   const dsc = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(sc16) : i32x4.extend_high_i16x8_u(sc16)), d);
   const dmm = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(m16) : i32x4.extend_high_i16x8_u(m16)), dm);
@@ -81,25 +104,39 @@ import { hsum, loadScale } from './half';
   return f32x4.mul(terms, gather4(s, sStep));
 }
 
-/** Token t of T through one Q4_K row (`superBlocks` of 144 bytes at wr). */
-@inline export function q4kRowInt16(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
+/**
+ * Token t of T through one Q4_K row (`superBlocks` of 144 bytes at wr) or,
+ * five = true, one Q5_K row (176 bytes: d, dmin, the same 12 scale bytes,
+ * then qh[32] before the 128 nibble bytes).
+ */
+@inline function kRowInt16(five: bool, wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
   const n = <usize>superBlocks * <usize>T << 3;
   const qStep = <usize>T << 6, sStep = <usize>T << 2, cStep = <usize>T << 4;
   let q = qStart(xq, n, t), s = sStart(xq, n, t), c = cStart(xq, t);
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
   for (let B = 0; B < superBlocks; B++) {
-    const p = wr + <usize>B * 144;
+    const p = wr + <usize>B * (five ? 176 : 144);
     const sm = scalesMinsK4(p + 4); // u8 lanes: scales 0..7, mins 8..15
     const sc16 = i16x8.extend_low_i8x16_u(sm), m16 = i16x8.extend_high_i8x16_u(sm);
     const d = f32x4.splat(loadScale(p));
     const dm = f32x4.splat(loadScale(p + 2) * 0.125); // dmin/8 (exact: loadScale is never subnormal)
-    acc0 = f32x4.add(acc0, q4kHalf(p, 0, sc16, m16, d, dm, q, qStep, c, cStep, s, sStep));
-    acc1 = f32x4.add(acc1, q4kHalf(p, 1, sc16, m16, d, dm, q + (qStep << 2), qStep, c + (cStep << 2), cStep, s + (sStep << 2), sStep));
+    acc0 = f32x4.add(acc0, kHalf(five, p, 0, sc16, m16, d, dm, q, qStep, c, cStep, s, sStep));
+    acc1 = f32x4.add(acc1, kHalf(five, p, 1, sc16, m16, d, dm, q + (qStep << 2), qStep, c + (cStep << 2), cStep, s + (sStep << 2), sStep));
     q += qStep << 3;
     s += sStep << 3;
     c += cStep << 3;
   }
   return hsum(f32x4.add(acc0, acc1));
+}
+
+/** Token t of T through one Q4_K row. */
+@inline export function q4kRowInt16(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
+  return kRowInt16(false, wr, superBlocks, xq, T, t);
+}
+
+/** Token t of T through one Q5_K row. */
+@inline export function q5kRowInt16(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
+  return kRowInt16(true, wr, superBlocks, xq, T, t);
 }
 
 /** Lane j (0..7, a constant) of eight i16 lanes, splatted. */

@@ -1,4 +1,4 @@
-// Q4_K and Q6_K weights against int16-quantized activations (act_quant.ts),
+// Q4_K, Q5_K and Q6_K weights against int16-quantized activations (act_quant.ts),
 // the integer path of CpuBackendOptions.activations = 'int16'; the per-row
 // arithmetic is kquant_int16_rows.ts.
 //
@@ -9,19 +9,25 @@
 // invariance (matmul_int16_tiles.ts) holds by construction: every token runs
 // the same row function on the same values, only its activation addresses
 // depend on T.
-import { q4kRowInt16, q6kRowInt16 } from './kquant_int16_rows';
+import { q4kRowInt16, q5kRowInt16, q6kRowInt16 } from './kquant_int16_rows';
 
 const TILE_BYTES: usize = 64 << 10;
 
-/** One token through one row: Q = u8 for Q4_K, i8 for Q6_K. */
+/** One token through one row: Q = u8 for Q4_K, u16 for Q5_K, i8 for Q6_K. */
 @inline function rowInt16<Q>(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
   if (isSigned<Q>()) return q6kRowInt16(wr, superBlocks, xq, T, t);
+  if (sizeof<Q>() == 2) return q5kRowInt16(wr, superBlocks, xq, T, t);
   return q4kRowInt16(wr, superBlocks, xq, T, t);
+}
+
+/** Bytes of a super-block of Q. */
+@inline function superBlockBytes<Q>(): usize {
+  return isSigned<Q>() ? 210 : sizeof<Q>() == 2 ? 176 : 144;
 }
 
 @inline function matmulKquantInt16<Q>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
   const superBlocks = K >> 8;
-  const rowBytes = <usize>superBlocks * (isSigned<Q>() ? 210 : 144);
+  const rowBytes = <usize>superBlocks * superBlockBytes<Q>();
   if (T == 1) {
     for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowInt16<Q>(w + <usize>n * rowBytes, superBlocks, xq, 1, 0));
     return;
@@ -43,6 +49,11 @@ const TILE_BYTES: usize = 64 << 10;
  */
 export function matmul_q4_k_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
   matmulKquantInt16<u8>(w, xq, out, outStride, N, K, T);
+}
+
+/** As matmul_q4_k_int16, for Q5_K weights (w = d·sc·(n + 16·h) − dmin·m, h the 5th bit). */
+export function matmul_q5_k_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulKquantInt16<u16>(w, xq, out, outStride, N, K, T);
 }
 
 /** As matmul_q4_k_int16, for Q6_K weights (w = d·sc·(q6 − 32), a scale per 16). */

@@ -130,7 +130,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   q5_k: {
     ggml: 13, label: 'Q5_K', block: 256, blockBytes: 176, decode: decodeQ5K, quantize: quantizeQ5K, fallback: 'q5_1',
-    cpu: { matmul: 'matmul_q5_k', dequantize: 'dequantize_q5_k' }, gpu: { code: 12, layout: { kind: 'blocks', blockWords: 44 } },
+    cpu: { matmul: 'matmul_q5_k', dequantize: 'dequantize_q5_k', int16: { kernel: 'matmul_q5_k_int16' } }, gpu: { code: 12, layout: { kind: 'blocks', blockWords: 44 } },
   },
   q6_k: {
     ggml: 14, label: 'Q6_K', block: 256, blockBytes: 210, decode: decodeQ6K, quantize: quantizeQ6K, fallback: 'q8_0',

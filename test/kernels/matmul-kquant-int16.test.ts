@@ -1,5 +1,5 @@
 // The int16-activation kernels of the K-quants (matmul_q4_k_int16,
-// matmul_q6_k_int16) and of Q5_0 (matmul_q5_0_int16, the fallback type of
+// matmul_q5_k_int16, matmul_q6_k_int16) and of Q5_0 (matmul_q5_0_int16, the fallback type of
 // llama.cpp's Q4_K presets) against float64 references, in both builds of the module:
 // the normalized error against the product of the stored (decoded) weights and
 // the exact activations, against the same weights times the quantized
@@ -7,7 +7,7 @@
 // activations' 15 bits), and against the exact f32 kernel — odd N, K = 256·k
 // with k odd (Q5_0: K = 800, not a multiple of 256), every token count's pass, strided x and out, outputs poisoned
 // with NaN, fenced buffers, zero/subnormal and extreme super-scales, the 6-bit
-// scale packing's extremes, min-heavy Q4_K blocks, tiny and huge activations;
+// scale packing's extremes, min-heavy Q4_K / Q5_K blocks, tiny and huge activations;
 // and each token's output bits independent of the batch it runs in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
@@ -40,18 +40,18 @@ const KERNEL_TOLERANCE = 1e-6;
 const { bytes: actBytes, scratchBytes } = ACTIVATION_FORMATS.int16;
 afterAll(printRecordedErrors);
 
-type KDType = 'q4_k' | 'q6_k' | 'q5_0';
+type KDType = 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0';
 
 /** K of the small cases: an odd count of 256-value super-blocks; Q5_0 one that is not a multiple of 256 (as DeepSeek-V2-Lite's 1408). */
 const smallK = (dtype: KDType): number => (dtype === 'q5_0' ? 800 : 768);
 type Weights = 'moderate' | 'tiny' | 'edge' | 'min-heavy';
 
-/** Random Q4_K/Q6_K blocks; 'min-heavy': Q4_K blocks whose dmin·m term outweighs d·sc·n 16 to 1 (d scaled down, dmin kept). */
+/** Random blocks; 'min-heavy': Q4_K/Q5_K blocks whose dmin·m term outweighs d·sc·n 16 to 1 (d scaled down, dmin kept). */
 function weights(dtype: KDType, count: number, seed: number, mode: Weights): { bytes: Uint8Array; values: Float64Array } {
   if (mode !== 'min-heavy') return randomBlocks(dtype, count, seed, mode);
   const { bytes } = randomBlocks(dtype, count, seed, 'moderate');
   const view = new DataView(bytes.buffer);
-  for (let at = 0; at < bytes.length; at += 144) {
+  for (let at = 0; at < bytes.length; at += dtype === 'q5_k' ? 176 : 144) {
     const d = view.getUint16(at, true);
     view.setUint16(at, (d & 0x8000) | Math.max(0, (d & 0x7fff) - (7 << 10)), true); // d / 128 in the half's exponent
   }
@@ -99,7 +99,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
   let inst: WasmInstance;
   beforeAll(async () => { inst = await kernelInstance(build); });
 
-  for (const dtype of ['q4_k', 'q6_k', 'q5_0'] as KDType[]) {
+  for (const dtype of ['q4_k', 'q5_k', 'q6_k', 'q5_0'] as KDType[]) {
     const kernel = `matmul_${dtype}_int16`;
     const K = smallK(dtype);
     const check = (name: string, rel: number, bound: number) => {
@@ -129,7 +129,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
         });
       }
     }
-    if (dtype === 'q4_k') {
+    if (dtype === 'q4_k' || dtype === 'q5_k') {
       for (const T of [1, 5]) {
         it(`${kernel} N=37 K=768 T=${T}, min-heavy blocks (dmin·m 16× d·sc·n)`, () => {
           checkRun(`min-heavy T=${T}`, runKquant(inst, dtype, 37, 768, T, 550 + T, 'min-heavy'));

@@ -88,6 +88,7 @@ export interface KernelExports {
   /** The same for Q4_K and Q6_K weights (K a multiple of 256; assembly/kernels/matmul_kquant_int16.ts); they leave scratch untouched. */
   matmul_q4_k_int16: IntegerMatmulKernel;
   matmul_q6_k_int16: IntegerMatmulKernel;
+  matmul_q5_k_int16: IntegerMatmulKernel;
   matmul_q5_0_int16: IntegerMatmulKernel;
 
   /** 1 in the relaxed-SIMD build (kernel-build.ts). */

@@ -102,7 +102,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   q4_1: {
     ggml: 3, label: 'Q4_1', block: 32, blockBytes: 20, decode: decodeQ4_1, quantize: quantizeQ4_1,
-    cpu: { matmul: 'matmul_q4_1', dequantize: 'dequantize_q4_1' }, gpu: { code: 5, layout: { kind: 'blocks', blockWords: 5 } },
+    cpu: { matmul: 'matmul_q4_1', dequantize: 'dequantize_q4_1', int16: { kernel: 'matmul_q4_1_int16' } }, gpu: { code: 5, layout: { kind: 'blocks', blockWords: 5 } },
   },
   q5_0: {
     ggml: 6, label: 'Q5_0', block: 32, blockBytes: 22, decode: decodeQ5_0, quantize: quantizeQ5_0,
@@ -110,7 +110,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   q5_1: {
     ggml: 7, label: 'Q5_1', block: 32, blockBytes: 24, decode: decodeQ5_1, quantize: quantizeQ5_1,
-    cpu: { matmul: 'matmul_q5_1', dequantize: 'dequantize_q5_1' }, gpu: { code: 7, layout: { kind: 'blocks', blockWords: 6 } },
+    cpu: { matmul: 'matmul_q5_1', dequantize: 'dequantize_q5_1', int16: { kernel: 'matmul_q5_1_int16' } }, gpu: { code: 7, layout: { kind: 'blocks', blockWords: 6 } },
   },
   iq4_nl: {
     ggml: 20, label: 'IQ4_NL', block: 32, blockBytes: 18, decode: decodeIq4Nl, quantize: quantizeIq4Nl,

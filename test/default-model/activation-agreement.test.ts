@@ -1,6 +1,6 @@
 // The default activation mode of quantized weights (int16, integer kernels)
 // against the exact path (activations: 'f32') on the trained default model,
-// quantized to Q8_0, Q4_0, Q4_K, Q6_K, Q5_0 and Q5_K at load, over its held-out reference text — how
+// quantized to each type with an integer kernel at load, over its held-out reference text — how
 // llama.cpp judges a quantization (llama-perplexity --kl-divergence): top-1
 // agreement ≥ 99 % and mean KL(exact ‖ int16) ≤ 1e-3 nats per token (README
 // "Integer activations" records the measured figures). Both SIMD builds.
@@ -38,7 +38,7 @@ async function allLogits(runner: ModelRunner, ids: number[]): Promise<Float32Arr
   return logits;
 }
 
-for (const quantize of ['q8_0', 'q4_0', 'q4_k', 'q6_k', 'q5_0', 'q5_k'] as const) for (const simd of ['relaxed', 'plain'] as const) {
+for (const quantize of ['q8_0', 'q4_0', 'q4_k', 'q6_k', 'q5_0', 'q5_k', 'q5_1', 'q4_1'] as const) for (const simd of ['relaxed', 'plain'] as const) {
   describe(`default model quantized to ${quantize} at load, ${simd} SIMD: default activations against the exact path`, () => {
     let exact: ModelRunner;
     let fast: ModelRunner;

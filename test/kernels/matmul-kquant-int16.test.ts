@@ -1,11 +1,11 @@
 // The int16-activation kernels of the K-quants (matmul_q4_k_int16,
-// matmul_q5_k_int16, matmul_q6_k_int16) and of Q5_0 (matmul_q5_0_int16, the fallback type of
-// llama.cpp's Q4_K presets) against float64 references, in both builds of the module:
+// matmul_q5_k_int16, matmul_q6_k_int16) and of Q5_0, Q5_1 and Q4_1 (matmul_q5_0_int16 …,
+// the fallback types of llama.cpp's K-quant presets) against float64 references, in both builds of the module:
 // the normalized error against the product of the stored (decoded) weights and
 // the exact activations, against the same weights times the quantized
 // activations q·s (which isolates the kernel's own f32 rounding from the
 // activations' 15 bits), and against the exact f32 kernel — odd N, K = 256·k
-// with k odd (Q5_0: K = 800, not a multiple of 256), every token count's pass, strided x and out, outputs poisoned
+// with k odd (the 32-blocks: K = 800, not a multiple of 256), every token count's pass, strided x and out, outputs poisoned
 // with NaN, fenced buffers, zero/subnormal and extreme super-scales, the 6-bit
 // scale packing's extremes, min-heavy Q4_K / Q5_K blocks, tiny and huge activations;
 // and each token's output bits independent of the batch it runs in.
@@ -40,10 +40,12 @@ const KERNEL_TOLERANCE = 1e-6;
 const { bytes: actBytes, scratchBytes } = ACTIVATION_FORMATS.int16;
 afterAll(printRecordedErrors);
 
-type KDType = 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0';
+type KDType = 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q4_1';
 
-/** K of the small cases: an odd count of 256-value super-blocks; Q5_0 one that is not a multiple of 256 (as DeepSeek-V2-Lite's 1408). */
-const smallK = (dtype: KDType): number => (dtype === 'q5_0' ? 800 : 768);
+/** The 32-value block types (the rest have 256-value super-blocks). */
+const smallBlocks = (dtype: KDType): boolean => dtype === 'q5_0' || dtype === 'q5_1' || dtype === 'q4_1';
+/** K of the small cases: an odd count of 256-value super-blocks; for the 32-blocks one that is not a multiple of 256 (as DeepSeek-V2-Lite's 1408). */
+const smallK = (dtype: KDType): number => (smallBlocks(dtype) ? 800 : 768);
 type Weights = 'moderate' | 'tiny' | 'edge' | 'min-heavy';
 
 /** Random blocks; 'min-heavy': Q4_K/Q5_K blocks whose dmin·m term outweighs d·sc·n 16 to 1 (d scaled down, dmin kept). */
@@ -99,7 +101,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
   let inst: WasmInstance;
   beforeAll(async () => { inst = await kernelInstance(build); });
 
-  for (const dtype of ['q4_k', 'q5_k', 'q6_k', 'q5_0'] as KDType[]) {
+  for (const dtype of ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q4_1'] as KDType[]) {
     const kernel = `matmul_${dtype}_int16`;
     const K = smallK(dtype);
     const check = (name: string, rel: number, bound: number) => {
@@ -153,7 +155,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
       }
     });
 
-    const wideK = dtype === 'q5_0' ? 1408 : 2304;
+    const wideK = smallBlocks(dtype) ? 1408 : 2304;
     it(`${kernel} at model width (N=67, K=${wideK}, T=13)`, () => checkRun('wide', runKquant(inst, dtype, 67, wideK, 13, 9)));
   }
 });

@@ -90,6 +90,8 @@ export interface KernelExports {
   matmul_q6_k_int16: IntegerMatmulKernel;
   matmul_q5_k_int16: IntegerMatmulKernel;
   matmul_q5_0_int16: IntegerMatmulKernel;
+  matmul_q5_1_int16: IntegerMatmulKernel;
+  matmul_q4_1_int16: IntegerMatmulKernel;
 
   /** 1 in the relaxed-SIMD build (kernel-build.ts). */
   simd_relaxed(): number;

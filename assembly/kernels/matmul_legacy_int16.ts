@@ -1,0 +1,134 @@
+// Q5_0, Q5_1 and Q4_1 weights against int16-quantized activations
+// (act_quant.ts), the integer path of CpuBackendOptions.activations =
+// 'int16'. These are what llama.cpp's K-quant presets write for tensors whose
+// rows are not a multiple of 256 — Q5_0 beside Q4_K (Q4_K_M, Q4_K_S), Q5_1
+// beside Q5_K — and DeepSeek-V2-Lite's expert ffn_down (K = 1408) is such a
+// tensor, a fifth of a Q4_K_M decode.
+//
+// Per 32-value block (layouts in blocks_legacy.ts): v = nibble (| 16·5th bit
+// for Q5) widened to i16 and dotted with the activation block's q
+// (i32x4.dot_i16x8_s), S = Σ v·q exact in i32 (≤ 32 · 31 · 16383 < 2^24);
+//   Q5_0  x = (v − 16)·d:  s·d·(S + 2·C)        (C = −8·Σq, so −16·Σq = 2·C)
+//   Q5_1, Q4_1  x = v·d + m:  s·d·S − s·(m/8)·C
+// C is the activation block's i32x4 (−8·Σq, 0, 0, 0), so the m term lands in
+// lane 0 only. Only the block's integer sums are converted to f32.
+//
+// Even blocks go to one accumulator and odd blocks to another, hsum(even +
+// odd) at the end, and every T runs this same row arithmetic (only the
+// activation addresses depend on T), so a token's output bits do not depend
+// on its batch (matmul_int16_tiles.ts "Batch invariance").
+import { actHeaderBytes } from './act_quant';
+import { highNibbles, lowNibbles } from './block_dot';
+import { fence } from './fence';
+import { hsum, loadScale } from './half';
+import { madd } from './simd';
+
+const TILE_BYTES: usize = 64 << 10;
+
+// The format as a compile-time type: Q5_0 = i8, Q5_1 = u16, Q4_1 = u8.
+@inline function hasMin<F>(): bool { return !isSigned<F>(); }
+@inline function hasFifthBit<F>(): bool { return isSigned<F>() || sizeof<F>() == 2; }
+@inline function blockBytes<F>(): usize { return isSigned<F>() ? 22 : sizeof<F>() == 2 ? 24 : 20; }
+/** Offset of the 16 nibble bytes in the block (after d, m and qh where the format has them). */
+@inline function nibblesAt<F>(): usize { return (hasMin<F>() ? 4 : 2) + (hasFifthBit<F>() ? 4 : 0); }
+
+/** 16 where lane j of the spread qh byte has bit j mod 8 set, else 0. */
+@inline function bitsAsSixteen(spread: v128): v128 {
+  const bit = v128.and(spread, i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
+  return v128.andnot(i8x16.splat(0x10), i8x16.eq(bit, i8x16.splat(0)));
+}
+
+/** Σ v·q over the block at p against activation block q (Q5_0: plus 2·C at c), as i32x4 partial sums. */
+@inline function blockSum<F>(p: usize, q: usize, c: usize): v128 {
+  const nibbles = v128.load(p + nibblesAt<F>());
+  let lo = lowNibbles(nibbles); // elements 0..15 as u8
+  let hi = highNibbles(nibbles); // elements 16..31
+  if (hasFifthBit<F>()) {
+    // qh's bytes b0..b3 spread over lanes by interleaving shuffles (punpck on
+    // x64, no mask constant to rebuild in the loop): [b0×8, b1×8] for elements
+    // 0..15, [b2×8, b3×8] for 16..31; then lane j keeps its bit j mod 8.
+    const b = v128.load32_zero(p + nibblesAt<F>() - 4);
+    const b2 = i8x16.shuffle(b, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // b0 b0 b1 b1 b2 b2 b3 b3 …
+    const b4 = i8x16.shuffle(b2, b2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); // b0×4 b1×4 b2×4 b3×4
+    lo = v128.or(lo, bitsAsSixteen(i8x16.shuffle(b4, b4, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23)));
+    hi = v128.or(hi, bitsAsSixteen(i8x16.shuffle(b4, b4, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31)));
+  }
+  const sum = i32x4.add(
+    i32x4.add(
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(lo), v128.load(q)),
+      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(lo), v128.load(q, 16))),
+    i32x4.add(
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(hi), v128.load(q, 32)),
+      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(hi), v128.load(q, 48))),
+  );
+  return hasMin<F>() ? sum : i32x4.add(sum, i32x4.shl(v128.load(c), 1));
+}
+
+/**
+ * Token t of T through one row (`blocks` blocks at wr): one block per
+ * iteration, the two accumulators swapping roles (a two-block body spills on
+ * x64's 16 vector registers); each block's sum fenced before the next
+ * block's loads (fence.ts). Scales through loadScale: these formats' d and m
+ * can be subnormal halves, which loadHalf would multiply (an x86 microcode
+ * assist).
+ */
+@inline function rowTimes<F>(wr: usize, blocks: i32, xq: usize, T: i32, t: i32): f32 {
+  const n = <usize>blocks * <usize>T;
+  const qStep = <usize>T << 6, sStep = <usize>T << 2, cStep = <usize>T << 4;
+  let q = xq + actHeaderBytes(n) + (<usize>t << 6);
+  let s = xq + (n << 4) + (<usize>t << 2);
+  let c = xq + (<usize>t << 4);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let p = wr;
+  const end = wr + <usize>blocks * blockBytes<F>();
+  while (p < end) {
+    const sum = fence(blockSum<F>(p, q, c));
+    const sv = load<f32>(s);
+    let next = madd(f32x4.convert_i32x4_s(sum), f32x4.splat(loadScale(p) * sv), a0);
+    if (hasMin<F>()) next = madd(f32x4.convert_i32x4_s(v128.load(c)), f32x4.splat(loadScale(p + 2) * -0.125 * sv), next);
+    a0 = a1;
+    a1 = next;
+    p += blockBytes<F>();
+    q += qStep;
+    s += sStep;
+    c += cStep;
+  }
+  return hsum(f32x4.add(a0, a1));
+}
+
+/** T > 1: rows in tiles of ~64 KiB (in L2 while every token passes over them), so the weights leave memory once per call. */
+@inline function matmulLegacyInt16<F>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+  const blocks = K >> 5;
+  const rowBytes = <usize>blocks * blockBytes<F>();
+  if (T == 1) {
+    for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowTimes<F>(w + <usize>n * rowBytes, blocks, xq, 1, 0));
+    return;
+  }
+  const os = <usize>outStride << 2;
+  const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
+  for (let n0 = 0; n0 < N; n0 += tileRows) {
+    const n1 = min(N, n0 + tileRows);
+    for (let t = 0; t < T; t++) {
+      const o = out + <usize>t * os;
+      for (let n = n0; n < n1; n++) store<f32>(o + (<usize>n << 2), rowTimes<F>(w + <usize>n * rowBytes, blocks, xq, T, t));
+    }
+  }
+}
+
+/**
+ * out[t·outStride + n] = Σ_b s_tb · d_nb · Σ_i (v_nbi − 16) · q_tbi for Q5_0
+ * weights and xq from quantize_act_int16; K a multiple of 32. scratch: unused.
+ */
+export function matmul_q5_0_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulLegacyInt16<i8>(w, xq, out, outStride, N, K, T);
+}
+
+/** As matmul_q5_0_int16 for Q5_1 weights: Σ_b s_tb · (d_nb · Σ_i v_nbi · q_tbi + m_nb · Σ_i q_tbi). */
+export function matmul_q5_1_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulLegacyInt16<u16>(w, xq, out, outStride, N, K, T);
+}
+
+/** As matmul_q5_1_int16 for Q4_1 weights (v the nibble alone). */
+export function matmul_q4_1_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulLegacyInt16<u8>(w, xq, out, outStride, N, K, T);
+}

@@ -9,7 +9,8 @@
 import { dotI8x16, highNibbles, lowNibbles, storeScaledI8x16 } from './block_dot';
 import { hsum, loadScale } from './half';
 
-@inline function codebook(): v128 {
+/** ggml's kvalues_iq4nl as i8 lanes: the value of each 4-bit index. */
+@inline export function codebook(): v128 {
   return i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
 }
 

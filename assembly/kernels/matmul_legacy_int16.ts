@@ -1,15 +1,19 @@
-// Q5_0, Q5_1 and Q4_1 weights against int16-quantized activations
-// (act_quant.ts), the integer path of CpuBackendOptions.activations =
-// 'int16'. These are what llama.cpp's K-quant presets write for tensors whose
-// rows are not a multiple of 256 — Q5_0 beside Q4_K (Q4_K_M, Q4_K_S), Q5_1
-// beside Q5_K — and DeepSeek-V2-Lite's expert ffn_down (K = 1408) is such a
+// Q5_0, Q5_1, Q4_1, IQ4_NL and IQ4_XS weights against int16-quantized
+// activations (act_quant.ts), the integer path of
+// CpuBackendOptions.activations = 'int16'. The first four are what llama.cpp's
+// K-quant and IQ4_XS presets write for tensors whose rows are not a multiple
+// of 256 — Q5_0 beside Q4_K (Q4_K_M, Q4_K_S), Q5_1 beside Q5_K, IQ4_NL beside
+// IQ4_XS — and DeepSeek-V2-Lite's expert ffn_down (K = 1408) is such a
 // tensor, a fifth of a Q4_K_M decode.
 //
-// Per 32-value block (layouts in blocks_legacy.ts): v = nibble (| 16·5th bit
-// for Q5) widened to i16 and dotted with the activation block's q
-// (i32x4.dot_i16x8_s), S = Σ v·q exact in i32 (≤ 32 · 31 · 16383 < 2^24);
+// Per 32 values (layouts in blocks_legacy.ts, blocks_iq4.ts): v = nibble
+// (| 16·5th bit for Q5; IQ4: the codebook value of the nibble, −127..113)
+// widened to i16 and dotted with the activation block's q
+// (i32x4.dot_i16x8_s), S = Σ v·q exact in i32 (≤ 32 · 127 · 16383 < 2^26);
 //   Q5_0  x = (v − 16)·d:  s·d·(S + 2·C)        (C = −8·Σq, so −16·Σq = 2·C)
 //   Q5_1, Q4_1  x = v·d + m:  s·d·S − s·(m/8)·C
+//   IQ4_NL  x = v·d:  s·d·S;  IQ4_XS (256-value super-blocks of 8 × 32)
+//           x = v·d·(ls − 32), ls the sub-block's 6-bit scale:  s·d·(ls − 32)·S
 // C is the activation block's i32x4 (−8·Σq, 0, 0, 0), so the m term lands in
 // lane 0 only. Only the block's integer sums are converted to f32.
 //
@@ -19,18 +23,26 @@
 // on its batch (matmul_int16_tiles.ts "Batch invariance").
 import { actHeaderBytes } from './act_quant';
 import { highNibbles, lowNibbles } from './block_dot';
+import { codebook } from './blocks_iq4';
 import { fence } from './fence';
 import { hsum, loadScale } from './half';
 import { madd } from './simd';
 
 const TILE_BYTES: usize = 64 << 10;
 
-// The format as a compile-time type: Q5_0 = i8, Q5_1 = u16, Q4_1 = u8.
-@inline function hasMin<F>(): bool { return !isSigned<F>(); }
-@inline function hasFifthBit<F>(): bool { return isSigned<F>() || sizeof<F>() == 2; }
-@inline function blockBytes<F>(): usize { return isSigned<F>() ? 22 : sizeof<F>() == 2 ? 24 : 20; }
-/** Offset of the 16 nibble bytes in the block (after d, m and qh where the format has them). */
-@inline function nibblesAt<F>(): usize { return (hasMin<F>() ? 4 : 2) + (hasFifthBit<F>() ? 4 : 0); }
+// The format as a compile-time type: Q5_0 = i8, Q5_1 = u16, Q4_1 = u8, IQ4_NL = i16, IQ4_XS = u32.
+@inline function isIq4<F>(): bool { return sizeof<F>() == 4 || (isSigned<F>() && sizeof<F>() == 2); }
+@inline function isXs<F>(): bool { return sizeof<F>() == 4; }
+@inline function hasMin<F>(): bool { return !isSigned<F>() && !isXs<F>(); }
+@inline function hasFifthBit<F>(): bool { return !isIq4<F>() && (isSigned<F>() || sizeof<F>() == 2); }
+/** Bytes per 32 values (IQ4_XS: per 256, its super-block). */
+@inline function blockBytes<F>(): usize {
+  if (isXs<F>()) return 136;
+  if (isIq4<F>()) return 18;
+  return isSigned<F>() ? 22 : sizeof<F>() == 2 ? 24 : 20;
+}
+/** Offset of the 16 nibble bytes in the block (after d, m and qh where the format has them); IQ4_XS: of sub-block 0's. */
+@inline function nibblesAt<F>(): usize { return isXs<F>() ? 8 : (hasMin<F>() ? 4 : 2) + (hasFifthBit<F>() ? 4 : 0); }
 
 /** 16 where lane j of the spread qh byte has bit j mod 8 set, else 0. */
 @inline function bitsAsSixteen(spread: v128): v128 {
@@ -38,8 +50,24 @@ const TILE_BYTES: usize = 64 << 10;
   return v128.andnot(i8x16.splat(0x10), i8x16.eq(bit, i8x16.splat(0)));
 }
 
+/** Σ v[n]·q of 32 IQ4 values whose 16 nibble bytes are at p, against activation block q. */
+@inline function iq4Sum(p: usize, q: usize): v128 {
+  const nibbles = v128.load(p);
+  const kv = codebook();
+  const lo = i8x16.swizzle(kv, lowNibbles(nibbles)), hi = i8x16.swizzle(kv, highNibbles(nibbles));
+  return i32x4.add(
+    i32x4.add(
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), v128.load(q)),
+      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), v128.load(q, 16))),
+    i32x4.add(
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), v128.load(q, 32)),
+      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), v128.load(q, 48))),
+  );
+}
+
 /** Σ v·q over the block at p against activation block q (Q5_0: plus 2·C at c), as i32x4 partial sums. */
 @inline function blockSum<F>(p: usize, q: usize, c: usize): v128 {
+  if (isIq4<F>()) return iq4Sum(p + nibblesAt<F>(), q);
   const nibbles = v128.load(p + nibblesAt<F>());
   let lo = lowNibbles(nibbles); // elements 0..15 as u8
   let hi = highNibbles(nibbles); // elements 16..31
@@ -79,6 +107,26 @@ const TILE_BYTES: usize = 64 << 10;
   let s = xq + (n << 4) + (<usize>t << 2);
   let c = xq + (<usize>t << 4);
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  if (isXs<F>()) {
+    // Super-blocks of 8 sub-blocks, each one activation block; the accumulators alternate across all of them.
+    const end = wr + <usize>(blocks >> 3) * 136;
+    for (let p = wr; p < end; p += 136) {
+      const d = loadScale(p);
+      const scalesHigh = <i32>load<u16>(p, 2);
+      for (let ib = 0; ib < 8; ib++) {
+        const sum = fence(iq4Sum(p + 8 + (<usize>ib << 4), q));
+        const low = (<i32>load<u8>(p + 4 + (<usize>ib >> 1)) >> ((ib & 1) << 2)) & 0x0f;
+        const ls = low | (((scalesHigh >> (ib << 1)) & 3) << 4);
+        // d·(ls − 32) first on the sum, then s: d·(ls − 32)·s alone can be subnormal (tiny activations) and lose bits.
+        const next = madd(f32x4.mul(f32x4.convert_i32x4_s(sum), f32x4.splat(d * <f32>(ls - 32))), v128.load32_splat(s), a0);
+        a0 = a1;
+        a1 = next;
+        q += qStep;
+        s += sStep;
+      }
+    }
+    return hsum(f32x4.add(a0, a1));
+  }
   let p = wr;
   const end = wr + <usize>blocks * blockBytes<F>();
   while (p < end) {
@@ -99,7 +147,7 @@ const TILE_BYTES: usize = 64 << 10;
 /** T > 1: rows in tiles of ~64 KiB (in L2 while every token passes over them), so the weights leave memory once per call. */
 @inline function matmulLegacyInt16<F>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
   const blocks = K >> 5;
-  const rowBytes = <usize>blocks * blockBytes<F>();
+  const rowBytes = isXs<F>() ? <usize>(K >> 8) * 136 : <usize>blocks * blockBytes<F>();
   if (T == 1) {
     for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowTimes<F>(w + <usize>n * rowBytes, blocks, xq, 1, 0));
     return;
@@ -131,4 +179,14 @@ export function matmul_q5_1_int16(w: usize, xq: usize, out: usize, outStride: i3
 /** As matmul_q5_1_int16 for Q4_1 weights (v the nibble alone). */
 export function matmul_q4_1_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
   matmulLegacyInt16<u8>(w, xq, out, outStride, N, K, T);
+}
+
+/** As matmul_q5_0_int16 for IQ4_NL weights: Σ_b s_tb · d_nb · Σ_i v[n_nbi] · q_tbi. */
+export function matmul_iq4_nl_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulLegacyInt16<i16>(w, xq, out, outStride, N, K, T);
+}
+
+/** As matmul_iq4_nl_int16 for IQ4_XS weights (K a multiple of 256), each 32 values scaled by d·(ls − 32). */
+export function matmul_iq4_xs_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
+  matmulLegacyInt16<u32>(w, xq, out, outStride, N, K, T);
 }

@@ -114,7 +114,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   iq4_nl: {
     ggml: 20, label: 'IQ4_NL', block: 32, blockBytes: 18, decode: decodeIq4Nl, quantize: quantizeIq4Nl,
-    cpu: { matmul: 'matmul_iq4_nl', dequantize: 'dequantize_iq4_nl' }, gpu: { code: 8, layout: { kind: 'blocks', blockWords: 5, moveScale: true } },
+    cpu: { matmul: 'matmul_iq4_nl', dequantize: 'dequantize_iq4_nl', int16: { kernel: 'matmul_iq4_nl_int16' } }, gpu: { code: 8, layout: { kind: 'blocks', blockWords: 5, moveScale: true } },
   },
   q2_k: {
     ggml: 10, label: 'Q2_K', block: 256, blockBytes: 84, decode: decodeQ2K, quantize: quantizeQ2K, fallback: 'iq4_nl',
@@ -138,7 +138,7 @@ export const WEIGHT_TYPES: Readonly<Record<DType, WeightType>> = {
   },
   iq4_xs: {
     ggml: 23, label: 'IQ4_XS', block: 256, blockBytes: 136, decode: decodeIq4Xs, quantize: quantizeIq4Xs, fallback: 'iq4_nl',
-    cpu: { matmul: 'matmul_iq4_xs', dequantize: 'dequantize_iq4_xs' }, gpu: { code: 14, layout: { kind: 'blocks', blockWords: 34 } },
+    cpu: { matmul: 'matmul_iq4_xs', dequantize: 'dequantize_iq4_xs', int16: { kernel: 'matmul_iq4_xs_int16' } }, gpu: { code: 14, layout: { kind: 'blocks', blockWords: 34 } },
   },
 };
 

@@ -38,7 +38,7 @@ async function allLogits(runner: ModelRunner, ids: number[]): Promise<Float32Arr
   return logits;
 }
 
-for (const quantize of ['q8_0', 'q4_0', 'q4_k', 'q6_k', 'q5_0', 'q5_k', 'q5_1', 'q4_1'] as const) for (const simd of ['relaxed', 'plain'] as const) {
+for (const quantize of ['q8_0', 'q4_0', 'q4_k', 'q6_k', 'q5_0', 'q5_k', 'q5_1', 'q4_1', 'iq4_nl', 'iq4_xs'] as const) for (const simd of ['relaxed', 'plain'] as const) {
   describe(`default model quantized to ${quantize} at load, ${simd} SIMD: default activations against the exact path`, () => {
     let exact: ModelRunner;
     let fast: ModelRunner;

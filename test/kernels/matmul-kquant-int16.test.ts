@@ -1,6 +1,6 @@
 // The int16-activation kernels of the K-quants (matmul_q4_k_int16,
-// matmul_q5_k_int16, matmul_q6_k_int16) and of Q5_0, Q5_1 and Q4_1 (matmul_q5_0_int16 …,
-// the fallback types of llama.cpp's K-quant presets) against float64 references, in both builds of the module:
+// matmul_q5_k_int16, matmul_q6_k_int16), IQ4_XS, and of Q5_0, Q5_1, Q4_1 and IQ4_NL (matmul_q5_0_int16 …,
+// the fallback types of llama.cpp's K-quant and IQ4_XS presets) against float64 references, in both builds of the module:
 // the normalized error against the product of the stored (decoded) weights and
 // the exact activations, against the same weights times the quantized
 // activations q·s (which isolates the kernel's own f32 rounding from the
@@ -40,10 +40,10 @@ const KERNEL_TOLERANCE = 1e-6;
 const { bytes: actBytes, scratchBytes } = ACTIVATION_FORMATS.int16;
 afterAll(printRecordedErrors);
 
-type KDType = 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q4_1';
+type KDType = 'q4_k' | 'q5_k' | 'q6_k' | 'iq4_xs' | 'q5_0' | 'q5_1' | 'q4_1' | 'iq4_nl';
 
 /** The 32-value block types (the rest have 256-value super-blocks). */
-const smallBlocks = (dtype: KDType): boolean => dtype === 'q5_0' || dtype === 'q5_1' || dtype === 'q4_1';
+const smallBlocks = (dtype: KDType): boolean => dtype === 'q5_0' || dtype === 'q5_1' || dtype === 'q4_1' || dtype === 'iq4_nl';
 /** K of the small cases: an odd count of 256-value super-blocks; for the 32-blocks one that is not a multiple of 256 (as DeepSeek-V2-Lite's 1408). */
 const smallK = (dtype: KDType): number => (smallBlocks(dtype) ? 800 : 768);
 type Weights = 'moderate' | 'tiny' | 'edge' | 'min-heavy';
@@ -101,7 +101,7 @@ for (const build of KERNEL_BUILDS) describe(`${build} SIMD build`, () => {
   let inst: WasmInstance;
   beforeAll(async () => { inst = await kernelInstance(build); });
 
-  for (const dtype of ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q4_1'] as KDType[]) {
+  for (const dtype of ['q4_k', 'q5_k', 'q6_k', 'iq4_xs', 'q5_0', 'q5_1', 'q4_1', 'iq4_nl'] as KDType[]) {
     const kernel = `matmul_${dtype}_int16`;
     const K = smallK(dtype);
     const check = (name: string, rel: number, bound: number) => {

@@ -92,6 +92,8 @@ export interface KernelExports {
   matmul_q5_0_int16: IntegerMatmulKernel;
   matmul_q5_1_int16: IntegerMatmulKernel;
   matmul_q4_1_int16: IntegerMatmulKernel;
+  matmul_iq4_nl_int16: IntegerMatmulKernel;
+  matmul_iq4_xs_int16: IntegerMatmulKernel;
 
   /** 1 in the relaxed-SIMD build (kernel-build.ts). */
   simd_relaxed(): number;

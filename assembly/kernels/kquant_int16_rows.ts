@@ -59,25 +59,29 @@ import { hsum, loadScale } from './half';
 }
 
 /**
- * Σ n·q over one Q4_K / Q5_K sub-block: its 32 nibbles the low (hi = false)
- * or high ones of the 32 bytes at b, q its activation block, as i32x4. Q5_K
- * (bit ≥ 0, a constant): each value gains 16 where bit `bit` of its qh byte
- * (32 bytes at qh, one per element of the chunk) is set.
+ * Weights 8g..8g + 7 of a Q4_K / Q5_K sub-block as i16: the low (hi = false)
+ * or high nibbles of the 8 bytes at b + 8g (zero-extended by the load, the
+ * nibble picked by shifts); Q5_K (bit ≥ 0, a constant): plus 16 where bit
+ * `bit` of the element's qh byte (at qh + 8g) is set.
  */
-@inline function subBlockSum(b: usize, q: usize, hi: bool, qh: usize, bit: i32): v128 {
-  // Each 8 bytes zero-extended into i16 lanes by the load, the nibble picked by a mask or a shift.
-  let w0 = nibble(v128.load8x8_u(b), hi), w1 = nibble(v128.load8x8_u(b + 8), hi);
-  let w2 = nibble(v128.load8x8_u(b + 16), hi), w3 = nibble(v128.load8x8_u(b + 24), hi);
-  if (bit >= 0) {
-    w0 = v128.or(w0, fifthBits8(qh, bit));
-    w1 = v128.or(w1, fifthBits8(qh + 8, bit));
-    w2 = v128.or(w2, fifthBits8(qh + 16, bit));
-    w3 = v128.or(w3, fifthBits8(qh + 24, bit));
-  }
+@inline function subBlockWeights(b: usize, g: i32, hi: bool, qh: usize, bit: i32): v128 {
+  const w = nibble(v128.load8x8_u(b + (<usize>g << 3)), hi);
+  return bit >= 0 ? v128.or(w, fifthBits8(qh + (<usize>g << 3), bit)) : w;
+}
+
+/** Σ w·q of one sub-block's widened weights w0..w3 against the activation block at q, as i32x4. */
+@inline function subBlockDot(w0: v128, w1: v128, w2: v128, w3: v128, q: usize): v128 {
   return i32x4.add(
     i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16))),
     i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),
   );
+}
+
+/** Σ n·q over one Q4_K / Q5_K sub-block (see subBlockWeights), q its activation block, as i32x4. */
+@inline function subBlockSum(b: usize, q: usize, hi: bool, qh: usize, bit: i32): v128 {
+  return subBlockDot(
+    subBlockWeights(b, 0, hi, qh, bit), subBlockWeights(b, 1, hi, qh, bit),
+    subBlockWeights(b, 2, hi, qh, bit), subBlockWeights(b, 3, hi, qh, bit), q);
 }
 
 /**
@@ -97,7 +101,12 @@ import { hsum, loadScale } from './half';
   const s1 = fence(subBlockSum(b, q + qStep, true, qh, five ? bit + 1 : -1));
   const s2 = fence(subBlockSum(b + 32, q + 2 * qStep, false, qh, five ? bit + 2 : -1));
   const s3 = fence(subBlockSum(b + 32, q + 3 * qStep, true, qh, five ? bit + 3 : -1));
-  const sums = f32x4.convert_i32x4_s(laneSums4(s0, s1, s2, s3));
+  return kHalfTerms(laneSums4(s0, s1, s2, s3), h, sc16, m16, d, dm, c, cStep, s, sStep);
+}
+
+/** kHalf's arithmetic after the integer sums: `sums` the four sub-blocks' Σ n·q (laneSums4), the rest as kHalf. */
+@inline function kHalfTerms(sums4: v128, h: i32, sc16: v128, m16: v128, d: v128, dm: v128, c: usize, cStep: usize, s: usize, sStep: usize): v128 {
+  const sums = f32x4.convert_i32x4_s(sums4);
   const dsc = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(sc16) : i32x4.extend_high_i16x8_u(sc16)), d);
   const dmm = f32x4.mul(f32x4.convert_i32x4_s(h == 0 ? i32x4.extend_low_i16x8_u(m16) : i32x4.extend_high_i16x8_u(m16)), dm);
   const terms = f32x4.add(f32x4.mul(sums, dsc), f32x4.mul(f32x4.convert_i32x4_s(gather4(c, cStep)), dmm));
@@ -137,6 +146,73 @@ import { hsum, loadScale } from './half';
 /** Token t of T through one Q5_K row. */
 @inline export function q5kRowInt16(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
   return kRowInt16(true, wr, superBlocks, xq, T, t);
+}
+
+/** Bytes of scratch kRowsTimesT needs for T tokens: each token's four sub-block sums of a half, and its two accumulators. */
+@inline export function kTokenLoopScratch(T: i32): usize {
+  return (<usize>T << 6) + (<usize>T << 5);
+}
+
+/**
+ * All T tokens through one Q4_K (five = false) or Q5_K row, for prefill: each
+ * sub-block's weights are widened once (anchored in registers by fence before
+ * the token loop, which V8 would otherwise sink into it) and meet every
+ * token's activation block; the integer sums go to scratch, then each token
+ * runs kHalfTerms on them and adds into its accumulators in scratch. The
+ * integers are the decode kernel's (exact, any order) and every float
+ * operation is kRowInt16's in its order, so each token's output has the bits
+ * it has alone (batch invariance). out: token t's output at out + t·os.
+ */
+@inline export function kRowTimesT(five: bool, wr: usize, superBlocks: i32, xq: usize, T: i32, scratch: usize, out: usize, os: usize): void {
+  const n = <usize>superBlocks * <usize>T << 3;
+  const qBase = qStart(xq, n, 0), sBase = sStart(xq, n, 0);
+  const cStep = <usize>T << 4, sStep = <usize>T << 2;
+  const sums = scratch;
+  const acc = scratch + (<usize>T << 6);
+  memory.fill(acc, 0, <usize>T << 5);
+  for (let B = 0; B < superBlocks; B++) {
+    const p = wr + <usize>B * (five ? 176 : 144);
+    const sm = scalesMinsK4(p + 4);
+    const sc16 = i16x8.extend_low_i8x16_u(sm), m16 = i16x8.extend_high_i8x16_u(sm);
+    const d = f32x4.splat(loadScale(p));
+    const dm = f32x4.splat(loadScale(p + 2) * 0.125);
+    kHalfTimesT(five, p, 0, B, sc16, m16, d, dm, xq, qBase, sBase, cStep, sStep, T, sums, acc);
+    kHalfTimesT(five, p, 1, B, sc16, m16, d, dm, xq, qBase, sBase, cStep, sStep, T, sums, acc);
+  }
+  for (let t = 0; t < T; t++) {
+    const a = acc + (<usize>t << 5);
+    store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
+  }
+}
+
+/** Half h (a constant) of super-block B for all T tokens (see kRowTimesT). */
+@inline function kHalfTimesT(five: bool, p: usize, h: i32, B: i32, sc16: v128, m16: v128, d: v128, dm: v128,
+  xq: usize, qBase: usize, sBase: usize, cStep: usize, sStep: usize, T: i32, sums: usize, acc: usize): void {
+  const b = p + (five ? 48 : 16) + (<usize>h << 6);
+  const qh = p + 16;
+  const block0 = (<usize>B << 3) + (<usize>h << 2); // activation block of sub-block 4h
+  for (let k = 0; k < 4; k++) {
+    const hi = (k & 1) != 0;
+    const chunk = b + (<usize>(k >> 1) << 5);
+    const bit = five ? (h << 2) + k : -1;
+    const w0 = fence(subBlockWeights(chunk, 0, hi, qh, bit)), w1 = fence(subBlockWeights(chunk, 1, hi, qh, bit));
+    const w2 = fence(subBlockWeights(chunk, 2, hi, qh, bit)), w3 = fence(subBlockWeights(chunk, 3, hi, qh, bit));
+    let q = qBase + (((block0 + <usize>k) * <usize>T) << 6);
+    let o = sums + (<usize>k << 4);
+    for (let t = 0; t < T; t++) {
+      v128.store(o, subBlockDot(w0, w1, w2, w3, q));
+      q += 64;
+      o += 64;
+    }
+  }
+  const c0 = xq + ((block0 * <usize>T) << 4), s0 = sBase + ((block0 * <usize>T) << 2);
+  for (let t = 0; t < T; t++) {
+    const o = sums + (<usize>t << 6);
+    const terms = kHalfTerms(laneSums4(v128.load(o), v128.load(o, 16), v128.load(o, 32), v128.load(o, 48)),
+      h, sc16, m16, d, dm, c0 + (<usize>t << 4), cStep, s0 + (<usize>t << 2), sStep);
+    const a = acc + (<usize>t << 5) + (<usize>h << 4);
+    v128.store(a, f32x4.add(v128.load(a), terms));
+  }
 }
 
 /** Lane j (0..7, a constant) of eight i16 lanes, splatted. */

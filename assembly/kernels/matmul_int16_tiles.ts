@@ -186,9 +186,14 @@ const TILE_BYTES: usize = 128 << 10;
   }
 }
 
-/** Bytes of scratch an int16 matmul of T tokens needs (none for T = 1). */
+/**
+ * Bytes of scratch an int16 matmul of T tokens needs (none for T = 1): the
+ * most any kernel of the family takes — the Q8_0/Q4_0 token loop's two
+ * widened blocks and 64 bytes a token (WIDE_BYTES + 64·T), the K-quant token
+ * loop's 96 a token (kTokenLoopScratch).
+ */
 export function int16_scratch_bytes(T: i32): i32 {
-  return T > 1 ? <i32>WIDE_BYTES + (T << 6) : 0;
+  return T > 1 ? <i32>WIDE_BYTES + T * 96 : 0;
 }
 
 /**

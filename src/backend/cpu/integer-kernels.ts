@@ -31,7 +31,8 @@ export const ACTIVATION_FORMATS: Record<Exclude<ActivationMode, 'f32'>, Activati
   int16: {
     quantize: 'quantize_act_int16', block: 32,
     bytes: (K, T) => Math.ceil((T * K / 32) * 20 / 16) * 16 + 4 * K * T,
-    scratchBytes: (T) => (T > 1 ? 160 + 64 * T : 0), // two widened blocks, then even- and odd-block accumulators (matmul_int16_token_loop.ts)
+    // The Q8_0/Q4_0 token loop's two widened blocks then 64 bytes a token (matmul_int16_token_loop.ts); the K-quant one's 96 a token.
+    scratchBytes: (T) => (T > 1 ? 160 + 96 * T : 0),
   },
 };
 

@@ -148,6 +148,15 @@ import { hsum, loadScale } from './half';
   return kRowInt16(true, wr, superBlocks, xq, T, t);
 }
 
+/** Σ w·q of widened weights w0..w3 against T consecutive activation blocks from q, stored 64 bytes apart from o. */
+@inline function dotsTimesT(w0: v128, w1: v128, w2: v128, w3: v128, q: usize, T: i32, o: usize): void {
+  for (let t = 0; t < T; t++) {
+    v128.store(o, subBlockDot(w0, w1, w2, w3, q));
+    q += 64;
+    o += 64;
+  }
+}
+
 /** Bytes of scratch kRowsTimesT needs for T tokens: each token's four sub-block sums of a half, and its two accumulators. */
 @inline export function kTokenLoopScratch(T: i32): usize {
   return (<usize>T << 6) + (<usize>T << 5);
@@ -197,13 +206,7 @@ import { hsum, loadScale } from './half';
     const bit = five ? (h << 2) + k : -1;
     const w0 = fence(subBlockWeights(chunk, 0, hi, qh, bit)), w1 = fence(subBlockWeights(chunk, 1, hi, qh, bit));
     const w2 = fence(subBlockWeights(chunk, 2, hi, qh, bit)), w3 = fence(subBlockWeights(chunk, 3, hi, qh, bit));
-    let q = qBase + (((block0 + <usize>k) * <usize>T) << 6);
-    let o = sums + (<usize>k << 4);
-    for (let t = 0; t < T; t++) {
-      v128.store(o, subBlockDot(w0, w1, w2, w3, q));
-      q += 64;
-      o += 64;
-    }
+    dotsTimesT(w0, w1, w2, w3, qBase + (((block0 + <usize>k) * <usize>T) << 6), T, sums + (<usize>k << 4));
   }
   const c0 = xq + ((block0 * <usize>T) << 4), s0 = sBase + ((block0 * <usize>T) << 2);
   for (let t = 0; t < T; t++) {
@@ -278,4 +281,52 @@ import { hsum, loadScale } from './half';
     s += sStep << 3;
   }
   return hsum(f32x4.add(acc0, acc1));
+}
+
+/** q6kBlockSum's four scaled weight vectors of activation block k (a constant), fenced, against T tokens (see kRowTimesT). */
+@inline function q6kBlockTimesT(a0: v128, b0: v128, h0: v128, a1: v128, b1: v128, h1: v128, s16: v128, k: i32, q: usize, T: i32, o: usize): void {
+  const six0 = sixBits(a0, b0, h0, k), six1 = sixBits(a1, b1, h1, k);
+  const sc0 = splat16(s16, k << 1), sc1 = splat16(s16, (k << 1) + 1);
+  const w0 = fence(i16x8.mul(i16x8.extend_low_i8x16_s(six0), sc0)), w1 = fence(i16x8.mul(i16x8.extend_high_i8x16_s(six0), sc0));
+  const w2 = fence(i16x8.mul(i16x8.extend_low_i8x16_s(six1), sc1)), w3 = fence(i16x8.mul(i16x8.extend_high_i8x16_s(six1), sc1));
+  dotsTimesT(w0, w1, w2, w3, q, T, o);
+}
+
+/** All T tokens through one Q6_K row: kRowTimesT's scheme on q6kRowInt16's arithmetic (same integers, same float operations in order). */
+@inline export function q6kRowTimesT(wr: usize, superBlocks: i32, xq: usize, T: i32, scratch: usize, out: usize, os: usize): void {
+  const n = <usize>superBlocks * <usize>T << 3;
+  const qBase = qStart(xq, n, 0), sBase = sStart(xq, n, 0);
+  const sStep = <usize>T << 2;
+  const sums = scratch;
+  const acc = scratch + (<usize>T << 6);
+  memory.fill(acc, 0, <usize>T << 5);
+  for (let B = 0; B < superBlocks; B++) {
+    const p = wr + <usize>B * 210;
+    const d = f32x4.splat(loadScale(p + 208));
+    const scales = v128.load(p, 192);
+    for (let h = 0; h < 2; h++) {
+      const s16 = h == 0 ? i16x8.extend_low_i8x16_s(scales) : i16x8.extend_high_i8x16_s(scales);
+      const r = p + (<usize>h << 6), hb = p + 128 + (<usize>h << 5);
+      const a0 = v128.load(r), b0 = v128.load(r, 32), h0 = v128.load(hb);
+      const a1 = v128.load(r, 16), b1 = v128.load(r, 48), h1 = v128.load(hb, 16);
+      const block0 = (<usize>B << 3) + (<usize>h << 2);
+      const q = qBase + ((block0 * <usize>T) << 6), qStep = <usize>T << 6;
+      q6kBlockTimesT(a0, b0, h0, a1, b1, h1, s16, 0, q, T, sums);
+      q6kBlockTimesT(a0, b0, h0, a1, b1, h1, s16, 1, q + qStep, T, sums + 16);
+      q6kBlockTimesT(a0, b0, h0, a1, b1, h1, s16, 2, q + 2 * qStep, T, sums + 32);
+      q6kBlockTimesT(a0, b0, h0, a1, b1, h1, s16, 3, q + 3 * qStep, T, sums + 48);
+      const s0 = sBase + ((block0 * <usize>T) << 2);
+      for (let t = 0; t < T; t++) {
+        const o = sums + (<usize>t << 6);
+        const sumsT = laneSums4(v128.load(o), v128.load(o, 16), v128.load(o, 32), v128.load(o, 48));
+        const terms = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(sumsT), d), gather4(s0 + (<usize>t << 2), sStep));
+        const a = acc + (<usize>t << 5) + (<usize>h << 4);
+        v128.store(a, f32x4.add(v128.load(a), terms));
+      }
+    }
+  }
+  for (let t = 0; t < T; t++) {
+    const a = acc + (<usize>t << 5);
+    store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
+  }
 }

@@ -2,20 +2,27 @@
 // the integer path of CpuBackendOptions.activations = 'int16'; the per-row
 // arithmetic is kquant_int16_rows.ts.
 //
-// Decode (T = 1) streams every row once. Q4_K / Q5_K from TOKEN_LOOP_MIN_T
-// tokens: each row's sub-blocks are widened once and meet every token
-// (kRowTimesT, its sums and accumulators in scratch). Otherwise rows are taken
-// in tiles of ~64 KiB (in L2 while the tokens pass over them) and each token
+// Decode (T = 1) streams every row once. From tokenLoopMinT tokens each row's
+// weights are widened once and meet every token (kRowTimesT, q6kRowTimesT, the
+// integer sums and the accumulators in scratch). Below it rows are taken in
+// tiles of ~64 KiB (in L2 while the tokens pass over them) and each token
 // meets each row with the decode arithmetic: the nibbles are unpacked again per
 // token, but the weights leave memory once per call. Batch invariance
 // (matmul_int16_tiles.ts) holds by construction: every pass does the row
 // function's integer sums and its float operations in its order, only the
 // activation addresses depend on T.
-import { kRowTimesT, q4kRowInt16, q5kRowInt16, q6kRowInt16 } from './kquant_int16_rows';
+import { kRowTimesT, q4kRowInt16, q5kRowInt16, q6kRowInt16, q6kRowTimesT } from './kquant_int16_rows';
 
 const TILE_BYTES: usize = 64 << 10;
-/** From this many tokens Q4_K / Q5_K rows take the token loop (kRowTimesT): measured 0.78× the tiles at T = 2, 1.09× at 4, 1.4× at 16, 2× at 64. */
-const TOKEN_LOOP_MIN_T = 4;
+/**
+ * From this many tokens rows take the token loop (kRowTimesT, q6kRowTimesT)
+ * rather than the tiles. Measured against the tiles: Q4_K 0.78× at T = 2,
+ * 1.09× at 4, 1.4× at 16, 2× at 64; Q6_K, whose widening costs more, 1.28× at
+ * 2, 1.49× at 3, 1.68× at 4, 2.3× at 16, 2.9× at 64 (bench/kernel-builds-ab.ts).
+ */
+@inline function tokenLoopMinT<Q>(): i32 {
+  return isSigned<Q>() ? 2 : 4;
+}
 
 /** One token through one row: Q = u8 for Q4_K, u16 for Q5_K, i8 for Q6_K. */
 @inline function rowInt16<Q>(wr: usize, superBlocks: i32, xq: usize, T: i32, t: i32): f32 {
@@ -37,10 +44,13 @@ const TOKEN_LOOP_MIN_T = 4;
     return;
   }
   const os = <usize>outStride << 2;
-  if (!isSigned<Q>() && T >= TOKEN_LOOP_MIN_T) {
-    // Q4_K / Q5_K: each row's sub-blocks widened once for all T tokens (kRowTimesT).
-    const five = sizeof<Q>() == 2;
-    for (let n = 0; n < N; n++) kRowTimesT(five, w + <usize>n * rowBytes, superBlocks, xq, T, scratch, out + (<usize>n << 2), os);
+  if (T >= tokenLoopMinT<Q>()) {
+    // Each row's weights widened once for all T tokens (kRowTimesT, q6kRowTimesT).
+    for (let n = 0; n < N; n++) {
+      const wr = w + <usize>n * rowBytes, o = out + (<usize>n << 2);
+      if (isSigned<Q>()) q6kRowTimesT(wr, superBlocks, xq, T, scratch, o, os);
+      else kRowTimesT(sizeof<Q>() == 2, wr, superBlocks, xq, T, scratch, o, os);
+    }
     return;
   }
   const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));

@@ -70,7 +70,7 @@ import { hsum, loadScale } from './half';
 }
 
 /** Σ w·q of one sub-block's widened weights w0..w3 against the activation block at q, as i32x4. */
-@inline function subBlockDot(w0: v128, w1: v128, w2: v128, w3: v128, q: usize): v128 {
+@inline export function subBlockDot(w0: v128, w1: v128, w2: v128, w3: v128, q: usize): v128 {
   return i32x4.add(
     i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16))),
     i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),

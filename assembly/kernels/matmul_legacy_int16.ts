@@ -24,11 +24,21 @@
 import { actHeaderBytes } from './act_quant';
 import { highNibbles, lowNibbles } from './block_dot';
 import { codebook } from './blocks_iq4';
+import { subBlockDot } from './kquant_int16_rows';
 import { fence } from './fence';
 import { hsum, loadScale } from './half';
 import { madd } from './simd';
 
 const TILE_BYTES: usize = 64 << 10;
+/**
+ * From this many tokens rows take the token loop (rowTimesT) rather than the
+ * tiles. Measured against the tiles (bench/kernel-builds-ab.ts): Q5_0 1.11× at
+ * T = 2, 1.29× at 3, 2.1× at 16; Q4_1 0.95× at 2, 1.09× at 3, 1.7× at 16;
+ * IQ4_XS 0.91×, 1.10×, 1.8×. The 5th bits make widening dearer, so Q5 gains sooner.
+ */
+@inline function tokenLoopMinT<F>(): i32 {
+  return hasFifthBit<F>() ? 2 : 3;
+}
 
 // The format as a compile-time type: Q5_0 = i8, Q5_1 = u16, Q4_1 = u8, IQ4_NL = i16, IQ4_XS = u32.
 @inline function isIq4<F>(): bool { return sizeof<F>() == 4 || (isSigned<F>() && sizeof<F>() == 2); }
@@ -50,46 +60,55 @@ const TILE_BYTES: usize = 64 << 10;
   return v128.andnot(i8x16.splat(0x10), i8x16.eq(bit, i8x16.splat(0)));
 }
 
-/** Σ v[n]·q of 32 IQ4 values whose 16 nibble bytes are at p, against activation block q. */
-@inline function iq4Sum(p: usize, q: usize): v128 {
+/** The codebook values of the 32 IQ4 nibbles at p: elements 0..15 (high = false) or 16..31, as i8. */
+@inline function iq4Values(p: usize, high: bool): v128 {
   const nibbles = v128.load(p);
-  const kv = codebook();
-  const lo = i8x16.swizzle(kv, lowNibbles(nibbles)), hi = i8x16.swizzle(kv, highNibbles(nibbles));
-  return i32x4.add(
-    i32x4.add(
-      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), v128.load(q)),
-      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), v128.load(q, 16))),
-    i32x4.add(
-      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), v128.load(q, 32)),
-      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), v128.load(q, 48))),
-  );
+  return i8x16.swizzle(codebook(), high ? highNibbles(nibbles) : lowNibbles(nibbles));
 }
 
-/** Σ v·q over the block at p against activation block q (Q5_0: plus 2·C at c), as i32x4 partial sums. */
-@inline function blockSum<F>(p: usize, q: usize, c: usize): v128 {
-  if (isIq4<F>()) return iq4Sum(p + nibblesAt<F>(), q);
+/**
+ * Elements 0..15 (high = false) or 16..31 of the block at p as bytes: IQ4's
+ * codebook values (i8), else the nibble | 16·5th bit (u8). Calling it for
+ * both halves repeats no work: V8 shares the common loads and shuffles.
+ */
+@inline function blockValues<F>(p: usize, high: bool): v128 {
+  if (isIq4<F>()) return iq4Values(p + nibblesAt<F>(), high);
   const nibbles = v128.load(p + nibblesAt<F>());
-  let lo = lowNibbles(nibbles); // elements 0..15 as u8
-  let hi = highNibbles(nibbles); // elements 16..31
-  if (hasFifthBit<F>()) {
-    // qh's bytes b0..b3 spread over lanes by interleaving shuffles (punpck on
-    // x64, no mask constant to rebuild in the loop): [b0×8, b1×8] for elements
-    // 0..15, [b2×8, b3×8] for 16..31; then lane j keeps its bit j mod 8.
-    const b = v128.load32_zero(p + nibblesAt<F>() - 4);
-    const b2 = i8x16.shuffle(b, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // b0 b0 b1 b1 b2 b2 b3 b3 …
-    const b4 = i8x16.shuffle(b2, b2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); // b0×4 b1×4 b2×4 b3×4
-    lo = v128.or(lo, bitsAsSixteen(i8x16.shuffle(b4, b4, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23)));
-    hi = v128.or(hi, bitsAsSixteen(i8x16.shuffle(b4, b4, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31)));
-  }
-  const sum = i32x4.add(
-    i32x4.add(
-      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(lo), v128.load(q)),
-      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(lo), v128.load(q, 16))),
-    i32x4.add(
-      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(hi), v128.load(q, 32)),
-      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(hi), v128.load(q, 48))),
-  );
-  return hasMin<F>() ? sum : i32x4.add(sum, i32x4.shl(v128.load(c), 1));
+  const v = high ? highNibbles(nibbles) : lowNibbles(nibbles);
+  if (!hasFifthBit<F>()) return v;
+  // qh's bytes b0..b3 spread over lanes by interleaving shuffles (punpck on
+  // x64, no mask constant to rebuild in the loop): [b0×8, b1×8] for elements
+  // 0..15, [b2×8, b3×8] for 16..31; then lane j keeps its bit j mod 8.
+  const b = v128.load32_zero(p + nibblesAt<F>() - 4);
+  const b2 = i8x16.shuffle(b, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // b0 b0 b1 b1 b2 b2 b3 b3 …
+  const b4 = i8x16.shuffle(b2, b2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); // b0×4 b1×4 b2×4 b3×4
+  const spread = high
+    ? i8x16.shuffle(b4, b4, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31)
+    : i8x16.shuffle(b4, b4, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  return v128.or(v, bitsAsSixteen(spread));
+}
+
+/** Eight of blockValues' bytes (the upper eight for upper = true) widened to i16: sign-extended for IQ4, zero-extended else. */
+@inline function widen<F>(v: v128, upper: bool): v128 {
+  if (isIq4<F>()) return upper ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_low_i8x16_s(v);
+  return upper ? i16x8.extend_high_i8x16_u(v) : i16x8.extend_low_i8x16_u(v);
+}
+
+/** Σ v·q over the block at p against activation block q, as i32x4 partial sums (Q5_0's −16 not included). */
+@inline function blockSum<F>(p: usize, q: usize): v128 {
+  const lo = blockValues<F>(p, false), hi = blockValues<F>(p, true);
+  return subBlockDot(widen<F>(lo, false), widen<F>(lo, true), widen<F>(hi, false), widen<F>(hi, true), q);
+}
+
+/** The block's integer sum with Q5_0's −16·Σq = 2·C added (C at c). */
+@inline function withOffset<F>(sum: v128, c: usize): v128 {
+  return hasMin<F>() || isIq4<F>() ? sum : i32x4.add(sum, i32x4.shl(v128.load(c), 1));
+}
+
+/** IQ4_XS: the 6-bit scale of sub-block ib of the super-block at p, minus 32. */
+@inline function xsScale(p: usize, ib: i32): i32 {
+  const low = (<i32>load<u8>(p + 4 + (<usize>ib >> 1)) >> ((ib & 1) << 2)) & 0x0f;
+  return (low | (((<i32>load<u16>(p, 2) >> (ib << 1)) & 3) << 4)) - 32;
 }
 
 /**
@@ -112,13 +131,11 @@ const TILE_BYTES: usize = 64 << 10;
     const end = wr + <usize>(blocks >> 3) * 136;
     for (let p = wr; p < end; p += 136) {
       const d = loadScale(p);
-      const scalesHigh = <i32>load<u16>(p, 2);
       for (let ib = 0; ib < 8; ib++) {
-        const sum = fence(iq4Sum(p + 8 + (<usize>ib << 4), q));
-        const low = (<i32>load<u8>(p + 4 + (<usize>ib >> 1)) >> ((ib & 1) << 2)) & 0x0f;
-        const ls = low | (((scalesHigh >> (ib << 1)) & 3) << 4);
+        const sub = p + (<usize>ib << 4); // sub-block ib: its nibbles at sub + nibblesAt<F>() = p + 8 + 16·ib
+        const sum = fence(blockSum<F>(sub, q));
         // d·(ls − 32) first on the sum, then s: d·(ls − 32)·s alone can be subnormal (tiny activations) and lose bits.
-        const next = madd(f32x4.mul(f32x4.convert_i32x4_s(sum), f32x4.splat(d * <f32>(ls - 32))), v128.load32_splat(s), a0);
+        const next = madd(f32x4.mul(f32x4.convert_i32x4_s(sum), f32x4.splat(d * <f32>xsScale(p, ib))), v128.load32_splat(s), a0);
         a0 = a1;
         a1 = next;
         q += qStep;
@@ -130,7 +147,7 @@ const TILE_BYTES: usize = 64 << 10;
   let p = wr;
   const end = wr + <usize>blocks * blockBytes<F>();
   while (p < end) {
-    const sum = fence(blockSum<F>(p, q, c));
+    const sum = fence(withOffset<F>(blockSum<F>(p, q), c));
     const sv = load<f32>(s);
     let next = madd(f32x4.convert_i32x4_s(sum), f32x4.splat(loadScale(p) * sv), a0);
     if (hasMin<F>()) next = madd(f32x4.convert_i32x4_s(v128.load(c)), f32x4.splat(loadScale(p + 2) * -0.125 * sv), next);
@@ -144,8 +161,61 @@ const TILE_BYTES: usize = 64 << 10;
   return hsum(f32x4.add(a0, a1));
 }
 
-/** T > 1: rows in tiles of ~64 KiB (in L2 while every token passes over them), so the weights leave memory once per call. */
-@inline function matmulLegacyInt16<F>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32): void {
+/**
+ * All T tokens through one row, for prefill: each block's values are widened
+ * once (anchored in registers by fence before the token loop, which V8 would
+ * otherwise sink into it) and meet every token's activation block; each
+ * token's even- and odd-block accumulators live in scratch (32 bytes a
+ * token). Every float operation is rowTimes's, in its order, on the same
+ * integer sums, so each token's output has the bits it has alone.
+ */
+@inline function rowTimesT<F>(wr: usize, blocks: i32, xq: usize, T: i32, scratch: usize, out: usize, os: usize): void {
+  const n = <usize>blocks * <usize>T;
+  const qBase = xq + actHeaderBytes(n), sBase = xq + (n << 4);
+  memory.fill(scratch, 0, <usize>T << 5);
+  for (let b = 0; b < blocks; b++) {
+    // The block (IQ4_XS: sub-block b & 7 of super-block b >> 3, as a block whose nibbles are at p + 8).
+    const p = isXs<F>() ? wr + <usize>(b >> 3) * 136 + (<usize>(b & 7) << 4) : wr + <usize>b * blockBytes<F>();
+    const lo = blockValues<F>(p, false), hi = blockValues<F>(p, true);
+    const w0 = fence(widen<F>(lo, false)), w1 = fence(widen<F>(lo, true));
+    const w2 = fence(widen<F>(hi, false)), w3 = fence(widen<F>(hi, true));
+    const e0 = <usize>b * <usize>T;
+    let q = qBase + (e0 << 6), s = sBase + (e0 << 2), c = xq + (e0 << 4);
+    let a = scratch + (<usize>(b & 1) << 4);
+    if (isXs<F>()) {
+      const superBlock = wr + <usize>(b >> 3) * 136;
+      const dls = f32x4.splat(loadScale(superBlock) * <f32>xsScale(superBlock, b & 7));
+      for (let t = 0; t < T; t++) {
+        const sum = subBlockDot(w0, w1, w2, w3, q);
+        v128.store(a, madd(f32x4.mul(f32x4.convert_i32x4_s(sum), dls), v128.load32_splat(s), v128.load(a)));
+        q += 64;
+        s += 4;
+        a += 32;
+      }
+      continue;
+    }
+    const d = loadScale(p);
+    const m = hasMin<F>() ? loadScale(p + 2) * -0.125 : 0;
+    for (let t = 0; t < T; t++) {
+      const sum = withOffset<F>(subBlockDot(w0, w1, w2, w3, q), c);
+      const sv = load<f32>(s);
+      let next = madd(f32x4.convert_i32x4_s(sum), f32x4.splat(d * sv), v128.load(a));
+      if (hasMin<F>()) next = madd(f32x4.convert_i32x4_s(v128.load(c)), f32x4.splat(m * sv), next);
+      v128.store(a, next);
+      q += 64;
+      s += 4;
+      c += 16;
+      a += 32;
+    }
+  }
+  for (let t = 0; t < T; t++) {
+    const a = scratch + (<usize>t << 5);
+    store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
+  }
+}
+
+/** T > 1: the token loop, or below its threshold rows in tiles of ~64 KiB (in L2 while every token passes over them), so the weights leave memory once per call. */
+@inline function matmulLegacyInt16<F>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
   const blocks = K >> 5;
   const rowBytes = isXs<F>() ? <usize>(K >> 8) * 136 : <usize>blocks * blockBytes<F>();
   if (T == 1) {
@@ -153,6 +223,10 @@ const TILE_BYTES: usize = 64 << 10;
     return;
   }
   const os = <usize>outStride << 2;
+  if (T >= tokenLoopMinT<F>()) {
+    for (let n = 0; n < N; n++) rowTimesT<F>(w + <usize>n * rowBytes, blocks, xq, T, scratch, out + (<usize>n << 2), os);
+    return;
+  }
   const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
   for (let n0 = 0; n0 < N; n0 += tileRows) {
     const n1 = min(N, n0 + tileRows);
@@ -165,28 +239,28 @@ const TILE_BYTES: usize = 64 << 10;
 
 /**
  * out[t·outStride + n] = Σ_b s_tb · d_nb · Σ_i (v_nbi − 16) · q_tbi for Q5_0
- * weights and xq from quantize_act_int16; K a multiple of 32. scratch: unused.
+ * weights and xq from quantize_act_int16; K a multiple of 32. scratch: int16_scratch_bytes(T) bytes, one per concurrent call.
  */
 export function matmul_q5_0_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<i8>(w, xq, out, outStride, N, K, T);
+  matmulLegacyInt16<i8>(w, xq, out, outStride, N, K, T, scratch);
 }
 
 /** As matmul_q5_0_int16 for Q5_1 weights: Σ_b s_tb · (d_nb · Σ_i v_nbi · q_tbi + m_nb · Σ_i q_tbi). */
 export function matmul_q5_1_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<u16>(w, xq, out, outStride, N, K, T);
+  matmulLegacyInt16<u16>(w, xq, out, outStride, N, K, T, scratch);
 }
 
 /** As matmul_q5_1_int16 for Q4_1 weights (v the nibble alone). */
 export function matmul_q4_1_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<u8>(w, xq, out, outStride, N, K, T);
+  matmulLegacyInt16<u8>(w, xq, out, outStride, N, K, T, scratch);
 }
 
 /** As matmul_q5_0_int16 for IQ4_NL weights: Σ_b s_tb · d_nb · Σ_i v[n_nbi] · q_tbi. */
 export function matmul_iq4_nl_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<i16>(w, xq, out, outStride, N, K, T);
+  matmulLegacyInt16<i16>(w, xq, out, outStride, N, K, T, scratch);
 }
 
 /** As matmul_iq4_nl_int16 for IQ4_XS weights (K a multiple of 256), each 32 values scaled by d·(ls − 32). */
 export function matmul_iq4_xs_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<u32>(w, xq, out, outStride, N, K, T);
+  matmulLegacyInt16<u32>(w, xq, out, outStride, N, K, T, scratch);
 }

@@ -85,7 +85,7 @@ export interface KernelExports {
   matmul_q8_0_int16: IntegerMatmulKernel;
   matmul_q4_0_int16: IntegerMatmulKernel;
   matmul_q4_0_int16_dotadd: IntegerMatmulKernel;
-  /** The same for Q4_K and Q6_K weights (K a multiple of 256; assembly/kernels/matmul_kquant_int16.ts); they leave scratch untouched. */
+  /** The same for the other block types (K a multiple of their block; assembly/kernels/matmul_blocks_int16.ts); their token loops use scratch too. */
   matmul_q4_k_int16: IntegerMatmulKernel;
   matmul_q6_k_int16: IntegerMatmulKernel;
   matmul_q5_k_int16: IntegerMatmulKernel;

@@ -1,4 +1,4 @@
-// Q5_0, Q5_1, Q4_1, IQ4_NL and IQ4_XS weights against int16-quantized
+// One Q5_0, Q5_1, Q4_1, IQ4_NL or IQ4_XS weight row against int16-quantized
 // activations (act_quant.ts), the integer path of
 // CpuBackendOptions.activations = 'int16'. The first four are what llama.cpp's
 // K-quant and IQ4_XS presets write for tensors whose rows are not a multiple
@@ -29,24 +29,29 @@ import { fence } from './fence';
 import { hsum, loadScale } from './half';
 import { madd } from './simd';
 
-const TILE_BYTES: usize = 64 << 10;
 /**
  * From this many tokens rows take the token loop (rowTimesT) rather than the
  * tiles. Measured against the tiles (bench/kernel-builds-ab.ts): Q5_0 1.11× at
  * T = 2, 1.29× at 3, 2.1× at 16; Q4_1 0.95× at 2, 1.09× at 3, 1.7× at 16;
  * IQ4_XS 0.91×, 1.10×, 1.8×. The 5th bits make widening dearer, so Q5 gains sooner.
  */
-@inline function tokenLoopMinT<F>(): i32 {
+@inline export function legacyTokenLoopMinT<F>(): i32 {
   return hasFifthBit<F>() ? 2 : 3;
 }
 
-// The format as a compile-time type: Q5_0 = i8, Q5_1 = u16, Q4_1 = u8, IQ4_NL = i16, IQ4_XS = u32.
+// The format as a compile-time type: Q5_0 = i8, Q5_1 = u16, Q4_1 = u8, IQ4_NL = i16, IQ4_XS = u32
+// (matmul_blocks_int16.ts holds the exports and the pass over rows and tokens).
 @inline function isIq4<F>(): bool { return sizeof<F>() == 4 || (isSigned<F>() && sizeof<F>() == 2); }
 @inline function isXs<F>(): bool { return sizeof<F>() == 4; }
 @inline function hasMin<F>(): bool { return !isSigned<F>() && !isXs<F>(); }
 @inline function hasFifthBit<F>(): bool { return !isIq4<F>() && (isSigned<F>() || sizeof<F>() == 2); }
 /** Bytes per 32 values (IQ4_XS: per 256, its super-block). */
-@inline function blockBytes<F>(): usize {
+/** Bytes of a row of K values. */
+@inline export function legacyRowBytes<F>(K: i32): usize {
+  return isXs<F>() ? <usize>(K >> 8) * 136 : <usize>(K >> 5) * legacyBlockBytes<F>();
+}
+
+@inline export function legacyBlockBytes<F>(): usize {
   if (isXs<F>()) return 136;
   if (isIq4<F>()) return 18;
   return isSigned<F>() ? 22 : sizeof<F>() == 2 ? 24 : 20;
@@ -112,14 +117,14 @@ const TILE_BYTES: usize = 64 << 10;
 }
 
 /**
- * Token t of T through one row (`blocks` blocks at wr): one block per
+ * Token t of T through one row (`blocks` 32-value blocks at wr): one block per
  * iteration, the two accumulators swapping roles (a two-block body spills on
  * x64's 16 vector registers); each block's sum fenced before the next
  * block's loads (fence.ts). Scales through loadScale: these formats' d and m
  * can be subnormal halves, which loadHalf would multiply (an x86 microcode
  * assist).
  */
-@inline function rowTimes<F>(wr: usize, blocks: i32, xq: usize, T: i32, t: i32): f32 {
+@inline export function legacyRowInt16<F>(wr: usize, blocks: i32, xq: usize, T: i32, t: i32): f32 {
   const n = <usize>blocks * <usize>T;
   const qStep = <usize>T << 6, sStep = <usize>T << 2, cStep = <usize>T << 4;
   let q = xq + actHeaderBytes(n) + (<usize>t << 6);
@@ -145,7 +150,7 @@ const TILE_BYTES: usize = 64 << 10;
     return hsum(f32x4.add(a0, a1));
   }
   let p = wr;
-  const end = wr + <usize>blocks * blockBytes<F>();
+  const end = wr + <usize>blocks * legacyBlockBytes<F>();
   while (p < end) {
     const sum = fence(withOffset<F>(blockSum<F>(p, q), c));
     const sv = load<f32>(s);
@@ -153,7 +158,7 @@ const TILE_BYTES: usize = 64 << 10;
     if (hasMin<F>()) next = madd(f32x4.convert_i32x4_s(v128.load(c)), f32x4.splat(loadScale(p + 2) * -0.125 * sv), next);
     a0 = a1;
     a1 = next;
-    p += blockBytes<F>();
+    p += legacyBlockBytes<F>();
     q += qStep;
     s += sStep;
     c += cStep;
@@ -166,16 +171,16 @@ const TILE_BYTES: usize = 64 << 10;
  * once (anchored in registers by fence before the token loop, which V8 would
  * otherwise sink into it) and meet every token's activation block; each
  * token's even- and odd-block accumulators live in scratch (32 bytes a
- * token). Every float operation is rowTimes's, in its order, on the same
+ * token). Every float operation is legacyRowInt16's, in its order, on the same
  * integer sums, so each token's output has the bits it has alone.
  */
-@inline function rowTimesT<F>(wr: usize, blocks: i32, xq: usize, T: i32, scratch: usize, out: usize, os: usize): void {
+@inline export function legacyRowTimesT<F>(wr: usize, blocks: i32, xq: usize, T: i32, scratch: usize, out: usize, os: usize): void {
   const n = <usize>blocks * <usize>T;
   const qBase = xq + actHeaderBytes(n), sBase = xq + (n << 4);
   memory.fill(scratch, 0, <usize>T << 5);
   for (let b = 0; b < blocks; b++) {
     // The block (IQ4_XS: sub-block b & 7 of super-block b >> 3, as a block whose nibbles are at p + 8).
-    const p = isXs<F>() ? wr + <usize>(b >> 3) * 136 + (<usize>(b & 7) << 4) : wr + <usize>b * blockBytes<F>();
+    const p = isXs<F>() ? wr + <usize>(b >> 3) * 136 + (<usize>(b & 7) << 4) : wr + <usize>b * legacyBlockBytes<F>();
     const lo = blockValues<F>(p, false), hi = blockValues<F>(p, true);
     const w0 = fence(widen<F>(lo, false)), w1 = fence(widen<F>(lo, true));
     const w2 = fence(widen<F>(hi, false)), w3 = fence(widen<F>(hi, true));
@@ -212,55 +217,4 @@ const TILE_BYTES: usize = 64 << 10;
     const a = scratch + (<usize>t << 5);
     store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
   }
-}
-
-/** T > 1: the token loop, or below its threshold rows in tiles of ~64 KiB (in L2 while every token passes over them), so the weights leave memory once per call. */
-@inline function matmulLegacyInt16<F>(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  const blocks = K >> 5;
-  const rowBytes = isXs<F>() ? <usize>(K >> 8) * 136 : <usize>blocks * blockBytes<F>();
-  if (T == 1) {
-    for (let n = 0; n < N; n++) store<f32>(out + (<usize>n << 2), rowTimes<F>(w + <usize>n * rowBytes, blocks, xq, 1, 0));
-    return;
-  }
-  const os = <usize>outStride << 2;
-  if (T >= tokenLoopMinT<F>()) {
-    for (let n = 0; n < N; n++) rowTimesT<F>(w + <usize>n * rowBytes, blocks, xq, T, scratch, out + (<usize>n << 2), os);
-    return;
-  }
-  const tileRows = max<i32>(1, <i32>(TILE_BYTES / max<usize>(rowBytes, 1)));
-  for (let n0 = 0; n0 < N; n0 += tileRows) {
-    const n1 = min(N, n0 + tileRows);
-    for (let t = 0; t < T; t++) {
-      const o = out + <usize>t * os;
-      for (let n = n0; n < n1; n++) store<f32>(o + (<usize>n << 2), rowTimes<F>(w + <usize>n * rowBytes, blocks, xq, T, t));
-    }
-  }
-}
-
-/**
- * out[t·outStride + n] = Σ_b s_tb · d_nb · Σ_i (v_nbi − 16) · q_tbi for Q5_0
- * weights and xq from quantize_act_int16; K a multiple of 32. scratch: int16_scratch_bytes(T) bytes, one per concurrent call.
- */
-export function matmul_q5_0_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<i8>(w, xq, out, outStride, N, K, T, scratch);
-}
-
-/** As matmul_q5_0_int16 for Q5_1 weights: Σ_b s_tb · (d_nb · Σ_i v_nbi · q_tbi + m_nb · Σ_i q_tbi). */
-export function matmul_q5_1_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<u16>(w, xq, out, outStride, N, K, T, scratch);
-}
-
-/** As matmul_q5_1_int16 for Q4_1 weights (v the nibble alone). */
-export function matmul_q4_1_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<u8>(w, xq, out, outStride, N, K, T, scratch);
-}
-
-/** As matmul_q5_0_int16 for IQ4_NL weights: Σ_b s_tb · d_nb · Σ_i v[n_nbi] · q_tbi. */
-export function matmul_iq4_nl_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<i16>(w, xq, out, outStride, N, K, T, scratch);
-}
-
-/** As matmul_iq4_nl_int16 for IQ4_XS weights (K a multiple of 256), each 32 values scaled by d·(ls − 32). */
-export function matmul_iq4_xs_int16(w: usize, xq: usize, out: usize, outStride: i32, N: i32, K: i32, T: i32, scratch: usize): void {
-  matmulLegacyInt16<u32>(w, xq, out, outStride, N, K, T, scratch);
 }

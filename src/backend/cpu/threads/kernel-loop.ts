@@ -10,8 +10,13 @@ export const MAX_CALLS = 256;
 export const MAX_ARGS = 16;
 /** How long an idle thread polls for the next batch before it sleeps (ms). */
 export const SPIN_MS = 5;
-/** Per-worker control words: state (0 idle, 1 run, 2 stop), shard, first call, call stride. */
-export const CTRL = 4;
+/**
+ * Per-worker control words: state (0 idle, 1 run, 2 stop), shard, first call,
+ * call stride, and the failed call + 1 (0: none) of the last batch.
+ */
+export const CTRL = 5;
+/** Index of the failed-call word within a worker's control words. */
+export const CTRL_FAILED = 4;
 
 /**
  * Statements that run the calls of this worker's share, given `ctrlView`
@@ -21,13 +26,21 @@ export const CTRL = 4;
  */
 export const RUN_SHARE_SOURCE = `
   const count = ctrlView[ctrlView.length - 1];
-  for (let c = ctrlView[base + 2]; c < count; c += ctrlView[base + 3]) {
-    const at = c * ${MAX_ARGS + 2};
-    const fn = exports[names[callView[at]]];
-    const n = callView[at + 1];
-    const a = [];
-    for (let i = 0; i < n; i++) a.push(callView[at + 2 + i]);
-    fn(...a);
+  let c = ctrlView[base + 2];
+  try {
+    for (; c < count; c += ctrlView[base + 3]) {
+      const at = c * ${MAX_ARGS + 2};
+      const fn = exports[names[callView[at]]];
+      const n = callView[at + 1];
+      const a = [];
+      for (let i = 0; i < n; i++) a.push(callView[at + 2 + i]);
+      fn(...a);
+    }
+  } catch (error) {
+    // The share still ends (a thread left waiting would hang the pool); the
+    // main thread throws for the failed call. The message goes to stderr.
+    ctrlView[base + ${CTRL_FAILED}] = c + 1;
+    console.error('edgeseek kernel worker:', error);
   }
   Atomics.store(ctrlView, base, 0);
   Atomics.sub(ctrlView, ctrlView.length - 2, 1);

@@ -24,7 +24,12 @@ for (;;) {
   let message;
   while ((message = receiveMessageOnPort(port))) {
     const { shard, module, memory } = message.message;
-    instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
+    // A shard that fails to instantiate fails its calls (RUN_SHARE_SOURCE reports them) instead of ending the worker.
+    try {
+      instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
+    } catch (error) {
+      console.error('edgeseek kernel worker: shard', shard, error);
+    }
   }
   const exports = instances[ctrlView[base + 1]];
   ${RUN_SHARE_SOURCE}

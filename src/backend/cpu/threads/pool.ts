@@ -6,7 +6,7 @@
 // and then waits on shared control words — no message round-trips per call.
 // The kernels are unchanged: a matmul is split into row ranges, which write
 // disjoint outputs.
-import { CTRL, MAX_ARGS, MAX_CALLS, SPIN_MS, type KernelWorker } from './kernel-loop.ts';
+import { CTRL, CTRL_FAILED, MAX_ARGS, MAX_CALLS, SPIN_MS, type KernelWorker } from './kernel-loop.ts';
 import { MAIN_THREAD_MAY_WAIT, startKernelWorker } from './kernel-workers-node.ts';
 
 /** One kernel invocation: an export of the module and its arguments (pointers and sizes). */
@@ -53,7 +53,9 @@ export class ThreadPool {
     calls.forEach((call, c) => {
       if (call.args.length > MAX_ARGS) throw new Error(`thread pool: ${call.kernel} has too many arguments`);
       const at = c * (MAX_ARGS + 2);
-      this.calls[at] = this.names.indexOf(call.kernel);
+      const index = this.names.indexOf(call.kernel);
+      if (index < 0) throw new Error(`thread pool: no kernel ${call.kernel} in the threads module`);
+      this.calls[at] = index;
       this.calls[at + 1] = call.args.length;
       this.calls.set(call.args, at + 2);
     });
@@ -69,13 +71,27 @@ export class ThreadPool {
       Atomics.store(ctrl, base, 1);
       Atomics.notify(ctrl, base);
     }
-    for (let c = 0; c < calls.length; c += workers + 1) local(calls[c]);
+    // A failing call of this thread's share is thrown only once the workers are done with theirs.
+    let failure: { error: unknown } | undefined;
+    try {
+      for (let c = 0; c < calls.length; c += workers + 1) local(calls[c]);
+    } catch (error) {
+      failure = { error };
+    }
     // The workers' shares usually end about when this thread's does: poll briefly before
     // sleeping (a page's main thread may not sleep in Atomics.wait, so it only polls).
     const spinUntil = performance.now() + SPIN_MS;
     for (let i = 0, left = Atomics.load(ctrl, pending); left > 0; i++, left = Atomics.load(ctrl, pending)) {
       if (MAIN_THREAD_MAY_WAIT && (i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(ctrl, pending, left);
     }
+    for (let w = 0; w < workers; w++) {
+      const failed = ctrl[w * CTRL + CTRL_FAILED];
+      if (failed === 0) continue;
+      ctrl[w * CTRL + CTRL_FAILED] = 0;
+      const call = calls[failed - 1];
+      failure ??= { error: new Error(`CPU backend: ${call.kernel}(${call.args.join(', ')}) failed in kernel worker ${w + 1} (its error is on stderr)`) };
+    }
+    if (failure) throw failure.error;
   }
 
   dispose(): void {

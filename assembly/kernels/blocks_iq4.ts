@@ -44,11 +44,16 @@ export function dequantize_iq4_nl(src: usize, dst: usize, count: i32): void {
   }
 }
 
-/** d·(ls − 32) of IQ4_XS sub-block ib of the block at p. */
-@inline function xsScale(p: usize, d: f32, ib: i32): f32 {
+/** ls − 32 of IQ4_XS sub-block ib of the block at p (also the int16 kernel's, legacy_int16_rows.ts). */
+@inline export function xsScaleMinus32(p: usize, ib: i32): i32 {
   const low = (<i32>load<u8>(p + 4 + (<usize>ib >> 1)) >> ((ib & 1) << 2)) & 0x0f;
   const high = (<i32>load<u16>(p, 2) >> (ib << 1)) & 3;
-  return d * <f32>((low | (high << 4)) - 32);
+  return (low | (high << 4)) - 32;
+}
+
+/** d·(ls − 32) of IQ4_XS sub-block ib of the block at p. */
+@inline function xsScale(p: usize, d: f32, ib: i32): f32 {
+  return d * <f32>xsScaleMinus32(p, ib);
 }
 
 export function dot_iq4_xs(w: usize, blocks: i32, x: usize, sums: usize): f32 {

@@ -157,9 +157,15 @@ import { hsum, loadScale } from './half';
   }
 }
 
-/** Bytes of scratch kRowsTimesT needs for T tokens: each token's four sub-block sums of a half, and its two accumulators. */
-@inline export function kTokenLoopScratch(T: i32): usize {
-  return (<usize>T << 6) + (<usize>T << 5);
+/**
+ * The token loops' outputs: token t's even- and odd-block accumulators at
+ * acc + 32·t, summed as the decode kernels do (hsum(even + odd)), to out + t·os.
+ */
+@inline export function storeTokenOutputs(acc: usize, T: i32, out: usize, os: usize): void {
+  for (let t = 0; t < T; t++) {
+    const a = acc + (<usize>t << 5);
+    store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
+  }
 }
 
 /**
@@ -188,10 +194,7 @@ import { hsum, loadScale } from './half';
     kHalfTimesT(five, p, 0, B, sc16, m16, d, dm, xq, qBase, sBase, cStep, sStep, T, sums, acc);
     kHalfTimesT(five, p, 1, B, sc16, m16, d, dm, xq, qBase, sBase, cStep, sStep, T, sums, acc);
   }
-  for (let t = 0; t < T; t++) {
-    const a = acc + (<usize>t << 5);
-    store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
-  }
+  storeTokenOutputs(acc, T, out, os);
 }
 
 /** Half h (a constant) of super-block B for all T tokens (see kRowTimesT). */
@@ -325,8 +328,5 @@ import { hsum, loadScale } from './half';
       }
     }
   }
-  for (let t = 0; t < T; t++) {
-    const a = acc + (<usize>t << 5);
-    store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
-  }
+  storeTokenOutputs(acc, T, out, os);
 }

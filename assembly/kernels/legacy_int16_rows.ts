@@ -23,8 +23,8 @@
 // on its batch (matmul_int16_tiles.ts "Batch invariance").
 import { actHeaderBytes } from './act_quant';
 import { highNibbles, lowNibbles } from './block_dot';
-import { codebook } from './blocks_iq4';
-import { subBlockDot } from './kquant_int16_rows';
+import { codebook, xsScaleMinus32 } from './blocks_iq4';
+import { storeTokenOutputs, subBlockDot } from './kquant_int16_rows';
 import { fence } from './fence';
 import { hsum, loadScale } from './half';
 import { madd } from './simd';
@@ -51,7 +51,7 @@ import { madd } from './simd';
   return isXs<F>() ? <usize>(K >> 8) * 136 : <usize>(K >> 5) * legacyBlockBytes<F>();
 }
 
-@inline export function legacyBlockBytes<F>(): usize {
+@inline function legacyBlockBytes<F>(): usize {
   if (isXs<F>()) return 136;
   if (isIq4<F>()) return 18;
   return isSigned<F>() ? 22 : sizeof<F>() == 2 ? 24 : 20;
@@ -110,12 +110,6 @@ import { madd } from './simd';
   return hasMin<F>() || isIq4<F>() ? sum : i32x4.add(sum, i32x4.shl(v128.load(c), 1));
 }
 
-/** IQ4_XS: the 6-bit scale of sub-block ib of the super-block at p, minus 32. */
-@inline function xsScale(p: usize, ib: i32): i32 {
-  const low = (<i32>load<u8>(p + 4 + (<usize>ib >> 1)) >> ((ib & 1) << 2)) & 0x0f;
-  return (low | (((<i32>load<u16>(p, 2) >> (ib << 1)) & 3) << 4)) - 32;
-}
-
 /**
  * Token t of T through one row (`blocks` 32-value blocks at wr): one block per
  * iteration, the two accumulators swapping roles (a two-block body spills on
@@ -140,7 +134,7 @@ import { madd } from './simd';
         const sub = p + (<usize>ib << 4); // sub-block ib: its nibbles at sub + nibblesAt<F>() = p + 8 + 16·ib
         const sum = fence(blockSum<F>(sub, q));
         // d·(ls − 32) first on the sum, then s: d·(ls − 32)·s alone can be subnormal (tiny activations) and lose bits.
-        const next = madd(f32x4.mul(f32x4.convert_i32x4_s(sum), f32x4.splat(d * <f32>xsScale(p, ib))), v128.load32_splat(s), a0);
+        const next = madd(f32x4.mul(f32x4.convert_i32x4_s(sum), f32x4.splat(d * <f32>xsScaleMinus32(p, ib))), v128.load32_splat(s), a0);
         a0 = a1;
         a1 = next;
         q += qStep;
@@ -189,7 +183,7 @@ import { madd } from './simd';
     let a = scratch + (<usize>(b & 1) << 4);
     if (isXs<F>()) {
       const superBlock = wr + <usize>(b >> 3) * 136;
-      const dls = f32x4.splat(loadScale(superBlock) * <f32>xsScale(superBlock, b & 7));
+      const dls = f32x4.splat(loadScale(superBlock) * <f32>xsScaleMinus32(superBlock, b & 7));
       for (let t = 0; t < T; t++) {
         const sum = subBlockDot(w0, w1, w2, w3, q);
         v128.store(a, madd(f32x4.mul(f32x4.convert_i32x4_s(sum), dls), v128.load32_splat(s), v128.load(a)));
@@ -213,8 +207,5 @@ import { madd } from './simd';
       a += 32;
     }
   }
-  for (let t = 0; t < T; t++) {
-    const a = scratch + (<usize>t << 5);
-    store<f32>(out + <usize>t * os, hsum(f32x4.add(v128.load(a), v128.load(a, 16))));
-  }
+  storeTokenOutputs(scratch, T, out, os);
 }

@@ -10,6 +10,7 @@
 // per token.
 import { actHeaderBytes } from './act_quant';
 import { fence } from './fence';
+import { subBlockDot } from './kquant_int16_rows';
 import { hsum, loadHalf } from './half';
 import { blockSumI16, int16RowTimes1 } from './matmul_int16';
 import { nibblesHi, nibblesLo, planesRowTimes1, planesSum } from './matmul_int16_planes';
@@ -29,11 +30,7 @@ import { madd } from './simd';
     const h = qBase + (n << 6) + (e << 5);
     return planesSum<D>(w0, w1, h, h + (n << 5), c);
   }
-  const q = qBase + (e << 6);
-  const sum = i32x4.add(
-    i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16))),
-    i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48))),
-  );
+  const sum = subBlockDot(w0, w1, w2, w3, qBase + (e << 6));
   return isSigned<Q>() ? sum : i32x4.add(sum, v128.load(c));
 }
 
@@ -190,7 +187,7 @@ const TILE_BYTES: usize = 128 << 10;
  * Bytes of scratch an int16 matmul of T tokens needs (none for T = 1): the
  * most any kernel of the family takes — the Q8_0/Q4_0 token loop's two
  * widened blocks and 64 bytes a token (WIDE_BYTES + 64·T), the K-quant token
- * loop's 96 a token (kTokenLoopScratch).
+ * loop's 96 a token (four sub-block sums and two accumulators, kRowTimesT).
  */
 export function int16_scratch_bytes(T: i32): i32 {
   return T > 1 ? <i32>WIDE_BYTES + T * 96 : 0;

@@ -37,9 +37,9 @@ export function dequantize_q4_1(src: usize, dst: usize, count: i32): void {
 }
 
 /** Quants of a Q5 block with their 5th bits: elements 0..15 (high = false) or 16..31, nibbles at p. */
-@inline function fiveBitQuants(p: usize, qh: u32, high: bool): v128 {
+@inline function fiveBitQuants(p: usize, qhAt: usize, high: bool): v128 {
   const v = v128.load(p);
-  return v128.or(high ? highNibbles(v) : lowNibbles(v), fifthBits(qh, high));
+  return v128.or(high ? highNibbles(v) : lowNibbles(v), fifthBits(qhAt, high));
 }
 
 export function dot_q5_0(w: usize, blocks: i32, x: usize, sums: usize): f32 {
@@ -48,7 +48,7 @@ export function dot_q5_0(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   for (let b = 0; b < blocks; b++) {
     const p = w + <usize>b * 22;
     const xb = x + (<usize>b << 7);
-    const qh = load<u32>(p, 2);
+    const qh = p + 2;
     const s = f32x4.add(
       dotI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, false), sixteen), xb),
       dotI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, true), sixteen), xb + 64),
@@ -64,7 +64,7 @@ export function dequantize_q5_0(src: usize, dst: usize, count: i32): void {
     const p = src + <usize>b * 22;
     const o = dst + (<usize>b << 7);
     const d = f32x4.splat(loadScale(p));
-    const qh = load<u32>(p, 2);
+    const qh = p + 2;
     storeScaledI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, false), sixteen), d, o);
     storeScaledI8x16(i8x16.sub(fiveBitQuants(p + 6, qh, true), sixteen), d, o + 64);
   }
@@ -76,7 +76,7 @@ export function dot_q5_1(w: usize, blocks: i32, x: usize, sums: usize): f32 {
   for (let b = 0; b < blocks; b++) {
     const p = w + <usize>b * 24;
     const xb = x + (<usize>b << 7);
-    const qh = load<u32>(p, 4);
+    const qh = p + 4;
     const s = f32x4.add(dotI8x16(fiveBitQuants(p + 8, qh, false), xb), dotI8x16(fiveBitQuants(p + 8, qh, true), xb + 64));
     acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadScale(p))));
     offset += loadScale(p + 2) * load<f32>(sums + (<usize>b << 2));
@@ -90,7 +90,7 @@ export function dequantize_q5_1(src: usize, dst: usize, count: i32): void {
     const o = dst + (<usize>b << 7);
     const d = f32x4.splat(loadScale(p));
     const m = f32x4.splat(loadScale(p + 2));
-    const qh = load<u32>(p, 4);
+    const qh = p + 4;
     storeAffineI8x16(fiveBitQuants(p + 8, qh, false), d, m, o);
     storeAffineI8x16(fiveBitQuants(p + 8, qh, true), d, m, o + 64);
   }

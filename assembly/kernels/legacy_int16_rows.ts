@@ -22,7 +22,7 @@
 // activation addresses depend on T), so a token's output bits do not depend
 // on its batch (matmul_int16_tiles.ts "Batch invariance").
 import { actHeaderBytes } from './act_quant';
-import { highNibbles, lowNibbles } from './block_dot';
+import { fifthBits, highNibbles, lowNibbles } from './block_dot';
 import { codebook, xsScaleMinus32 } from './blocks_iq4';
 import { storeTokenOutputs, subBlockDot } from './kquant_int16_rows';
 import { fence } from './fence';
@@ -59,12 +59,6 @@ import { madd } from './simd';
 /** Offset of the 16 nibble bytes in the block (after d, m and qh where the format has them); IQ4_XS: of sub-block 0's. */
 @inline function nibblesAt<F>(): usize { return isXs<F>() ? 8 : (hasMin<F>() ? 4 : 2) + (hasFifthBit<F>() ? 4 : 0); }
 
-/** 16 where lane j of the spread qh byte has bit j mod 8 set, else 0. */
-@inline function bitsAsSixteen(spread: v128): v128 {
-  const bit = v128.and(spread, i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
-  return v128.andnot(i8x16.splat(0x10), i8x16.eq(bit, i8x16.splat(0)));
-}
-
 /** The codebook values of the 32 IQ4 nibbles at p: elements 0..15 (high = false) or 16..31, as i8. */
 @inline function iq4Values(p: usize, high: bool): v128 {
   const nibbles = v128.load(p);
@@ -81,16 +75,7 @@ import { madd } from './simd';
   const nibbles = v128.load(p + nibblesAt<F>());
   const v = high ? highNibbles(nibbles) : lowNibbles(nibbles);
   if (!hasFifthBit<F>()) return v;
-  // qh's bytes b0..b3 spread over lanes by interleaving shuffles (punpck on
-  // x64, no mask constant to rebuild in the loop): [b0×8, b1×8] for elements
-  // 0..15, [b2×8, b3×8] for 16..31; then lane j keeps its bit j mod 8.
-  const b = v128.load32_zero(p + nibblesAt<F>() - 4);
-  const b2 = i8x16.shuffle(b, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // b0 b0 b1 b1 b2 b2 b3 b3 …
-  const b4 = i8x16.shuffle(b2, b2, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); // b0×4 b1×4 b2×4 b3×4
-  const spread = high
-    ? i8x16.shuffle(b4, b4, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31)
-    : i8x16.shuffle(b4, b4, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-  return v128.or(v, bitsAsSixteen(spread));
+  return v128.or(v, fifthBits(p + nibblesAt<F>() - 4, high));
 }
 
 /** Eight of blockValues' bytes (the upper eight for upper = true) widened to i16: sign-extended for IQ4, zero-extended else. */

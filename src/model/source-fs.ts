@@ -24,26 +24,31 @@ export async function fsSource(path: string): Promise<ModelSource> {
       throw new Error(`${join(dir, file)}: model file not found`);
     }
   };
-  const readInto = async (file: string, offset: number, target: Uint8Array): Promise<void> => {
+  /**
+   * Fills target from `offset` of the file. viaBuffer: read through a small
+   * buffer and copy, rather than read() straight into the target — for a Wasm
+   * memory: pages the kernel filled by read() still cost a fault on the first
+   * user access (measured on this project's Linux VMs, the first pass over
+   * freshly loaded weights ran at 0.7 GB/s against 27 GB/s after, which fell
+   * on the first tokens generated); the copy touches each page once, from user
+   * code, at about the same load time (853 vs 903 ms for 256 MB). A buffer of
+   * `read`'s own is copied on anyway, so it is read straight into.
+   */
+  const readFile = async (file: string, offset: number, target: Uint8Array, viaBuffer: boolean): Promise<void> => {
     const full = resolve(file);
     const handle = await open(full, 'r').catch(() => { throw new Error(`${full}: model file not found`); });
     try {
       const length = target.byteLength;
-      // Read through a small buffer and copy, rather than read() straight into
-      // the target (a Wasm memory): pages the kernel filled by read() still
-      // cost a fault on the first user access — measured on this project's
-      // Linux VMs, the first pass over freshly loaded weights ran at 0.7 GB/s
-      // against 27 GB/s after, which fell on the first tokens generated. The
-      // copy touches each page once, from user code, at about the same load
-      // time (853 vs 903 ms for 256 MB).
-      const bounce = new Uint8Array(Math.min(length, BOUNCE_BYTES));
+      const bounce = viaBuffer ? new Uint8Array(Math.min(length, BOUNCE_BYTES)) : undefined;
       let done = 0;
       while (done < length) {
-        const { bytesRead } = await handle.read(bounce, 0, Math.min(bounce.byteLength, length - done), offset + done);
+        const { bytesRead } = bounce
+          ? await handle.read(bounce, 0, Math.min(bounce.byteLength, length - done), offset + done)
+          : await handle.read(target, done, length - done, offset + done);
         if (bytesRead === 0) {
           throw new Error(`${full}: truncated — wanted ${length} bytes at offset ${offset}, file ends after ${offset + done}`);
         }
-        target.set(bytesRead === bounce.byteLength ? bounce : bounce.subarray(0, bytesRead), done);
+        if (bounce) target.set(bytesRead === bounce.byteLength ? bounce : bounce.subarray(0, bytesRead), done);
         done += bytesRead;
       }
     } finally {
@@ -64,9 +69,9 @@ export async function fsSource(path: string): Promise<ModelSource> {
     list: async () => (only !== undefined ? [only] : readdir(dir)),
     read: async (file, offset, length) => {
       const out = new Uint8Array(length);
-      await readInto(file, offset, out);
+      await readFile(file, offset, out, false);
       return out;
     },
-    readInto: (file, offset, target) => readInto(file, offset, target),
+    readInto: (file, offset, target) => readFile(file, offset, target, true),
   };
 }

@@ -1,7 +1,8 @@
 // The file-system model source reads tensors into their target (a Wasm
-// memory view) through a bounce buffer (source-fs.ts says why): every byte at
-// its place across buffer-sized chunks, from any offset, and a clear error
-// naming the file when it ends early.
+// memory view) through a bounce buffer (source-fs.ts says why), and `read`
+// straight into a buffer of its own: every byte at its place across
+// buffer-sized chunks, from any offset, and a clear error naming the file when
+// it ends early.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,9 +34,18 @@ describe('fsSource readInto', () => {
     expect(firstDiff, 'first byte that differs').toBe(-1);
   });
 
+  it('read (straight into its own buffer) returns the same bytes', async () => {
+    const source = await fsSource(dir);
+    const got = await source.read('weights.bin', 777, (9 << 20) + 5);
+    let firstDiff = -1;
+    for (let i = 0; i < got.length && firstDiff < 0; i++) if (got[i] !== bytes[777 + i]) firstDiff = i;
+    expect(firstDiff, 'first byte that differs').toBe(-1);
+  });
+
   it('names the file and the missing bytes when it ends early', async () => {
     const source = await fsSource(file);
     const target = new Uint8Array(1000);
     await expect(source.readInto!('weights.bin', SIZE - 10, target)).rejects.toThrow(/weights\.bin: truncated — wanted 1000 bytes at offset \d+, file ends after \d+/);
+    await expect(source.read('weights.bin', SIZE - 10, 1000)).rejects.toThrow(/weights\.bin: truncated — wanted 1000 bytes at offset \d+, file ends after \d+/);
   });
 });

@@ -14,12 +14,15 @@ const instances = [];
 const base = index * ${CTRL};
 for (;;) {
   // Spin a while before sleeping: in decode, batches come every few hundred
-  // microseconds, and a futex wake-up costs tens of them each time.
+  // microseconds, and a futex wake-up costs tens of them each time. A wake-up
+  // is only a hint: run() stores the state before it notifies, so a worker
+  // still spinning takes the batch first and the notify may wake it after the
+  // batch is done. The state word alone says whether there is a share to run.
   const spinUntil = performance.now() + ${SPIN_MS};
-  for (let i = 0; Atomics.load(ctrlView, base) === 0; i++) {
-    if ((i & 255) === 255 && performance.now() > spinUntil) { Atomics.wait(ctrlView, base, 0); break; }
+  let state;
+  for (let i = 0; (state = Atomics.load(ctrlView, base)) === 0; i++) {
+    if ((i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(ctrlView, base, 0);
   }
-  const state = Atomics.load(ctrlView, base);
   if (state === 2) break;
   let message;
   while ((message = receiveMessageOnPort(port))) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [name...]`: the benchmarks, each printing the markdown that
-// BENCHMARKS.md records. Names: tokenizer, kernels, cpu-model, attention-context,
+// BENCHMARKS.md records. Names: tokenizer, kernels, thread-scaling, cpu-model, attention-context,
 // server, serving, llama-cpp, llamacpp/speed, runtimes, browser, webgpu (default:
 // all but webgpu, which wants a real GPU). The peers (llama.cpp, wllama) come from
 // bench/peers (`cd bench/peers && npm ci`); browser needs Debian's chromium,
@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const all = ['tokenizer', 'kernels', 'cpu-model', 'attention-context', 'server', 'serving', 'llama-cpp', 'llamacpp/speed', 'runtimes', 'browser'];
+const all = ['tokenizer', 'kernels', 'thread-scaling', 'cpu-model', 'attention-context', 'server', 'serving', 'llama-cpp', 'llamacpp/speed', 'runtimes', 'browser'];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of names) {

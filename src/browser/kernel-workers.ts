@@ -1,7 +1,9 @@
 // Kernel workers as Web Workers (the browser build's replacement for
 // src/backend/cpu/threads/kernel-workers-node.ts, same exports). They need
 // shared memory, so a page uses them only when it is cross-origin isolated.
-import { CTRL, RUN_SHARE_SOURCE, SPIN_MS, type KernelWorker, type KernelWorkerData } from '../backend/cpu/threads/kernel-loop.ts';
+import {
+  CTRL, CTRL_SHARD, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
+} from '../backend/cpu/threads/kernel-loop.ts';
 
 // A Web Worker has no synchronous message receive: it sleeps with
 // Atomics.waitAsync, which returns to its event loop, so shard messages
@@ -15,7 +17,7 @@ onmessage = ({ data }) => {
     ctrlView = new Int32Array(data.ctrl);
     callView = new Float64Array(data.calls);
     names = data.names;
-    base = data.index * ${CTRL};
+    base = ${HEADER_WORDS} + data.index * ${CTRL};
     postMessage('started');
     void loop();
     return;
@@ -26,15 +28,15 @@ onmessage = ({ data }) => {
 async function loop() {
   for (;;) {
     const spinUntil = performance.now() + ${SPIN_MS};
-    for (let i = 0; Atomics.load(ctrlView, base) === 0; i++) {
+    for (let i = 0; Atomics.load(ctrlView, base) === ${IDLE}; i++) {
       if ((i & 255) === 255 && performance.now() > spinUntil) {
-        const wait = Atomics.waitAsync(ctrlView, base, 0);
+        const wait = Atomics.waitAsync(ctrlView, base, ${IDLE});
         if (wait.async) await wait.value;
       }
     }
-    if (Atomics.load(ctrlView, base) === 2) { close(); return; }
-    while (!instances[ctrlView[base + 1]]) await nextTask();
-    const exports = instances[ctrlView[base + 1]];
+    if (Atomics.load(ctrlView, base) === ${STOP}) { close(); return; }
+    while (!instances[ctrlView[base + ${CTRL_SHARD}]]) await nextTask();
+    const exports = instances[ctrlView[base + ${CTRL_SHARD}]];
     ${RUN_SHARE_SOURCE}
   }
 }

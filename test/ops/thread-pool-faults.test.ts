@@ -2,9 +2,11 @@
 // the end of memory) must surface as an error from the call that started the
 // batch — not leave the main thread waiting forever for a worker that died —
 // and the pool must run the next batch normally. Same for a failure in the
-// main thread's own share, and for a kernel name the module does not export;
-// and a worker woken when it has nothing to run must not run a batch again.
+// main thread's own share, and for a kernel name the module does not export.
+// A worker woken when it has nothing to run must not run a batch again, and a
+// batch must not wait for a worker that never wakes for it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEADER_WORDS, NEXT, PENDING } from '../../src/backend/cpu/threads/kernel-loop.ts';
 import { ThreadPool, type KernelCall } from '../../src/backend/cpu/threads/pool.ts';
 import { instantiateSharedKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
@@ -32,19 +34,62 @@ describe('thread pool faults', () => {
   const local = (call: KernelCall) => (inst.exports as unknown as Record<string, (...a: number[]) => void>)[call.kernel](...call.args);
   const outside = () => inst.memory.buffer.byteLength + (1 << 20);
 
-  it('a trap in the worker\'s share throws from run(), naming the kernel, and the pool keeps working', () => {
-    // Call 1 goes to the worker (call c runs on thread c mod 2): it reads past the end of memory.
-    const bad = { kernel: 'copy_rows', args: [outside(), 8, dst, 8, 8, 8] };
-    expect(() => pool.run(0, [good, bad], local)).toThrow(/copy_rows\(.*\) failed in kernel worker 1/);
-    inst.f32().fill(0, dst / 4, dst / 4 + 64);
-    pool.run(0, [good, good], local);
-    expect(Array.from(inst.f32().subarray(dst / 4, dst / 4 + 64))).toEqual(Array.from({ length: 64 }, (_, i) => i + 0.5));
-  });
+  const ctrlOf = (p: ThreadPool) => (p as unknown as { ctrl: Int32Array }).ctrl;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  it('a trap in the main thread\'s share throws after the worker has finished its share', () => {
-    const bad = { kernel: 'copy_rows', args: [outside(), 8, dst, 8, 8, 8] };
-    expect(() => pool.run(0, [bad, good], local)).toThrow(/out of bounds/);
-    pool.run(0, [good, good], local);
+  /**
+   * Runs a two-call batch with the worker asleep (idle past SPIN_MS), so this
+   * thread nearly always takes call 0 before the worker wakes; it then waits
+   * (up to a second) until the other call is taken, so each thread runs one.
+   * Returns the calls this thread ran and what run() threw.
+   */
+  async function runTwo(calls: KernelCall[]): Promise<{ mine: KernelCall[]; error?: Error }> {
+    await sleep(50);
+    const mine: KernelCall[] = [];
+    const ctrl = ctrlOf(pool);
+    const taking = (call: KernelCall) => {
+      mine.push(call);
+      const until = performance.now() + 1000;
+      while (Atomics.load(ctrl, NEXT) < 2 && performance.now() < until);
+      local(call);
+    };
+    try {
+      pool.run(0, calls, taking);
+      return { mine };
+    } catch (error) {
+      return { mine, error: error as Error };
+    }
+  }
+
+  // [good, bad] puts the trap on the worker and [bad, good] on this thread (nearly always; the
+  // expected message follows whichever thread did run it).
+  for (const badFirst of [false, true]) {
+    it(`a trap in ${badFirst ? 'this thread\'s' : 'the worker\'s'} call throws from run(), naming the call, once every thread is done; the pool keeps working`, async () => {
+      const bad = { kernel: 'copy_rows', args: [outside(), 8, dst, 8, 8, 8] };
+      const { mine, error } = await runTwo(badFirst ? [bad, good] : [good, bad]);
+      expect(error?.message).toMatch(mine.includes(bad) ? /copy_rows\(.*\) failed: .*out of bounds/ : /copy_rows\(.*\) failed in kernel worker 1/);
+      expect(Atomics.load(ctrlOf(pool), PENDING), 'workers still running').toBe(0);
+      inst.f32().fill(0, dst / 4, dst / 4 + 64);
+      pool.run(0, [good, good], local);
+      expect(Array.from(inst.f32().subarray(dst / 4, dst / 4 + 64))).toEqual(Array.from({ length: 64 }, (_, i) => i + 0.5));
+    });
+  }
+
+  it('a batch does not wait for a worker that never takes it: this thread runs every call', async () => {
+    // A worker the OS does not schedule (other jobs on the machine) is, to the
+    // pool, one that has stopped: here a pool of its own whose worker is gone.
+    const module = await loadWasmThreadsModuleFromDisk();
+    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+    const lonely = new ThreadPool(2, names);
+    await lonely.started();
+    lonely.addShard(0, module, inst.memory);
+    (lonely as unknown as { workers: { terminate(): void }[] }).workers[0].terminate();
+    await sleep(200);
+    const rows = Array.from({ length: 8 }, (_, r): KernelCall => ({ kernel: 'copy_rows', args: [src + r * 32, 8, dst + r * 32, 8, 1, 8] }));
+    inst.f32().fill(0, dst / 4, dst / 4 + 64);
+    lonely.run(0, rows, local);
+    expect(Array.from(inst.f32().subarray(dst / 4, dst / 4 + 64))).toEqual(Array.from({ length: 64 }, (_, i) => i + 0.5));
+    lonely.dispose();
   });
 
   it('a worker woken with no batch for it (a late notify) runs nothing and leaves the pending count alone', async () => {
@@ -59,15 +104,14 @@ describe('thread pool faults', () => {
     const one = inst.heap.alloc(8 * 4);
     inst.f32().fill(0, acc / 4, acc / 4 + 8);
     inst.f32().fill(1, one / 4, one / 4 + 8);
-    // add(x, xStride, y, yStride, rows, cols): x += y. Call 1 is the worker's.
+    // add(x, xStride, y, yStride, rows, cols): x += y, run by one of the two threads.
     pool.run(0, [good, { kernel: 'add', args: [acc, 8, one, 8, 1, 8] }], local);
-    const ctrl = (pool as unknown as { ctrl: Int32Array }).ctrl;
-    const asleep = () => new Promise((resolve) => setTimeout(resolve, 100));
-    await asleep(); // past SPIN_MS: the worker sleeps in Atomics.wait on its state word
-    Atomics.notify(ctrl, 0);
-    await asleep();
+    const ctrl = ctrlOf(pool);
+    await sleep(100); // past SPIN_MS: the worker sleeps in Atomics.wait on its state word
+    Atomics.notify(ctrl, HEADER_WORDS);
+    await sleep(100);
     expect(Array.from(inst.f32().subarray(acc / 4, acc / 4 + 8)), 'the worker ran its share once').toEqual(new Array(8).fill(1));
-    expect(Atomics.load(ctrl, ctrl.length - 2), 'pending count').toBe(0);
+    expect(Atomics.load(ctrl, PENDING), 'pending count').toBe(0);
     pool.run(0, [good, good], local);
     inst.heap.release(acc);
     inst.heap.release(one);

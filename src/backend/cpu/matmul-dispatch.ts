@@ -19,13 +19,25 @@ const ROW_SLOT = 9;
 
 /** Below this many multiply-adds a matmul runs on one thread: waking workers costs more. */
 const DEFAULT_PARALLEL_MIN_MACS = 1 << 16;
+/**
+ * A split matmul becomes up to this many calls per thread: threads take calls
+ * as they free up (threads/pool.ts), so one the OS deschedules for a while
+ * (other jobs on the machine) delays the batch by one call, not by its half.
+ */
+const CALLS_PER_THREAD = 4;
+/** ...while each call keeps at least this many multiply-adds (a call's fixed cost is about a microsecond). */
+const MIN_CALL_MACS = 1 << 20;
+/** Row ranges start on multiples of this (the kernels take rows in pairs and fours). */
+const ROW_GRAIN = 4;
+/** Concurrent calls' scratch starts this many bytes apart at least: no cache line (or prefetched pair) is shared. */
+const SCRATCH_ALIGN = 128;
 
 /** Activations quantized for a weight type's integer kernel: `heads` runs of T tokens, head h at ptr + h·headBytes. */
 export interface QuantizedActivations {
   readonly ptr: number;
   readonly headBytes: number;
   readonly kernel: string;
-  /** Scratch bytes each call of the kernel needs. */
+  /** Scratch bytes each call of the kernel needs, padded so that calls side by side share no cache line. */
   readonly scratchBytes: number;
 }
 
@@ -64,8 +76,9 @@ export class MatmulDispatch {
       return;
     }
     const rowBytes = bytesFor(dtype, [1, K]);
-    const per = Math.ceil(N / threads);
-    const callScratch = xq ? xq.scratchBytes : rowScratchBytes(K);
+    const parts = Math.min(threads * CALLS_PER_THREAD, Math.max(threads, Math.floor((N * K * T) / MIN_CALL_MACS)));
+    const per = Math.ceil(N / parts / ROW_GRAIN) * ROW_GRAIN;
+    const callScratch = padScratch(xq ? xq.scratchBytes : rowScratchBytes(K));
     const scratch = this.scratchFor(shard, Math.ceil(N / per), callScratch);
     const calls: KernelCall[] = [];
     for (let n0 = 0, c = 0; n0 < N; n0 += per, c++) {
@@ -94,7 +107,7 @@ export class MatmulDispatch {
     const ptr = this.scratch.get(shard, XQ_SLOT, heads * headBytes);
     const k = this.instances[shard].exports;
     for (let h = 0; h < heads; h++) k[format.quantize](x + h * headStride * 4, xStride, T, K, ptr + h * headBytes);
-    return { ptr, headBytes, kernel: integerKernel(dtype, this.relaxedOps)!, scratchBytes: format.scratchBytes(T) };
+    return { ptr, headBytes, kernel: integerKernel(dtype, this.relaxedOps)!, scratchBytes: padScratch(format.scratchBytes(T)) };
   }
 
   /** Row scratch for `calls` f32-activation matmul calls of width K that may run at once, call c at ptr + c·rowScratchBytes(K). */
@@ -116,4 +129,9 @@ export class MatmulDispatch {
     }
     this.pool.run(shard, calls, (call) => exports[call.kernel](...call.args));
   }
+}
+
+/** Per-call scratch bytes rounded up so that calls running at once never write the same cache lines. */
+export function padScratch(bytes: number): number {
+  return Math.ceil(bytes / SCRATCH_ALIGN) * SCRATCH_ALIGN;
 }

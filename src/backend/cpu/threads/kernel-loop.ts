@@ -11,40 +11,63 @@ export const MAX_ARGS = 16;
 /** How long an idle thread polls for the next batch before it sleeps (ms). */
 export const SPIN_MS = 5;
 /**
- * Per-worker control words: state (0 idle, 1 run, 2 stop), shard, first call,
- * call stride, and the failed call + 1 (0: none) of the last batch.
+ * The pool's control words: first the batch's (workers still running it, its
+ * call count, the next call to take), then CTRL per worker from HEADER_WORDS.
  */
-export const CTRL = 5;
+export const PENDING = 0;
+export const COUNT = 1;
+export const NEXT = 2;
+export const HEADER_WORDS = 3;
+/**
+ * Per-worker control words: state, shard, and the failed call + 1 (0: none) of
+ * the last batch. The state is IDLE, RUN (a batch for this worker), RUNNING
+ * (the worker took it) or STOP; a worker takes a batch, and the main thread
+ * withdraws one no worker took, each by compareExchange from RUN.
+ */
+export const CTRL = 3;
+export const IDLE = 0;
+export const RUN = 1;
+export const STOP = 2;
+export const RUNNING = 3;
+/** Index of the shard word within a worker's control words. */
+export const CTRL_SHARD = 1;
 /** Index of the failed-call word within a worker's control words. */
-export const CTRL_FAILED = 4;
+export const CTRL_FAILED = 2;
 
 /**
- * Statements that run the calls of this worker's share, given `ctrlView`
+ * Statements that run this worker's share of a batch, given `ctrlView`
  * (Int32Array over the control words), `callView` (Float64Array over the
  * calls), `names` (kernel names by index), `base` (this worker's first control
- * word) and `exports` (the kernels of the batch's shard); then mark the share done.
+ * word) and `exports` (the kernels of the batch's shard); then mark it done.
+ * Every thread takes the next call from a shared counter until none are left,
+ * so a thread the OS deschedules (other jobs on the machine) leaves its part
+ * to the others instead of holding up the batch — and a worker that wakes
+ * only after the others took every call is withdrawn, not waited for.
  */
 export const RUN_SHARE_SOURCE = `
-  const count = ctrlView[ctrlView.length - 1];
-  let c = ctrlView[base + 2];
-  try {
-    for (; c < count; c += ctrlView[base + 3]) {
-      const at = c * ${MAX_ARGS + 2};
-      const fn = exports[names[callView[at]]];
-      const n = callView[at + 1];
-      const a = [];
-      for (let i = 0; i < n; i++) a.push(callView[at + 2 + i]);
-      fn(...a);
+  // Taken only if the main thread has not withdrawn it (all calls done without this worker).
+  if (Atomics.compareExchange(ctrlView, base, ${RUN}, ${RUNNING}) === ${RUN}) {
+    const count = ctrlView[${COUNT}];
+    let c = -1;
+    try {
+      while ((c = Atomics.add(ctrlView, ${NEXT}, 1)) < count) {
+        const at = c * ${MAX_ARGS + 2};
+        const fn = exports[names[callView[at]]];
+        const n = callView[at + 1];
+        const a = [];
+        for (let i = 0; i < n; i++) a.push(callView[at + 2 + i]);
+        fn(...a);
+      }
+    } catch (error) {
+      // The share still ends (a thread left waiting would hang the pool); the
+      // main thread throws for the failed call. The message goes to stderr.
+      ctrlView[base + ${CTRL_FAILED}] = c + 1;
+      console.error('edgeseek kernel worker:', error);
     }
-  } catch (error) {
-    // The share still ends (a thread left waiting would hang the pool); the
-    // main thread throws for the failed call. The message goes to stderr.
-    ctrlView[base + ${CTRL_FAILED}] = c + 1;
-    console.error('edgeseek kernel worker:', error);
+    Atomics.store(ctrlView, base, ${IDLE});
+    Atomics.sub(ctrlView, ${PENDING}, 1);
+    Atomics.notify(ctrlView, ${PENDING});
   }
-  Atomics.store(ctrlView, base, 0);
-  Atomics.sub(ctrlView, ctrlView.length - 2, 1);
-  Atomics.notify(ctrlView, ctrlView.length - 2);
 `;
 
 /** What a worker is started with: the shared control and call buffers. */

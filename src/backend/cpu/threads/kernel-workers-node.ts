@@ -1,7 +1,9 @@
 // Kernel workers on node:worker_threads (Node and Deno). The browser build
 // replaces this module with src/browser/kernel-workers.ts (Web Workers).
 import { createRequire } from 'node:module';
-import { CTRL, RUN_SHARE_SOURCE, SPIN_MS, type KernelWorker, type KernelWorkerData } from './kernel-loop.ts';
+import {
+  CTRL, CTRL_SHARD, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
+} from './kernel-loop.ts';
 
 // The worker blocks in its loop between batches, so it takes new shards from
 // its port synchronously (receiveMessageOnPort) before each batch.
@@ -11,7 +13,7 @@ const { ctrl, calls, names, port, index } = workerData;
 const ctrlView = new Int32Array(ctrl);
 const callView = new Float64Array(calls);
 const instances = [];
-const base = index * ${CTRL};
+const base = ${HEADER_WORDS} + index * ${CTRL};
 for (;;) {
   // Spin a while before sleeping: in decode, batches come every few hundred
   // microseconds, and a futex wake-up costs tens of them each time. A wake-up
@@ -20,10 +22,10 @@ for (;;) {
   // batch is done. The state word alone says whether there is a share to run.
   const spinUntil = performance.now() + ${SPIN_MS};
   let state;
-  for (let i = 0; (state = Atomics.load(ctrlView, base)) === 0; i++) {
-    if ((i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(ctrlView, base, 0);
+  for (let i = 0; (state = Atomics.load(ctrlView, base)) === ${IDLE}; i++) {
+    if ((i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(ctrlView, base, ${IDLE});
   }
-  if (state === 2) break;
+  if (state === ${STOP}) break;
   let message;
   while ((message = receiveMessageOnPort(port))) {
     const { shard, module, memory } = message.message;
@@ -34,7 +36,7 @@ for (;;) {
       console.error('edgeseek kernel worker: shard', shard, error);
     }
   }
-  const exports = instances[ctrlView[base + 1]];
+  const exports = instances[ctrlView[base + ${CTRL_SHARD}]];
   ${RUN_SHARE_SOURCE}
 }
 `;

@@ -5,8 +5,12 @@
 // calls is spread across main + workers. The main thread always takes a share
 // and then waits on shared control words — no message round-trips per call.
 // The kernels are unchanged: a matmul is split into row ranges, which write
-// disjoint outputs.
-import { CTRL, CTRL_FAILED, MAX_ARGS, MAX_CALLS, SPIN_MS, type KernelWorker } from './kernel-loop.ts';
+// disjoint outputs. Threads take calls from a shared counter (kernel-loop.ts),
+// so callers split work into more calls than threads where it is large.
+import {
+  COUNT, CTRL, CTRL_FAILED, CTRL_SHARD, HEADER_WORDS, IDLE, MAX_ARGS, MAX_CALLS, NEXT, PENDING, RUN, SPIN_MS, STOP,
+  type KernelWorker,
+} from './kernel-loop.ts';
 import { MAIN_THREAD_MAY_WAIT, startKernelWorker } from './kernel-workers-node.ts';
 
 /** One kernel invocation: an export of the module and its arguments (pointers and sizes). */
@@ -24,8 +28,7 @@ export class ThreadPool {
   /** `threads` counts the main thread: 2 means one worker. */
   constructor(readonly threads: number, kernelNames: readonly string[]) {
     const workers = threads - 1;
-    // + pending counter and call count at the end.
-    this.ctrl = new Int32Array(new SharedArrayBuffer((workers * CTRL + 2) * 4));
+    this.ctrl = new Int32Array(new SharedArrayBuffer((HEADER_WORDS + workers * CTRL) * 4));
     this.calls = new Float64Array(new SharedArrayBuffer(MAX_CALLS * (MAX_ARGS + 2) * 8));
     this.names = [...kernelNames];
     for (let index = 0; index < workers; index++) {
@@ -44,8 +47,9 @@ export class ThreadPool {
   }
 
   /**
-   * Runs the calls spread over all threads: call c goes to thread c mod threads
-   * (thread 0 is this one, which runs `local` for its own calls). Returns when all are done.
+   * Runs the calls spread over all threads, each thread taking the next call
+   * not yet taken (this one runs `local` for those it takes). Returns when all
+   * are done; throws the first failure, naming its call.
    */
   run(shard: number, calls: readonly KernelCall[], local: (call: KernelCall) => void): void {
     if (calls.length > MAX_CALLS) throw new Error(`thread pool: ${calls.length} calls in one batch (at most ${MAX_CALLS})`);
@@ -60,34 +64,40 @@ export class ThreadPool {
       this.calls.set(call.args, at + 2);
     });
     const ctrl = this.ctrl;
-    const pending = ctrl.length - 2;
-    ctrl[ctrl.length - 1] = calls.length;
-    Atomics.store(ctrl, pending, workers);
+    ctrl[COUNT] = calls.length;
+    Atomics.store(ctrl, NEXT, 0);
+    Atomics.store(ctrl, PENDING, workers);
     for (let w = 0; w < workers; w++) {
-      const base = w * CTRL;
-      ctrl[base + 1] = shard;
-      ctrl[base + 2] = w + 1;
-      ctrl[base + 3] = workers + 1;
-      Atomics.store(ctrl, base, 1);
+      const base = HEADER_WORDS + w * CTRL;
+      ctrl[base + CTRL_SHARD] = shard;
+      Atomics.store(ctrl, base, RUN);
       Atomics.notify(ctrl, base);
     }
-    // A failing call of this thread's share is thrown only once the workers are done with theirs.
+    // A failing call of this thread's is thrown only once the workers are done with the batch.
     let failure: { error: unknown } | undefined;
+    let c = -1;
     try {
-      for (let c = 0; c < calls.length; c += workers + 1) local(calls[c]);
+      while ((c = Atomics.add(ctrl, NEXT, 1)) < calls.length) local(calls[c]);
     } catch (error) {
-      failure = { error };
+      const call = calls[c];
+      failure = { error: new Error(`CPU backend: ${call.kernel}(${call.args.join(', ')}) failed: ${(error as Error)?.message ?? error}`, { cause: error }) };
     }
-    // The workers' shares usually end about when this thread's does: poll briefly before
+    // Every call is taken: a worker that has not yet woken for this batch is
+    // withdrawn (it finds nothing to do when it wakes); the others are waited for.
+    for (let w = 0; w < workers; w++) {
+      if (Atomics.compareExchange(ctrl, HEADER_WORDS + w * CTRL, RUN, IDLE) === RUN) Atomics.sub(ctrl, PENDING, 1);
+    }
+    // The workers usually finish about when this thread does: poll briefly before
     // sleeping (a page's main thread may not sleep in Atomics.wait, so it only polls).
     const spinUntil = performance.now() + SPIN_MS;
-    for (let i = 0, left = Atomics.load(ctrl, pending); left > 0; i++, left = Atomics.load(ctrl, pending)) {
-      if (MAIN_THREAD_MAY_WAIT && (i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(ctrl, pending, left);
+    for (let i = 0, left = Atomics.load(ctrl, PENDING); left > 0; i++, left = Atomics.load(ctrl, PENDING)) {
+      if (MAIN_THREAD_MAY_WAIT && (i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(ctrl, PENDING, left);
     }
     for (let w = 0; w < workers; w++) {
-      const failed = ctrl[w * CTRL + CTRL_FAILED];
+      const word = HEADER_WORDS + w * CTRL + CTRL_FAILED;
+      const failed = ctrl[word];
       if (failed === 0) continue;
-      ctrl[w * CTRL + CTRL_FAILED] = 0;
+      ctrl[word] = 0;
       const call = calls[failed - 1];
       failure ??= { error: new Error(`CPU backend: ${call.kernel}(${call.args.join(', ')}) failed in kernel worker ${w + 1} (its error is on stderr)`) };
     }
@@ -96,8 +106,8 @@ export class ThreadPool {
 
   dispose(): void {
     for (let w = 0; w < this.workers.length; w++) {
-      Atomics.store(this.ctrl, w * CTRL, 2);
-      Atomics.notify(this.ctrl, w * CTRL);
+      Atomics.store(this.ctrl, HEADER_WORDS + w * CTRL, STOP);
+      Atomics.notify(this.ctrl, HEADER_WORDS + w * CTRL);
     }
     for (const worker of this.workers) worker.terminate();
     this.workers.length = 0;

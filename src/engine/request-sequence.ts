@@ -50,14 +50,14 @@ export class RequestSequence implements SequenceWork {
     const token = sampler.sample(logits, report);
     sampler.accept(token.id);
     const n = ++this.produced;
-    if (this.stopIds.has(token.id)) return this.finish('stop', this.stops.flush() + this.decoder.flush());
+    if (this.stopIds.has(token.id)) return this.finish('stop', this.stops.finish(this.decoder.flush()).text);
     const scan = this.stops.push(this.decoder.push(token.id));
     const event: TokenEvent = { type: 'token', id: token.id, text: scan.text, ...this.logprobOf(token) };
     this.events.push(event);
     if (scan.stopped) return this.finish('stop');
     if (n >= maxTokens) {
-      const tail = this.stops.push(this.decoder.flush());
-      return this.finish(tail.stopped ? 'stop' : 'length', tail.stopped ? tail.text : tail.text + this.stops.flush());
+      const tail = this.stops.finish(this.decoder.flush());
+      return this.finish(tail.stopped ? 'stop' : 'length', tail.text);
     }
     this.tokens.push(token.id);
     return true;

@@ -11,7 +11,8 @@ function run(stops: string[], pieces: string[]): { emitted: string; stopped: boo
     emitted += scan.text;
     if (scan.stopped) return { emitted, stopped: true };
   }
-  return { emitted: emitted + m.flush(), stopped: false };
+  const tail = m.finish();
+  return { emitted: emitted + tail.text, stopped: tail.stopped };
 }
 
 describe('StopStringMatcher', () => {
@@ -24,6 +25,16 @@ describe('StopStringMatcher', () => {
   });
   it('the earliest of several stop strings wins', () => {
     expect(run(['cd', 'b'], ['abcd'])).toEqual({ emitted: 'a', stopped: true });
+  });
+  it('a stop string that completes first loses to a longer one that started before it', () => {
+    // fast-check found this one: "中" completes at the second piece, but "x中x" began one character earlier.
+    expect(run(['中', 'x中x'], ['x', '中', 'x'])).toEqual({ emitted: '', stopped: true });
+    expect(run(['中', 'x中x'], ['x', '中', 'y'])).toEqual({ emitted: 'x', stopped: true });
+    expect(run(['b', 'abc'], ['abc'])).toEqual({ emitted: '', stopped: true });
+  });
+  it('generation that ends while a decided-late stop string is held still cuts at it', () => {
+    // "x中" is held (it may become "x中x"); the text ends there, so "中" stops it.
+    expect(run(['中', 'x中x'], ['x', '中'])).toEqual({ emitted: 'x', stopped: true });
   });
   it('property: for any split of any text, the output is the text up to the first stop string', () => {
     const alphabet = fc.constantFrom('a', 'b', 'x', '中', '😀');
@@ -43,6 +54,6 @@ describe('StopStringMatcher', () => {
         expect(out.emitted).toBe(expected);
         expect(out.stopped).toBe(Number.isFinite(first));
         for (const stop of stops) expect(out.emitted.includes(stop)).toBe(false);
-      }));
+      }), { numRuns: 2000 });
   });
 });

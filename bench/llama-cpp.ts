@@ -5,10 +5,10 @@
 // machine falls on both. Prefill: one forward pass over the prompt (llama.cpp:
 // one batch, as llama-bench -p); decode: greedy single tokens after it (as
 // llama-bench -n). Medians over the rounds; the ratio columns are what count.
-// With more than one thread llama.cpp's own threads, alive in this process,
-// compete with edgeseek's for the cores and its rows understate edgeseek
-// (BENCHMARKS.md, "Correction"): compare threads with bench/llamacpp/speed.ts,
-// which runs each engine in a process of its own.
+// edgeseek runs slower in a process that also hosts llama.cpp (two-thread
+// prefill 76-90 tok/s here against 125-132 in a process of its own, on
+// 2026-12-06; BENCHMARKS.md, "Correction"), so for threads compare with
+// bench/llamacpp/speed.ts, which runs each engine in a process of its own.
 // Run: npx tsx bench/llama-cpp.ts [--types q8_0,q4_0] [--threads 1,2] [--rounds 5]
 //      [--prompt-tokens 128] [--gen-tokens 32] [--activations f32|int16] [--simd auto|plain|relaxed]
 import { existsSync } from 'node:fs';

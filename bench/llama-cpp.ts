@@ -6,7 +6,7 @@
 // one batch, as llama-bench -p); decode: greedy single tokens after it (as
 // llama-bench -n). Medians over the rounds; the ratio columns are what count.
 // edgeseek runs slower in a process that also hosts llama.cpp (two-thread
-// prefill 76-90 tok/s here against 125-132 in a process of its own, on
+// prefill 76-90 tok/s here against 125-154 in processes of its own, on
 // 2026-12-06; BENCHMARKS.md, "Correction"), so for threads compare with
 // bench/llamacpp/speed.ts, which runs each engine in a process of its own.
 // Run: npx tsx bench/llama-cpp.ts [--types q8_0,q4_0] [--threads 1,2] [--rounds 5]

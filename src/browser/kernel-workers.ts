@@ -11,6 +11,7 @@ import {
 const WORKER_SOURCE = `
 let ctrlView, callView, names, base;
 const instances = [];
+const memories = [];
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 onmessage = ({ data }) => {
   if (data.ctrl) {
@@ -24,6 +25,7 @@ onmessage = ({ data }) => {
   }
   const { shard, module, memory } = data;
   instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
+  memories[shard] = memory;
 };
 async function loop() {
   for (;;) {
@@ -35,8 +37,8 @@ async function loop() {
       }
     }
     if (Atomics.load(ctrlView, base) === ${STOP}) { close(); return; }
-    while (!instances[ctrlView[base + ${CTRL_SHARD}]]) await nextTask();
-    const exports = instances[ctrlView[base + ${CTRL_SHARD}]];
+    // Let a shard's message arrive (the other threads go on meanwhile).
+    if (!instances[ctrlView[base + ${CTRL_SHARD}]]) await nextTask();
     ${RUN_SHARE_SOURCE}
   }
 }

@@ -3,10 +3,11 @@
 // batch — not leave the main thread waiting forever for a worker that died —
 // and the pool must run the next batch normally. Same for a failure in the
 // main thread's own share, and for a kernel name the module does not export.
-// A worker woken when it has nothing to run must not run a batch again, and a
-// batch must not wait for a worker that never wakes for it.
+// A worker woken when it has nothing to run must not run a batch again, a
+// batch must not wait for a worker that never wakes for it, and a worker whose
+// view of the shared memory stays short of the main thread's fails loudly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEADER_WORDS, NEXT, PENDING } from '../../src/backend/cpu/threads/kernel-loop.ts';
+import { HEADER_WORDS, NEXT, PENDING, RUN } from '../../src/backend/cpu/threads/kernel-loop.ts';
 import { ThreadPool, type KernelCall } from '../../src/backend/cpu/threads/pool.ts';
 import { instantiateSharedKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
@@ -90,6 +91,27 @@ describe('thread pool faults', () => {
     lonely.run(0, rows, local);
     expect(Array.from(inst.f32().subarray(dst / 4, dst / 4 + 64))).toEqual(Array.from({ length: 64 }, (_, i) => i + 0.5));
     lonely.dispose();
+  });
+
+  it('a worker whose view of the memory is shorter than the main thread\'s, even after refreshing it, fails the batch naming the shard', async () => {
+    // The worker compares its view of the shard's memory with the size the main thread
+    // sends and refreshes a short one (grow(0)); here the main thread is told of a larger
+    // memory than the one the worker holds, so the refresh cannot help.
+    const module = await loadWasmThreadsModuleFromDisk();
+    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+    const own = new ThreadPool(2, names);
+    await own.started();
+    own.addShard(0, module, inst.memory);
+    const larger = new WebAssembly.Memory({ initial: inst.memory.buffer.byteLength / 65536 + 1, maximum: 65536, shared: true });
+    (own as unknown as { memories: WebAssembly.Memory[] }).memories[0] = larger;
+    const state = ctrlOf(own);
+    const waitForWorker = (call: KernelCall) => {
+      const until = performance.now() + 2000;
+      while (Atomics.load(state, HEADER_WORDS) === RUN && performance.now() < until);
+      local(call);
+    };
+    expect(() => own.run(0, [good, good], waitForWorker)).toThrow(/shard 0 failed in kernel worker 1/);
+    own.dispose();
   });
 
   it('a worker woken with no batch for it (a late notify) runs nothing and leaves the pending count alone', async () => {

@@ -19,26 +19,30 @@ export const COUNT = 1;
 export const NEXT = 2;
 export const HEADER_WORDS = 3;
 /**
- * Per-worker control words: state, shard, and the failed call + 1 (0: none) of
- * the last batch. The state is IDLE, RUN (a batch for this worker), RUNNING
- * (the worker took it) or STOP; a worker takes a batch, and the main thread
- * withdraws one no worker took, each by compareExchange from RUN.
+ * Per-worker control words: state, shard, the shard's memory size in pages,
+ * and what failed in the last batch (0: nothing, 1: the worker before its
+ * first call, c + 2: call c). The state is IDLE, RUN (a batch for this
+ * worker), RUNNING (the worker took it) or STOP; a worker takes a batch, and
+ * the main thread withdraws one no worker took, each by compareExchange from RUN.
  */
-export const CTRL = 3;
+export const CTRL = 4;
 export const IDLE = 0;
 export const RUN = 1;
 export const STOP = 2;
 export const RUNNING = 3;
 /** Index of the shard word within a worker's control words. */
 export const CTRL_SHARD = 1;
-/** Index of the failed-call word within a worker's control words. */
-export const CTRL_FAILED = 2;
+/** Index of the memory-size word (the batch's shard, in 64 KiB pages) within a worker's control words. */
+export const CTRL_PAGES = 2;
+/** Index of the failure word within a worker's control words. */
+export const CTRL_FAILED = 3;
 
 /**
  * Statements that run this worker's share of a batch, given `ctrlView`
  * (Int32Array over the control words), `callView` (Float64Array over the
  * calls), `names` (kernel names by index), `base` (this worker's first control
- * word) and `exports` (the kernels of the batch's shard); then mark it done.
+ * word), `instances` and `memories` (each shard's kernels and
+ * WebAssembly.Memory, by shard); then mark it done.
  * Every thread takes the next call from a shared counter until none are left,
  * so a thread the OS deschedules (other jobs on the machine) leaves its part
  * to the others instead of holding up the batch — and a worker that wakes
@@ -47,9 +51,24 @@ export const CTRL_FAILED = 2;
 export const RUN_SHARE_SOURCE = `
   // Taken only if the main thread has not withdrawn it (all calls done without this worker).
   if (Atomics.compareExchange(ctrlView, base, ${RUN}, ${RUNNING}) === ${RUN}) {
+    // The batch's words are read only now that it is this worker's.
+    const shard = ctrlView[base + ${CTRL_SHARD}];
+    const exports = instances[shard];
+    const memory = memories[shard];
     const count = ctrlView[${COUNT}];
     let c = -1;
-    try {
+    // A worker without the shard (its message not yet handled, or its
+    // instantiation failed: on stderr) takes no call; the other threads run them.
+    if (exports) try {
+      // The main thread grows the shared memory as it allocates. V8 brings other
+      // threads' view of it up to date at their next interrupt check, but a view
+      // created while the memory grew (a shard's Memory received mid-growth) can
+      // miss that update and stay short: its kernels then trap on valid
+      // addresses. grow(0) re-reads the memory's true size.
+      if (memory.buffer.byteLength < ctrlView[base + ${CTRL_PAGES}] * 65536) memory.grow(0);
+      if (memory.buffer.byteLength < ctrlView[base + ${CTRL_PAGES}] * 65536) {
+        throw new Error('this worker sees ' + memory.buffer.byteLength + ' bytes of shard ' + shard + ', the main thread ' + ctrlView[base + ${CTRL_PAGES}] * 65536);
+      }
       while ((c = Atomics.add(ctrlView, ${NEXT}, 1)) < count) {
         const at = c * ${MAX_ARGS + 2};
         const fn = exports[names[callView[at]]];
@@ -61,7 +80,7 @@ export const RUN_SHARE_SOURCE = `
     } catch (error) {
       // The share still ends (a thread left waiting would hang the pool); the
       // main thread throws for the failed call. The message goes to stderr.
-      ctrlView[base + ${CTRL_FAILED}] = c + 1;
+      ctrlView[base + ${CTRL_FAILED}] = c + 2;
       console.error('edgeseek kernel worker:', error);
     }
     Atomics.store(ctrlView, base, ${IDLE});

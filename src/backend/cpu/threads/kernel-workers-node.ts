@@ -2,7 +2,7 @@
 // replaces this module with src/browser/kernel-workers.ts (Web Workers).
 import { createRequire } from 'node:module';
 import {
-  CTRL, CTRL_SHARD, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
+  CTRL, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
 } from './kernel-loop.ts';
 
 // The worker blocks in its loop between batches, so it takes new shards from
@@ -13,6 +13,7 @@ const { ctrl, calls, names, port, index } = workerData;
 const ctrlView = new Int32Array(ctrl);
 const callView = new Float64Array(calls);
 const instances = [];
+const memories = [];
 const base = ${HEADER_WORDS} + index * ${CTRL};
 for (;;) {
   // Spin a while before sleeping: in decode, batches come every few hundred
@@ -29,14 +30,14 @@ for (;;) {
   let message;
   while ((message = receiveMessageOnPort(port))) {
     const { shard, module, memory } = message.message;
-    // A shard that fails to instantiate fails its calls (RUN_SHARE_SOURCE reports them) instead of ending the worker.
+    // A shard that fails to instantiate leaves its calls to the other threads instead of ending the worker.
     try {
       instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
+      memories[shard] = memory;
     } catch (error) {
       console.error('edgeseek kernel worker: shard', shard, error);
     }
   }
-  const exports = instances[ctrlView[base + ${CTRL_SHARD}]];
   ${RUN_SHARE_SOURCE}
 }
 `;

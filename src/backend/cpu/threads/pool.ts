@@ -8,8 +8,8 @@
 // disjoint outputs. Threads take calls from a shared counter (kernel-loop.ts),
 // so callers split work into more calls than threads where it is large.
 import {
-  COUNT, CTRL, CTRL_FAILED, CTRL_SHARD, HEADER_WORDS, IDLE, MAX_ARGS, MAX_CALLS, NEXT, PENDING, RUN, SPIN_MS, STOP,
-  type KernelWorker,
+  COUNT, CTRL, CTRL_FAILED, CTRL_PAGES, CTRL_SHARD, HEADER_WORDS, IDLE, MAX_ARGS, MAX_CALLS, NEXT, PENDING, RUN, SPIN_MS,
+  STOP, type KernelWorker,
 } from './kernel-loop.ts';
 import { MAIN_THREAD_MAY_WAIT, startKernelWorker } from './kernel-workers-node.ts';
 
@@ -24,6 +24,7 @@ export class ThreadPool {
   private readonly calls: Float64Array;
   private readonly names: string[];
   private readonly workers: KernelWorker[] = [];
+  private readonly memories: WebAssembly.Memory[] = [];
 
   /** `threads` counts the main thread: 2 means one worker. */
   constructor(readonly threads: number, kernelNames: readonly string[]) {
@@ -43,6 +44,7 @@ export class ThreadPool {
 
   /** Makes a shard's shared memory known to every worker (delivered before their next batch). */
   addShard(shard: number, module: WebAssembly.Module, memory: WebAssembly.Memory): void {
+    this.memories[shard] = memory;
     for (const worker of this.workers) worker.addShard(shard, module, memory);
   }
 
@@ -67,9 +69,12 @@ export class ThreadPool {
     ctrl[COUNT] = calls.length;
     Atomics.store(ctrl, NEXT, 0);
     Atomics.store(ctrl, PENDING, workers);
+    // The memory's size as this thread sees it (it grows it): a worker whose view is shorter refreshes it.
+    const pages = (this.memories[shard]?.buffer.byteLength ?? 0) / 65536;
     for (let w = 0; w < workers; w++) {
       const base = HEADER_WORDS + w * CTRL;
       ctrl[base + CTRL_SHARD] = shard;
+      ctrl[base + CTRL_PAGES] = pages;
       Atomics.store(ctrl, base, RUN);
       Atomics.notify(ctrl, base);
     }
@@ -98,8 +103,9 @@ export class ThreadPool {
       const failed = ctrl[word];
       if (failed === 0) continue;
       ctrl[word] = 0;
-      const call = calls[failed - 1];
-      failure ??= { error: new Error(`CPU backend: ${call.kernel}(${call.args.join(', ')}) failed in kernel worker ${w + 1} (its error is on stderr)`) };
+      const call = calls[failed - 2];
+      const what = call ? `${call.kernel}(${call.args.join(', ')})` : `shard ${shard}`;
+      failure ??= { error: new Error(`CPU backend: ${what} failed in kernel worker ${w + 1} (its error is on stderr)`) };
     }
     if (failure) throw failure.error;
   }

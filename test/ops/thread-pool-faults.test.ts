@@ -12,18 +12,25 @@ import { ThreadPool, type KernelCall } from '../../src/backend/cpu/threads/pool.
 import { instantiateSharedKernels, type WasmInstance } from '../../src/backend/cpu/wasm-instance.ts';
 import { loadWasmThreadsModuleFromDisk } from '../../src/backend/cpu/wasm-module-node.ts';
 
+/** A main thread + one worker over `memory` as shard 0. */
+async function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<ThreadPool> {
+  const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+  const pool = new ThreadPool(2, names);
+  await pool.started();
+  pool.addShard(0, module, memory);
+  return pool;
+}
+
 describe('thread pool faults', () => {
+  let module: WebAssembly.Module;
   let pool: ThreadPool;
   let inst: WasmInstance;
   let good: KernelCall;
   let src = 0, dst = 0;
   beforeAll(async () => {
-    const module = await loadWasmThreadsModuleFromDisk();
+    module = await loadWasmThreadsModuleFromDisk();
     inst = instantiateSharedKernels(module);
-    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
-    pool = new ThreadPool(2, names);
-    await pool.started();
-    pool.addShard(0, module, inst.memory);
+    pool = await startPool(module, inst.memory);
     src = inst.heap.alloc(64 * 4);
     dst = inst.heap.alloc(64 * 4);
     inst.f32().set(Float32Array.from({ length: 64 }, (_, i) => i + 0.5), src / 4);
@@ -79,11 +86,7 @@ describe('thread pool faults', () => {
   it('a batch does not wait for a worker that never takes it: this thread runs every call', async () => {
     // A worker the OS does not schedule (other jobs on the machine) is, to the
     // pool, one that has stopped: here a pool of its own whose worker is gone.
-    const module = await loadWasmThreadsModuleFromDisk();
-    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
-    const lonely = new ThreadPool(2, names);
-    await lonely.started();
-    lonely.addShard(0, module, inst.memory);
+    const lonely = await startPool(module, inst.memory);
     (lonely as unknown as { workers: { terminate(): void }[] }).workers[0].terminate();
     await sleep(200);
     const rows = Array.from({ length: 8 }, (_, r): KernelCall => ({ kernel: 'copy_rows', args: [src + r * 32, 8, dst + r * 32, 8, 1, 8] }));
@@ -97,11 +100,7 @@ describe('thread pool faults', () => {
     // The worker compares its view of the shard's memory with the size the main thread
     // sends and refreshes a short one (grow(0)); here the main thread is told of a larger
     // memory than the one the worker holds, so the refresh cannot help.
-    const module = await loadWasmThreadsModuleFromDisk();
-    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
-    const own = new ThreadPool(2, names);
-    await own.started();
-    own.addShard(0, module, inst.memory);
+    const own = await startPool(module, inst.memory);
     const larger = new WebAssembly.Memory({ initial: inst.memory.buffer.byteLength / 65536 + 1, maximum: 65536, shared: true });
     (own as unknown as { memories: WebAssembly.Memory[] }).memories[0] = larger;
     const state = ctrlOf(own);

@@ -22,8 +22,9 @@ export const HEADER_WORDS = 3;
  * Per-worker control words: state, shard, the shard's memory size in pages,
  * and what failed in the last batch (0: nothing, 1: the worker before its
  * first call, c + 2: call c). The state is IDLE, RUN (a batch for this
- * worker), RUNNING (the worker took it) or STOP; a worker takes a batch, and
- * the main thread withdraws one no worker took, each by compareExchange from RUN.
+ * worker), RUNNING (the worker took it) or STOP; a worker takes its batch,
+ * or the main thread withdraws it once every call is taken, whichever
+ * compareExchange from RUN comes first.
  */
 export const CTRL = 4;
 export const IDLE = 0;

@@ -2,8 +2,8 @@
 // Node and Deno, Web Workers in a cross-origin isolated page) instantiate the
 // threads build of the Wasm module (build/edgeseek-threads.wasm, shared
 // memory) over the same memories as the main thread, and a batch of kernel
-// calls is spread across main + workers. The main thread always takes a share
-// and then waits on shared control words — no message round-trips per call.
+// calls is spread across main + workers. The main thread takes calls too and
+// then waits on shared control words — no message round-trips per call.
 // The kernels are unchanged: a matmul is split into row ranges, which write
 // disjoint outputs. Threads take calls from a shared counter (kernel-loop.ts),
 // so callers split work into more calls than threads where it is large.

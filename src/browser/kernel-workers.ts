@@ -2,7 +2,7 @@
 // src/backend/cpu/threads/kernel-workers-node.ts, same exports). They need
 // shared memory, so a page uses them only when it is cross-origin isolated.
 import {
-  CTRL, CTRL_SHARD, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
+  ADD_SHARD_SOURCE, CTRL, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SHARD, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
 } from '../backend/cpu/threads/kernel-loop.ts';
 
 // A Web Worker has no synchronous message receive: it sleeps with
@@ -24,8 +24,7 @@ onmessage = ({ data }) => {
     return;
   }
   const { shard, module, memory } = data;
-  instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
-  memories[shard] = memory;
+  ${ADD_SHARD_SOURCE}
 };
 async function loop() {
   for (;;) {
@@ -38,7 +37,7 @@ async function loop() {
     }
     if (Atomics.load(ctrlView, base) === ${STOP}) { close(); return; }
     // Let a shard's message arrive (the other threads go on meanwhile).
-    if (!instances[ctrlView[base + ${CTRL_SHARD}]]) await nextTask();
+    if (!instances[ctrlView[${SHARD}]]) await nextTask();
     ${RUN_SHARE_SOURCE}
   }
 }

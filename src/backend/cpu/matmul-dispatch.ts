@@ -78,7 +78,7 @@ export class MatmulDispatch {
     const rowBytes = bytesFor(dtype, [1, K]);
     const parts = Math.min(threads * CALLS_PER_THREAD, Math.max(threads, Math.floor((N * K * T) / MIN_CALL_MACS)));
     const per = Math.ceil(N / parts / ROW_GRAIN) * ROW_GRAIN;
-    const callScratch = padScratch(xq ? xq.scratchBytes : rowScratchBytes(K));
+    const callScratch = xq ? xq.scratchBytes : padScratch(rowScratchBytes(K));
     const scratch = this.scratchFor(shard, Math.ceil(N / per), callScratch);
     const calls: KernelCall[] = [];
     for (let n0 = 0, c = 0; n0 < N; n0 += per, c++) {
@@ -132,6 +132,6 @@ export class MatmulDispatch {
 }
 
 /** Per-call scratch bytes rounded up so that calls running at once never write the same cache lines. */
-export function padScratch(bytes: number): number {
+function padScratch(bytes: number): number {
   return Math.ceil(bytes / SCRATCH_ALIGN) * SCRATCH_ALIGN;
 }

@@ -12,31 +12,45 @@ export const MAX_ARGS = 16;
 export const SPIN_MS = 5;
 /**
  * The pool's control words: first the batch's (workers still running it, its
- * call count, the next call to take), then CTRL per worker from HEADER_WORDS.
+ * call count, the next call to take, its shard, and that shard's memory size
+ * in 64 KiB pages as the main thread sees it), then CTRL per worker from
+ * HEADER_WORDS.
  */
 export const PENDING = 0;
 export const COUNT = 1;
 export const NEXT = 2;
-export const HEADER_WORDS = 3;
+export const SHARD = 3;
+export const PAGES = 4;
+export const HEADER_WORDS = 5;
 /**
- * Per-worker control words: state, shard, the shard's memory size in pages,
- * and what failed in the last batch (0: nothing, 1: the worker before its
- * first call, c + 2: call c). The state is IDLE, RUN (a batch for this
- * worker), RUNNING (the worker took it) or STOP; a worker takes its batch,
- * or the main thread withdraws it once every call is taken, whichever
- * compareExchange from RUN comes first.
+ * Per-worker control words: state, and what failed in the last batch (0:
+ * nothing, 1: the worker before its first call, c + 2: call c). The state is
+ * IDLE, RUN (a batch for this worker), RUNNING (the worker took it) or STOP; a
+ * worker takes its batch, or the main thread withdraws it once every call is
+ * taken, whichever compareExchange from RUN comes first.
  */
-export const CTRL = 4;
+export const CTRL = 2;
 export const IDLE = 0;
 export const RUN = 1;
 export const STOP = 2;
 export const RUNNING = 3;
-/** Index of the shard word within a worker's control words. */
-export const CTRL_SHARD = 1;
-/** Index of the memory-size word (the batch's shard, in 64 KiB pages) within a worker's control words. */
-export const CTRL_PAGES = 2;
 /** Index of the failure word within a worker's control words. */
-export const CTRL_FAILED = 3;
+export const CTRL_FAILED = 1;
+
+/**
+ * Statements that make a shard known to a worker, given `shard`, `module`,
+ * `memory` and the worker's `instances` and `memories` (by shard). A shard
+ * that fails to instantiate leaves its calls to the other threads (the error
+ * goes to stderr) instead of ending the worker.
+ */
+export const ADD_SHARD_SOURCE = `
+  try {
+    instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
+    memories[shard] = memory;
+  } catch (error) {
+    console.error('edgeseek kernel worker: shard', shard, error);
+  }
+`;
 
 /**
  * Statements that run this worker's share of a batch, given `ctrlView`
@@ -53,22 +67,23 @@ export const RUN_SHARE_SOURCE = `
   // Taken only if the main thread has not withdrawn it (all calls done without this worker).
   if (Atomics.compareExchange(ctrlView, base, ${RUN}, ${RUNNING}) === ${RUN}) {
     // The batch's words are read only now that it is this worker's.
-    const shard = ctrlView[base + ${CTRL_SHARD}];
+    const shard = ctrlView[${SHARD}];
     const exports = instances[shard];
     const memory = memories[shard];
     const count = ctrlView[${COUNT}];
     let c = -1;
     // A worker without the shard (its message not yet handled, or its
-    // instantiation failed: on stderr) takes no call; the other threads run them.
+    // instantiation failed) takes no call; the other threads run them.
     if (exports) try {
-      // The main thread grows the shared memory as it allocates. V8 brings other
-      // threads' view of it up to date at their next interrupt check, but a view
-      // created while the memory grew (a shard's Memory received mid-growth) can
-      // miss that update and stay short: its kernels then trap on valid
-      // addresses. grow(0) re-reads the memory's true size.
-      if (memory.buffer.byteLength < ctrlView[base + ${CTRL_PAGES}] * 65536) memory.grow(0);
-      if (memory.buffer.byteLength < ctrlView[base + ${CTRL_PAGES}] * 65536) {
-        throw new Error('this worker sees ' + memory.buffer.byteLength + ' bytes of shard ' + shard + ', the main thread ' + ctrlView[base + ${CTRL_PAGES}] * 65536);
+      // The main thread grows the shared memory as it allocates, and V8 brings
+      // other threads' view of it up to date. A worker's view has been seen to
+      // stay short (CI: a trap at valid addresses in memory.fill, which checks
+      // against that view; why it stayed short is not known); grow(0) re-reads
+      // the memory's true size.
+      const needed = ctrlView[${PAGES}] * 65536;
+      if (memory.buffer.byteLength < needed) memory.grow(0);
+      if (memory.buffer.byteLength < needed) {
+        throw new Error('this worker sees ' + memory.buffer.byteLength + ' bytes of shard ' + shard + ', the main thread ' + needed);
       }
       while ((c = Atomics.add(ctrlView, ${NEXT}, 1)) < count) {
         const at = c * ${MAX_ARGS + 2};

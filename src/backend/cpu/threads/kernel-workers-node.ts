@@ -2,7 +2,7 @@
 // replaces this module with src/browser/kernel-workers.ts (Web Workers).
 import { createRequire } from 'node:module';
 import {
-  CTRL, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
+  ADD_SHARD_SOURCE, CTRL, HEADER_WORDS, IDLE, RUN_SHARE_SOURCE, SPIN_MS, STOP, type KernelWorker, type KernelWorkerData,
 } from './kernel-loop.ts';
 
 // The worker blocks in its loop between batches, so it takes new shards from
@@ -30,13 +30,7 @@ for (;;) {
   let message;
   while ((message = receiveMessageOnPort(port))) {
     const { shard, module, memory } = message.message;
-    // A shard that fails to instantiate leaves its calls to the other threads instead of ending the worker.
-    try {
-      instances[shard] = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('edgeseek.wasm aborted'); } } }).exports;
-      memories[shard] = memory;
-    } catch (error) {
-      console.error('edgeseek kernel worker: shard', shard, error);
-    }
+    ${ADD_SHARD_SOURCE}
   }
   ${RUN_SHARE_SOURCE}
 }

@@ -8,8 +8,8 @@
 // disjoint outputs. Threads take calls from a shared counter (kernel-loop.ts),
 // so callers split work into more calls than threads where it is large.
 import {
-  COUNT, CTRL, CTRL_FAILED, CTRL_PAGES, CTRL_SHARD, HEADER_WORDS, IDLE, MAX_ARGS, MAX_CALLS, NEXT, PENDING, RUN, SPIN_MS,
-  STOP, type KernelWorker,
+  COUNT, CTRL, CTRL_FAILED, HEADER_WORDS, IDLE, MAX_ARGS, MAX_CALLS, NEXT, PAGES, PENDING, RUN, SHARD, SPIN_MS, STOP,
+  type KernelWorker,
 } from './kernel-loop.ts';
 import { MAIN_THREAD_MAY_WAIT, startKernelWorker } from './kernel-workers-node.ts';
 
@@ -67,14 +67,13 @@ export class ThreadPool {
     });
     const ctrl = this.ctrl;
     ctrl[COUNT] = calls.length;
+    ctrl[SHARD] = shard;
+    // The memory's size as this thread sees it (it grows it): a worker whose view is shorter refreshes it.
+    ctrl[PAGES] = (this.memories[shard]?.buffer.byteLength ?? 0) / 65536;
     Atomics.store(ctrl, NEXT, 0);
     Atomics.store(ctrl, PENDING, workers);
-    // The memory's size as this thread sees it (it grows it): a worker whose view is shorter refreshes it.
-    const pages = (this.memories[shard]?.buffer.byteLength ?? 0) / 65536;
     for (let w = 0; w < workers; w++) {
       const base = HEADER_WORDS + w * CTRL;
-      ctrl[base + CTRL_SHARD] = shard;
-      ctrl[base + CTRL_PAGES] = pages;
       Atomics.store(ctrl, base, RUN);
       Atomics.notify(ctrl, base);
     }
